@@ -1,0 +1,206 @@
+//! The result file: one JSON document per run, saved under `results/`.
+//!
+//! These structs *are* the documented format (see `results/README.md` and
+//! `results/schema.json`): every field that is written is read back by
+//! `plot`, `compare` and `merge`, so changes must be additive and bump
+//! [`SCHEMA_VERSION`] when they are not. Units live in field names (`_s`,
+//! `_us`, `_bytes`); latencies are whole microseconds.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of this format; readers refuse documents with a newer major.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The percentiles written under `latency.percentiles`, as their keys.
+pub const PERCENTILE_KEYS: [&str; 7] = ["50", "75", "90", "99", "99.9", "99.99", "100"];
+
+/// One run (or several merged runs) of the load generator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// Wall-clock start of the measured phase (after warm-up), RFC 3339 UTC
+    /// with millisecond precision, e.g. `2026-11-25T19:20:00.123Z`.
+    pub started_at: String,
+    /// `--label`, if given.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The generator host.
+    pub host: Host,
+    /// Set by `merge`: one entry per input run, in input order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+    /// Every option of the run, validated (sizes in bytes, durations in seconds).
+    pub config: RunConfig,
+    pub target: Target,
+    /// True when SIGINT/SIGTERM stopped the run early.
+    pub interrupted: bool,
+    pub summary: Summary,
+    /// Latency distribution. In open-loop (`--rate`) runs it is measured from
+    /// each request's intended send time (coordinated-omission corrected).
+    pub latency: Latency,
+    /// Open-loop runs only: latency from the actual send (service time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_uncorrected: Option<Latency>,
+    /// One entry per second of the measured phase.
+    pub timeline: Vec<TimelineEntry>,
+    /// Per-client counts, so that starvation shows.
+    pub clients: Vec<ClientCount>,
+    pub fairness: Fairness,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Host {
+    /// `std::env::consts::OS`, e.g. `linux`.
+    pub os: String,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    /// CPU model name.
+    pub cpu: String,
+    /// Logical cores available to the process.
+    pub cores: u32,
+    #[serde(default)]
+    pub hostname: String,
+}
+
+/// One input of a merged result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    pub host: Host,
+    pub started_at: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub url: String,
+    pub method: String,
+    /// `-H` values as given, `Name: value`.
+    pub headers: Vec<String>,
+    pub max_clients: u32,
+    pub max_conns: u32,
+    /// `max_clients * max_conns`.
+    pub connections: u32,
+    pub threads: u32,
+    /// `-d`; null when the run is bounded by `-n`.
+    pub duration_s: Option<f64>,
+    /// `-n`; null when the run is bounded by time.
+    pub requests: Option<u64>,
+    /// Request body size in bytes (0 for none).
+    pub payload_bytes: u64,
+    pub body_file: Option<String>,
+    pub connection_per_request: bool,
+    pub timeout_s: f64,
+    pub warmup_s: f64,
+    /// `--rate`, total requests per second; null for closed-loop runs.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// `--server` model, if bench-client started the server.
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    pub url: String,
+    /// Present when bench-client started a reference server itself.
+    pub server: Option<ServerInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub model: String,
+    /// The server's shutdown totals line; null if it printed none.
+    pub totals: Option<ServerTotals>,
+}
+
+/// The reference servers' shutdown line, as printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerTotals {
+    pub model: String,
+    pub connections: u64,
+    pub requests: u64,
+    pub body_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Completed responses (any status).
+    pub requests: u64,
+    /// Failed requests, all kinds (see `errors_by_kind`).
+    pub errors: u64,
+    /// Length of the measured phase.
+    pub duration_s: f64,
+    /// `requests / duration_s`.
+    pub requests_per_sec: f64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Responses per status code, keys like `"200"`.
+    pub status_codes: BTreeMap<String, u64>,
+    /// Errors per kind: `connect_refused`, `connect_timeout`, `reset`, `read`,
+    /// `write`, `timeout`, `invalid_response`, ... (OS error names kept).
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Open-loop runs: the requested total rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    /// Open-loop runs: requests sent per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved_rate: Option<f64>,
+    /// Open-loop runs: requests sent more than 1 ms after they were due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_sends: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Latency {
+    /// Always `"us"`.
+    pub unit: String,
+    pub min: u64,
+    pub mean: f64,
+    pub stdev: f64,
+    pub max: u64,
+    /// Keys from [`PERCENTILE_KEYS`].
+    pub percentiles: BTreeMap<String, u64>,
+    /// The whole histogram: base64 of HdrHistogram's compressed V2 encoding
+    /// (`V2DeflateSerializer`), decodable by any HdrHistogram implementation.
+    pub hdr: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Seconds since `started_at` (the entry covers `[t_s, t_s + 1)`).
+    pub t_s: u64,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    /// Open-loop runs: requests due in this second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    /// Open-loop runs: requests sent in this second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientCount {
+    pub id: u32,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fairness {
+    /// Jain's fairness index over the clients' request counts: 1.0 when all
+    /// clients completed the same number, 1/n when one client did all.
+    pub jain: f64,
+}
