@@ -1,0 +1,3 @@
+//! Output formats of a run: the JSON result file and the text summary.
+pub mod json;
+pub mod text;
