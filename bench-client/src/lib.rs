@@ -6,3 +6,4 @@ pub mod merge;
 pub mod plot;
 pub mod report;
 pub mod result;
+pub mod server;
