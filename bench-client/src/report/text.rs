@@ -1,11 +1,599 @@
-//! The human summary printed on stdout after a run, in the spirit of wrk.
+//! The human summary printed on stdout after a run, in the spirit of wrk:
+//! what was run, the latency distribution, throughput, errors and status
+//! codes, then whatever a reader must not miss (warnings) and where the
+//! JSON result went. Everything here is derived from the [`RunResult`]
+//! alone, so a saved result renders the same way later.
 
+use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
-use crate::result::RunResult;
+use crate::result::{Latency, RunResult, PERCENTILE_KEYS};
+
+/// An open-loop run counts as holding its rate when it achieved this
+/// fraction of the target (the acceptance bar of the open-loop issue).
+const RATE_HELD: f64 = 0.99;
+
+/// Late sends above this fraction of all sends are worth a warning even when
+/// the average rate was held: the schedule was not.
+const LATE_SENDS_WARN: f64 = 0.01;
 
 /// Renders the summary; `saved` is where the JSON result was written, if anywhere.
 pub fn render(result: &RunResult, saved: Option<&Path>) -> String {
-    let _ = (result, saved);
-    todo!("report helper")
+    let mut out = String::new();
+    let mut warnings = Vec::new();
+    // Writing into a String cannot fail.
+    let _ = write_all(&mut out, &mut warnings, result);
+    for w in &warnings {
+        let _ = writeln!(out, "WARNING: {w}");
+    }
+    if let Some(p) = saved {
+        let _ = writeln!(out, "Saved: {}", p.display());
+    }
+    out
+}
+
+fn write_all(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std::fmt::Result {
+    let c = &r.config;
+    let s = &r.summary;
+
+    // What ran.
+    let length = match (c.duration_s, c.requests) {
+        (Some(d), _) => format!("{} test", human_duration(d)),
+        (None, Some(n)) => format!("{n}-request test"),
+        (None, None) => "test".to_string(),
+    };
+    let server = match &r.target.server {
+        Some(info) => format!(" ({} server started by bench-client)", info.model),
+        None => String::new(),
+    };
+    writeln!(out, "Running {length} @ {}{server}", r.target.url)?;
+    if let Some(label) = &r.label {
+        writeln!(out, "  Label: {label}")?;
+    }
+    writeln!(
+        out,
+        "  {} threads and {} connections ({} clients × {} conns)",
+        c.threads, c.connections, c.max_clients, c.max_conns
+    )?;
+    let connection = if c.connection_per_request {
+        "a new connection per request"
+    } else {
+        "keep-alive"
+    };
+    let body = match (c.payload_bytes, &c.body_file) {
+        (0, _) => String::new(),
+        (n, Some(f)) => format!(", {} body from {f}", human_bytes(n as f64)),
+        (n, None) => format!(", {} body", human_bytes(n as f64)),
+    };
+    let mut mode = format!("  {} {connection}{body}", c.method);
+    if c.warmup_s > 0.0 {
+        let _ = write!(mode, ", after {} warm-up", human_duration(c.warmup_s));
+    }
+    writeln!(out, "{mode}")?;
+    if let Some(rate) = s.target_rate {
+        writeln!(
+            out,
+            "  Open loop at {} req/s: latency from each request's intended send time",
+            fmt_rate(rate)
+        )?;
+    }
+
+    // Latency.
+    match &r.latency_uncorrected {
+        Some(unc) => latency_table(out, &[("corrected", &r.latency), ("uncorrected", unc)])?,
+        None => latency_table(out, &[("", &r.latency)])?,
+    }
+
+    // Volume and throughput.
+    writeln!(
+        out,
+        "  {} requests in {}, {} sent, {} received",
+        s.requests,
+        human_duration(s.duration_s),
+        human_bytes(s.bytes_sent as f64),
+        human_bytes(s.bytes_received as f64)
+    )?;
+    errors_and_statuses(out, warnings, r)?;
+    if let Some(target) = s.target_rate {
+        open_loop(out, warnings, r, target)?;
+    }
+    let per_sec = |n: u64| {
+        if s.duration_s > 0.0 {
+            n as f64 / s.duration_s
+        } else {
+            0.0
+        }
+    };
+    writeln!(out, "Requests/sec: {:>10}", fmt_rate(s.requests_per_sec))?;
+    writeln!(
+        out,
+        "Transfer/sec: {:>10} sent, {} received",
+        human_bytes(per_sec(s.bytes_sent)),
+        human_bytes(per_sec(s.bytes_received))
+    )?;
+
+    fairness(out, warnings, r)?;
+    server_totals(out, warnings, r)?;
+
+    if s.requests == 0 {
+        warnings.push("no request completed: no latency was measured".to_string());
+    }
+    if r.interrupted {
+        warnings.push(format!(
+            "interrupted (SIGINT/SIGTERM): a partial result covering {}",
+            human_duration(s.duration_s)
+        ));
+    }
+    Ok(())
+}
+
+/// One column per latency block: min, mean, stdev, max, then percentiles.
+fn latency_table(out: &mut String, blocks: &[(&str, &Latency)]) -> std::fmt::Result {
+    // Padded to the width of the row labels below, so that columns line up.
+    let mut header = format!("{:<11}", "  Latency");
+    for (name, _) in blocks {
+        let _ = write!(header, "{name:>13}");
+    }
+    writeln!(out, "{}", header.trim_end())?;
+    type Row = fn(&Latency) -> f64;
+    let stats: [(&str, Row); 4] = [
+        ("min", |l| l.min as f64),
+        ("mean", |l| l.mean),
+        ("stdev", |l| l.stdev),
+        ("max", |l| l.max as f64),
+    ];
+    for (name, value) in stats {
+        let mut line = format!("    {name:<7}");
+        for (_, l) in blocks {
+            let _ = write!(line, "{:>13}", human_us(value(l)));
+        }
+        writeln!(out, "{line}")?;
+    }
+    // "100" is the max, already shown.
+    for key in PERCENTILE_KEYS.iter().filter(|k| **k != "100") {
+        let mut line = format!("    {:<7}", format!("{key}%"));
+        for (_, l) in blocks {
+            let v = l.percentiles.get(*key).map(|&v| v as f64);
+            let _ = write!(line, "{:>13}", v.map_or("-".to_string(), human_us));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn errors_and_statuses(
+    out: &mut String,
+    warnings: &mut Vec<String>,
+    r: &RunResult,
+) -> std::fmt::Result {
+    let s = &r.summary;
+    if s.errors == 0 && s.errors_by_kind.values().all(|&n| n == 0) {
+        writeln!(out, "  Errors: none")?;
+    } else {
+        writeln!(out, "  Errors: {}", s.errors)?;
+        for (kind, n) in &s.errors_by_kind {
+            writeln!(out, "    {kind:<20} {n:>10}")?;
+        }
+    }
+    writeln!(out, "  Status codes")?;
+    if s.status_codes.is_empty() {
+        writeln!(out, "    none")?;
+    }
+    let mut non_2xx = 0;
+    for (code, n) in &s.status_codes {
+        if code.starts_with('2') {
+            writeln!(out, "    {code:<20} {n:>10}")?;
+        } else {
+            non_2xx += n;
+            writeln!(out, "    {code:<20} {n:>10}  <- non-2xx")?;
+        }
+    }
+    if non_2xx > 0 {
+        warnings.push(format!(
+            "{non_2xx} non-2xx responses ({:.1}% of completed requests)",
+            100.0 * non_2xx as f64 / s.requests.max(1) as f64
+        ));
+    }
+    Ok(())
+}
+
+fn open_loop(
+    out: &mut String,
+    warnings: &mut Vec<String>,
+    r: &RunResult,
+    target: f64,
+) -> std::fmt::Result {
+    let s = &r.summary;
+    let sent = s.requests + s.errors;
+    match s.achieved_rate {
+        Some(achieved) => writeln!(
+            out,
+            "  Rate: target {} req/s, achieved {} req/s ({:.1}%)",
+            fmt_rate(target),
+            fmt_rate(achieved),
+            100.0 * achieved / target.max(f64::MIN_POSITIVE)
+        )?,
+        None => writeln!(out, "  Rate: target {} req/s", fmt_rate(target))?,
+    }
+    let late = s.late_sends.unwrap_or(0);
+    let late_share = late as f64 / sent.max(1) as f64;
+    writeln!(
+        out,
+        "  Late sends: {late} ({:.1}% of {sent} sent more than 1 ms after they were due)",
+        100.0 * late_share
+    )?;
+
+    let held = s.achieved_rate.map_or(true, |a| a >= RATE_HELD * target);
+    if !held {
+        let achieved = s.achieved_rate.unwrap_or(0.0);
+        // Little's law: with every connection busy waiting for a response,
+        // C connections and a mean service time S allow at most C / S req/s.
+        let service_us = r
+            .latency_uncorrected
+            .as_ref()
+            .map_or(r.latency.mean, |l| l.mean);
+        let capacity = if service_us > 0.0 {
+            r.config.connections as f64 * 1e6 / service_us
+        } else {
+            f64::INFINITY
+        };
+        let why = if target >= 0.9 * capacity {
+            format!(
+                "the server was the limit: {} connections busy waiting for responses with a mean \
+                 service time of {} allow at most about {} req/s; add connections \
+                 (--max-clients/--max-conns) or lower --rate",
+                r.config.connections,
+                human_us(service_us),
+                fmt_rate(capacity)
+            )
+        } else {
+            format!(
+                "the client was the limit: connections could have carried about {} req/s but \
+                 requests went out late; give it more --threads or a less loaded CPU",
+                fmt_rate(capacity)
+            )
+        };
+        warnings.push(format!(
+            "the target rate was not held ({} of {} req/s): {why}",
+            fmt_rate(achieved),
+            fmt_rate(target)
+        ));
+    } else if late_share > LATE_SENDS_WARN {
+        warnings.push(format!(
+            "{late} requests ({:.1}%) went out more than 1 ms late although the average rate \
+             was held: the corrected latency includes that waiting",
+            100.0 * late_share
+        ));
+    }
+    Ok(())
+}
+
+fn fairness(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std::fmt::Result {
+    if r.clients.len() < 2 {
+        return Ok(());
+    }
+    let min = r.clients.iter().min_by_key(|c| (c.requests, c.id));
+    let max = r
+        .clients
+        .iter()
+        .max_by_key(|c| (c.requests, u32::MAX - c.id));
+    let (Some(min), Some(max)) = (min, max) else {
+        return Ok(());
+    };
+    let mean = r.clients.iter().map(|c| c.requests as f64).sum::<f64>() / r.clients.len() as f64;
+    writeln!(
+        out,
+        "Fairness: Jain {:.3} over {} clients; requests per client: min {} (client {}), \
+         mean {:.1}, max {} (client {})",
+        r.fairness.jain,
+        r.clients.len(),
+        min.requests,
+        min.id,
+        mean,
+        max.requests,
+        max.id
+    )?;
+    let starved = r.clients.iter().filter(|c| c.requests == 0).count();
+    if starved > 0 && r.summary.requests > 0 {
+        warnings.push(format!(
+            "{starved} of {} clients completed no request (starved)",
+            r.clients.len()
+        ));
+    }
+    Ok(())
+}
+
+fn server_totals(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std::fmt::Result {
+    let Some(info) = &r.target.server else {
+        return Ok(());
+    };
+    let Some(t) = &info.totals else {
+        writeln!(out, "Server totals ({}): none printed", info.model)?;
+        warnings.push(format!(
+            "the {} server printed no totals line on shutdown: its counts cannot be checked",
+            info.model
+        ));
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "Server totals ({}): {} requests, {} connections, {} body bytes",
+        t.model, t.requests, t.connections, t.body_bytes
+    )?;
+    let client = r.summary.requests;
+    if t.requests == client {
+        writeln!(out, "  matches the client's {client} completed requests")?;
+    } else if r.config.warmup_s > 0.0 {
+        // The server also counted the warm-up, which the client discarded.
+        writeln!(
+            out,
+            "  client completed {client} (the server's count includes the warm-up)"
+        )?;
+    } else {
+        warnings.push(format!(
+            "the server answered {} requests but the client counted {client} completed \
+             ({} {}): responses were lost in flight or cut off by errors",
+            t.requests,
+            if t.requests > client { "+" } else { "-" },
+            t.requests.abs_diff(client)
+        ));
+    }
+    Ok(())
+}
+
+/// Microseconds in the largest unit that keeps the number ≥ 1, like wrk.
+fn human_us(us: f64) -> String {
+    if !us.is_finite() {
+        return "-".to_string();
+    }
+    if us < 1_000.0 {
+        format!("{us:.2}µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.2}ms", us / 1_000.0)
+    } else {
+        format!("{:.2}s", us / 1_000_000.0)
+    }
+}
+
+/// Bytes in binary units (1 KiB = 1,024 bytes).
+fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{v:.0}{}", UNITS[0])
+    } else {
+        format!("{v:.2}{}", UNITS[unit])
+    }
+}
+
+/// `2.5` -> `2.5s`, `0.5` -> `500ms`, `120` -> `2m` (humantime's form, as
+/// the command line accepts it).
+fn human_duration(seconds: f64) -> String {
+    match Duration::try_from_secs_f64(seconds) {
+        // Millisecond precision: the nanoseconds of a measured duration are noise.
+        Ok(d) => {
+            humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
+        }
+        Err(_) => format!("{seconds}s"),
+    }
+}
+
+fn fmt_rate(r: f64) -> String {
+    if r.is_finite() {
+        format!("{r:.2}")
+    } else {
+        "-".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{closed_loop_result, open_loop_result};
+    use crate::result::ServerTotals;
+
+    fn lines(s: &str) -> Vec<&str> {
+        s.lines().collect()
+    }
+
+    #[test]
+    fn closed_loop_summary_snapshot() {
+        let r = closed_loop_result();
+        let text = render(&r, Some(Path::new("results/20261125T192000Z-smoke.json")));
+        let expected = "\
+Running 2s test @ http://127.0.0.1:40000/ (selector server started by bench-client)
+  Label: smoke
+  2 threads and 4 connections (2 clients × 2 conns)
+  GET keep-alive
+  Latency
+    min         100.00µs
+    mean         17.20ms
+    stdev       149.05ms
+    max            1.50s
+    50%         100.00µs
+    75%           2.00ms
+    90%           2.00ms
+    99%          15.01ms
+    99.9%          1.50s
+    99.99%         1.50s
+  1000 requests in 2s, 1.95MiB sent, 3.00MiB received
+  Errors: 3
+    reset                         2
+    timeout                       1
+  Status codes
+    200                         990
+    404                          10  <- non-2xx
+Requests/sec:     500.00
+Transfer/sec: 1000.00KiB sent, 1.50MiB received
+Fairness: Jain 0.960 over 2 clients; requests per client: min 400 (client 1), mean 500.0, max 600 (client 0)
+Server totals (selector): 1000 requests, 4 connections, 0 body bytes
+  matches the client's 1000 completed requests
+WARNING: 10 non-2xx responses (1.0% of completed requests)
+Saved: results/20261125T192000Z-smoke.json
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn open_loop_shows_both_latencies_rates_and_late_sends() {
+        let text = render(&open_loop_result(), None);
+        let l = lines(&text);
+        assert!(l.contains(
+            &"  Open loop at 600.00 req/s: latency from each request's intended send time"
+        ));
+        assert!(
+            l.contains(&"  Latency      corrected  uncorrected"),
+            "{text}"
+        );
+        assert!(
+            l.contains(&"    min         100.00µs      90.00µs"),
+            "{text}"
+        );
+        assert!(
+            l.contains(&"    99%          15.01ms       1.00ms"),
+            "{text}"
+        );
+        assert!(l.contains(&"  Rate: target 600.00 req/s, achieved 500.00 req/s (83.3%)"));
+        assert!(l.contains(
+            &"  Late sends: 120 (12.0% of 1003 sent more than 1 ms after they were due)"
+        ));
+        // 4 connections at ~180 µs could carry ~22k req/s: the client fell behind.
+        let warning = l
+            .iter()
+            .find(|x| x.starts_with("WARNING: the target rate was not held"))
+            .unwrap_or_else(|| panic!("no rate warning in:\n{text}"));
+        assert!(
+            warning.starts_with(
+                "WARNING: the target rate was not held (500.00 of 600.00 req/s): the client was the limit"
+            ),
+            "{warning}"
+        );
+        assert!(!text.contains("Saved:"));
+    }
+
+    #[test]
+    fn open_loop_blames_the_server_when_connections_are_saturated() {
+        let mut r = open_loop_result();
+        // 4 connections × 10 ms service time: at most 400 req/s, below the 600 asked.
+        r.latency_uncorrected.as_mut().unwrap().mean = 10_000.0;
+        let text = render(&r, None);
+        assert!(
+            text.contains(
+                "WARNING: the target rate was not held (500.00 of 600.00 req/s): the server was \
+                 the limit: 4 connections busy waiting for responses with a mean service time of \
+                 10.00ms allow at most about 400.00 req/s"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn held_rate_gives_no_rate_warning() {
+        let mut r = open_loop_result();
+        r.summary.achieved_rate = Some(599.0);
+        r.summary.late_sends = Some(0);
+        let text = render(&r, None);
+        assert!(!text.contains("not held"), "{text}");
+        assert!(!text.contains("went out more than 1 ms late"), "{text}");
+        r.summary.late_sends = Some(100);
+        assert!(
+            render(&r, None).contains("WARNING: 100 requests (10.0%) went out more than 1 ms late")
+        );
+    }
+
+    #[test]
+    fn server_count_mismatch_is_a_warning() {
+        let mut r = closed_loop_result();
+        r.target.server.as_mut().unwrap().totals = Some(ServerTotals {
+            model: "selector".into(),
+            connections: 4,
+            requests: 1_002,
+            body_bytes: 0,
+        });
+        let text = render(&r, None);
+        assert!(text.contains(
+            "WARNING: the server answered 1002 requests but the client counted 1000 completed (+ 2)"
+        ));
+        assert!(!text.contains("matches the client's"));
+        // With a warm-up the server's count is expected to be higher.
+        r.config.warmup_s = 1.0;
+        let text = render(&r, None);
+        assert!(!text.contains("WARNING: the server answered"), "{text}");
+        assert!(text.contains("GET keep-alive, after 1s warm-up"));
+    }
+
+    #[test]
+    fn missing_server_totals_are_a_warning() {
+        let mut r = closed_loop_result();
+        r.target.server.as_mut().unwrap().totals = None;
+        let text = render(&r, None);
+        assert!(text.contains("Server totals (selector): none printed\n"));
+        assert!(text.contains("WARNING: the selector server printed no totals line"));
+    }
+
+    #[test]
+    fn no_server_section_for_external_target_and_no_fairness_for_one_client() {
+        let mut r = closed_loop_result();
+        r.target.server = None;
+        r.clients.truncate(1);
+        let text = render(&r, None);
+        assert!(
+            text.starts_with("Running 2s test @ http://127.0.0.1:40000/\n"),
+            "{text}"
+        );
+        assert!(!text.contains("Server totals"));
+        assert!(!text.contains("Fairness"));
+    }
+
+    #[test]
+    fn interrupted_and_starved_runs_warn() {
+        let mut r = closed_loop_result();
+        r.interrupted = true;
+        r.summary.duration_s = 1.25;
+        r.clients[1].requests = 0;
+        let text = render(&r, None);
+        assert!(
+            text.contains(
+                "WARNING: interrupted (SIGINT/SIGTERM): a partial result covering 1s 250ms"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("WARNING: 1 of 2 clients completed no request (starved)"));
+    }
+
+    #[test]
+    fn request_bounded_run_with_payload_and_per_request_connections() {
+        let mut r = closed_loop_result();
+        r.config.duration_s = None;
+        r.config.requests = Some(200);
+        r.config.method = "POST".into();
+        r.config.payload_bytes = 65_536;
+        r.config.connection_per_request = true;
+        r.summary.errors = 0;
+        r.summary.errors_by_kind.clear();
+        let text = render(&r, None);
+        assert!(text.starts_with("Running 200-request test @ "), "{text}");
+        assert!(text.contains("\n  POST a new connection per request, 64.00KiB body\n"));
+        assert!(text.contains("\n  Errors: none\n"));
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(human_us(0.0), "0.00µs");
+        assert_eq!(human_us(999.0), "999.00µs");
+        assert_eq!(human_us(1_000.0), "1.00ms");
+        assert_eq!(human_us(2_500_000.0), "2.50s");
+        assert_eq!(human_bytes(1023.0), "1023B");
+        assert_eq!(human_bytes(65_536.0), "64.00KiB");
+        assert_eq!(human_bytes(3.0 * 1024.0 * 1024.0 * 1024.0), "3.00GiB");
+        assert_eq!(human_duration(0.5), "500ms");
+        assert_eq!(human_duration(120.0), "2m");
+        assert_eq!(human_duration(f64::NAN), "NaNs");
+    }
 }
