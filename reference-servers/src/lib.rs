@@ -7,14 +7,92 @@
 //! All three share [`http`] (request framing over `httparse`, routes, responses)
 //! and differ only in how they wait for sockets. `bench-client serve MODEL`
 //! calls [`serve`] directly, so the benchmark binary is self-contained.
+//!
+//! ```no_run
+//! use clap::Parser;
+//! use reference_servers::{serve, Model, ServerArgs};
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     server: ServerArgs,
+//! }
+//!
+//! let cli = Cli::parse_from(["demo", "--addr", "127.0.0.1:0"]);
+//! serve(Model::Sync, &cli.server)?; // until SIGINT or SIGTERM
+//! # Ok::<(), anyhow::Error>(())
+//! ```
 
+pub mod blocking;
 pub mod cli;
+pub mod fork;
+pub mod http;
+pub mod selector;
+pub mod signals;
+pub mod sync;
+pub mod totals;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+
+use anyhow::Context;
+use nix::sys::socket::{self, Backlog};
 
 pub use cli::{Model, ServerArgs};
+
+/// Listen queue length: deep enough that a burst of a few hundred connects
+/// waits in the kernel instead of being dropped and retried a second later.
+const LISTEN_BACKLOG: i32 = 1024;
 
 /// Runs `model` until SIGINT or SIGTERM: prints `listening on http://IP:PORT`
 /// once ready, then one JSON totals line on shutdown.
 pub fn serve(model: Model, args: &ServerArgs) -> anyhow::Result<()> {
-    let _ = (model, args);
-    anyhow::bail!("not implemented yet")
+    signals::ignore_sigpipe().context("cannot ignore SIGPIPE")?;
+    match model {
+        Model::Sync => sync::run(args),
+        Model::Selector => selector::run(args),
+        Model::Fork => fork::run(args),
+    }
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit and returns the new soft
+/// limit (the old one if raising fails, which only costs capacity).
+pub fn raise_nofile_limit() -> u64 {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => hard,
+            Err(_) => soft,
+        },
+        Ok((soft, _)) => soft,
+        Err(_) => 0,
+    }
+}
+
+/// Prints the one line scripts and tests wait for, and flushes it.
+pub fn print_listening(addr: SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout must not stop the server; the line is only a courtesy.
+    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = out.flush();
+}
+
+/// Prints the totals line on shutdown, and flushes it.
+pub fn print_totals(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Binds a blocking TCP listener (SO_REUSEADDR, close-on-exec, as std does)
+/// with a deeper listen queue than std's 128.
+pub fn bind_listener(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).with_context(|| {
+        format!("cannot listen on {addr}: is another server using it? try --addr 127.0.0.1:0")
+    })?;
+    // Linux lets listen(2) on a listening socket change its queue length.
+    let backlog = Backlog::new(LISTEN_BACKLOG).unwrap_or(Backlog::MAXCONN);
+    socket::listen(&listener, backlog)
+        .with_context(|| format!("cannot set the listen queue on {addr}"))?;
+    Ok(listener)
 }

@@ -1,0 +1,204 @@
+//! The blocking per-connection loop shared by the sync server (in its only
+//! thread) and the fork server (in each child): read until a request is
+//! complete, answer it, repeat while the connection is kept alive.
+//!
+//! Timeouts: a request must arrive completely within `read_timeout` of the
+//! previous response (or of the accept); each read waits only for what is
+//! left of that deadline, so a client trickling bytes cannot stretch it. A
+//! partial request that misses it gets 408; a silent connection is closed.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::http::{error_response, route, Limits, RequestReader, Response, Routed};
+use crate::signals::shutdown_requested;
+use crate::totals::Totals;
+
+/// After SIGINT/SIGTERM, how long a connection may still take to deliver the
+/// request it is sending.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How long to keep reading (and discarding) after an error response, so the
+/// client's unsent body does not turn our close into a reset that destroys
+/// the response before the client reads it.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Socket read size; also the largest piece handed to the reader at once.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// How a connection is served.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    pub limits: Limits,
+    pub read_timeout: Duration,
+    /// `false`: every response carries `Connection: close` (sync default).
+    pub allow_keep_alive: bool,
+    /// Prefix of log lines, e.g. `sync-server`.
+    pub log_name: &'static str,
+}
+
+/// Serves one connection to the end. Failures of this connection (reset,
+/// timeout, garbage) are answered or logged here and never reach the caller:
+/// the server goes on with the next connection.
+pub fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    config: &ConnectionConfig,
+    totals: &Totals,
+) {
+    let setup = stream
+        .set_nonblocking(false)
+        .and_then(|()| stream.set_nodelay(true))
+        .and_then(|()| stream.set_write_timeout(Some(config.read_timeout)));
+    if let Err(e) = setup {
+        log(config, peer, "cannot set up the socket", &e);
+        return;
+    }
+    let mut reader = RequestReader::new(config.limits);
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut served: u64 = 0;
+    let mut deadline = Instant::now() + config.read_timeout;
+    let mut shutdown_deadline: Option<Instant> = None;
+    loop {
+        match reader.next_request() {
+            Ok(Some(request)) => {
+                let allow_keep_alive = config.allow_keep_alive && !shutdown_requested();
+                let response = match route(&request, allow_keep_alive) {
+                    Routed::Now(response) => response,
+                    Routed::After(delay, response) => {
+                        sleep_unless_shutdown(delay);
+                        response
+                    }
+                };
+                if let Err(e) = write_response(&mut stream, &response) {
+                    log(config, peer, "cannot write the response", &e);
+                    return;
+                }
+                totals.add_request(request.body.len() as u64);
+                served += 1;
+                if response.close() {
+                    close(stream, reader.has_partial(), &mut buf);
+                    return;
+                }
+                deadline = Instant::now() + config.read_timeout;
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                answer_error(stream, peer, config, totals, error.status, &mut buf);
+                return;
+            }
+        }
+        if shutdown_requested() {
+            // An idle kept-alive connection has nothing in flight: close it
+            // now. A fresh or half-sent one may still finish, briefly.
+            if served > 0 && !reader.has_partial() {
+                return;
+            }
+            let grace_end =
+                *shutdown_deadline.get_or_insert_with(|| Instant::now() + SHUTDOWN_GRACE);
+            deadline = deadline.min(grace_end);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            if reader.has_partial() {
+                answer_error(stream, peer, config, totals, 408, &mut buf);
+            }
+            return;
+        }
+        if let Err(e) = stream.set_read_timeout(Some(deadline - now)) {
+            log(config, peer, "cannot set the read timeout", &e);
+            return;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => reader.feed(&buf[..n]),
+            // A signal (EINTR) or the deadline (EAGAIN): the checks above decide.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => {
+                log(config, peer, "cannot read the request", &e);
+                return;
+            }
+        }
+    }
+}
+
+/// Sends an error response, counts it, and closes.
+fn answer_error(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    config: &ConnectionConfig,
+    totals: &Totals,
+    status: u16,
+    buf: &mut [u8],
+) {
+    match write_response(&mut stream, &error_response(status)) {
+        Ok(()) => {
+            totals.add_request(0);
+            close(stream, true, buf);
+        }
+        Err(e) => log(config, peer, "cannot write the error response", &e),
+    }
+}
+
+/// Writes the whole response, resuming after partial writes and EINTR.
+pub fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
+    let mut offset = 0;
+    while offset < response.len() {
+        match stream.write(response.bytes_at(offset)) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => offset += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Closes after a final response. With unread input pending (`linger`), first
+/// half-close and drain for a bounded time: closing a socket with unread data
+/// sends a reset, which can discard the response on the client's side.
+fn close(stream: TcpStream, linger: bool, buf: &mut [u8]) {
+    if !linger {
+        return;
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    let end = Instant::now() + LINGER;
+    let mut stream = stream;
+    loop {
+        let now = Instant::now();
+        if now >= end || stream.set_read_timeout(Some(end - now)).is_err() {
+            return;
+        }
+        match stream.read(buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// `/delay/MS`: blocking is this model's way; a shutdown cuts it short so the
+/// response in flight still goes out promptly.
+fn sleep_unless_shutdown(delay: Duration) {
+    let end = Instant::now() + delay;
+    loop {
+        let now = Instant::now();
+        if now >= end || shutdown_requested() {
+            return;
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
+}
+
+fn log(config: &ConnectionConfig, peer: SocketAddr, what: &str, error: &io::Error) {
+    eprintln!("{}: {peer}: {what}: {error}", config.log_name);
+}

@@ -1,0 +1,1088 @@
+//! HTTP/1.1 as all three servers speak it: request framing over `httparse`
+//! (Content-Length and chunked bodies, limits, keep-alive rules of RFC 9112,
+//! pipelining), the routes, and serialized responses.
+//!
+//! Nothing here touches a socket: a server feeds the bytes it read into a
+//! [`RequestReader`], asks it for complete requests, passes each to [`route`]
+//! and writes [`Response::bytes_at`] slices until the response is out. That
+//! keeps the blocking and the event-loop servers on exactly the same protocol.
+
+use std::time::Duration;
+
+/// Largest request head (request line plus headers) accepted; more is 431.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Largest `/bytes/N` response body.
+pub const MAX_BYTES_BODY: u64 = 64 * 1024 * 1024;
+
+/// Longest `/delay/MS` accepted, in milliseconds.
+pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// The body of `/` and of `/delay/MS`.
+pub const HELLO: &[u8] = b"Hello, World!\n";
+
+/// Most header fields in one request head; more is 431.
+const MAX_HEADERS: usize = 128;
+
+/// Longest chunk-size line (with extensions) or trailer line; more is 400.
+const MAX_CHUNK_LINE: usize = 4096;
+
+/// Limits a [`RequestReader`] enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest decoded request body; more is 413.
+    pub max_body: u64,
+}
+
+/// One complete request, body decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// The request target as sent, query string included.
+    pub path: String,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor_version: u8,
+    /// Whether the client allows the connection to stay open (RFC 9112 9.3).
+    pub keep_alive: bool,
+    /// The decoded body (Content-Length or chunked); empty when there is none.
+    pub body: Vec<u8>,
+}
+
+/// A request the server refuses; the connection closes after the error response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status}: {reason}")]
+pub struct HttpError {
+    pub status: u16,
+    pub reason: &'static str,
+}
+
+impl HttpError {
+    const fn new(status: u16, reason: &'static str) -> Self {
+        HttpError { status, reason }
+    }
+}
+
+/// Where the reader stands in the current request.
+#[derive(Debug)]
+enum State {
+    /// Waiting for a complete head.
+    Head,
+    /// Reading `remaining` more Content-Length body bytes into `request.body`.
+    Fixed { request: Request, remaining: u64 },
+    /// Decoding a chunked body.
+    Chunked { request: Request, step: ChunkStep },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ChunkStep {
+    /// Expecting `hex-size[;ext]CRLF`.
+    Size,
+    /// Copying `remaining` bytes of chunk data.
+    Data { remaining: u64 },
+    /// Expecting the CRLF that ends a chunk's data.
+    DataEnd,
+    /// Reading trailer lines up to the empty line; `seen` bytes so far.
+    Trailers { seen: usize },
+}
+
+/// Incremental request framer over one connection's bytes (push parsing,
+/// httparse for heads). Pipelining: bytes after one request stay buffered for
+/// the next.
+#[derive(Debug)]
+pub struct RequestReader {
+    limits: Limits,
+    buf: Vec<u8>,
+    /// Start of the bytes not yet consumed in `buf`.
+    pos: usize,
+    state: State,
+}
+
+impl RequestReader {
+    pub fn new(limits: Limits) -> Self {
+        RequestReader {
+            limits,
+            buf: Vec::with_capacity(4096),
+            pos: 0,
+            state: State::Head,
+        }
+    }
+
+    /// Appends bytes read from the socket.
+    pub fn feed(&mut self, data: &[u8]) {
+        if self.pos > 0 {
+            // Consumed bytes are dropped here, not per request, so a burst of
+            // pipelined requests costs one move of the remainder.
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Whether bytes of an incomplete request are buffered (a timeout then
+    /// deserves 408 rather than a silent close).
+    pub fn has_partial(&self) -> bool {
+        !matches!(self.state, State::Head) || self.pos < self.buf.len()
+    }
+
+    /// The next complete request, `Ok(None)` when more bytes are needed, or
+    /// the error to answer with before closing.
+    pub fn next_request(&mut self) -> Result<Option<Request>, HttpError> {
+        loop {
+            match std::mem::replace(&mut self.state, State::Head) {
+                State::Head => match self.parse_head()? {
+                    None => return Ok(None),
+                    Some(next) => self.state = next,
+                },
+                State::Fixed {
+                    mut request,
+                    remaining,
+                } => {
+                    let available = &self.buf[self.pos..];
+                    let take = available.len().min(clamp_usize(remaining));
+                    request.body.extend_from_slice(&available[..take]);
+                    self.pos += take;
+                    let remaining = remaining - take as u64;
+                    if remaining == 0 {
+                        return Ok(Some(request));
+                    }
+                    self.state = State::Fixed { request, remaining };
+                    return Ok(None);
+                }
+                State::Chunked { mut request, step } => {
+                    match self.decode_chunked(&mut request, step)? {
+                        None => return Ok(Some(request)),
+                        Some(step) => {
+                            self.state = State::Chunked { request, step };
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses the head if it is complete and returns the body state it leads to.
+    fn parse_head(&mut self) -> Result<Option<State>, HttpError> {
+        let input = &self.buf[self.pos..];
+        if input.is_empty() {
+            return Ok(None);
+        }
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut headers);
+        let head_len = match parsed.parse(input) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => {
+                if input.len() > MAX_HEAD_BYTES {
+                    return Err(HttpError::new(431, "request header section too large"));
+                }
+                return Ok(None);
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(HttpError::new(431, "too many header fields"));
+            }
+            Err(httparse::Error::Version) => return Err(version_error(input)),
+            Err(_) => return Err(HttpError::new(400, "malformed request line or header")),
+        };
+        if head_len > MAX_HEAD_BYTES {
+            return Err(HttpError::new(431, "request header section too large"));
+        }
+        let minor_version = parsed.version.unwrap_or(1);
+        let mut content_length: Option<u64> = None;
+        let mut chunked = false;
+        let mut has_transfer_encoding = false;
+        let mut connection_close = false;
+        let mut connection_keep_alive = false;
+        for header in parsed.headers.iter() {
+            let name = header.name;
+            if name.eq_ignore_ascii_case("content-length") {
+                let value = parse_content_length(header.value)?;
+                if content_length.is_some_and(|seen| seen != value) {
+                    return Err(HttpError::new(400, "conflicting Content-Length values"));
+                }
+                content_length = Some(value);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                has_transfer_encoding = true;
+                // Only the final coding decides the framing (RFC 9112 6.3); a
+                // later header field line continues the same list.
+                let last = tokens(header.value).last();
+                chunked = matches!(last, Some(t) if t.eq_ignore_ascii_case(b"chunked"));
+            } else if name.eq_ignore_ascii_case("connection") {
+                for token in tokens(header.value) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        connection_close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        connection_keep_alive = true;
+                    }
+                }
+            }
+        }
+        if has_transfer_encoding && !chunked {
+            return Err(HttpError::new(400, "Transfer-Encoding must end in chunked"));
+        }
+        if has_transfer_encoding && content_length.is_some() {
+            // RFC 9112 6.1 allows rejecting this; it is how requests get smuggled.
+            return Err(HttpError::new(
+                400,
+                "both Transfer-Encoding and Content-Length",
+            ));
+        }
+        if content_length.is_some_and(|n| n > self.limits.max_body) {
+            return Err(HttpError::new(413, "request body larger than --max-body"));
+        }
+        let keep_alive = if minor_version == 0 {
+            connection_keep_alive && !connection_close
+        } else {
+            !connection_close
+        };
+        let request = Request {
+            method: parsed.method.unwrap_or_default().to_owned(),
+            path: parsed.path.unwrap_or_default().to_owned(),
+            minor_version,
+            keep_alive,
+            body: Vec::new(),
+        };
+        self.pos += head_len;
+        Ok(Some(if chunked {
+            State::Chunked {
+                request,
+                step: ChunkStep::Size,
+            }
+        } else {
+            let remaining = content_length.unwrap_or(0);
+            let mut request = request;
+            // Grow towards large bodies rather than trusting the header with
+            // one big allocation up front.
+            request.body.reserve(clamp_usize(remaining.min(1 << 20)));
+            State::Fixed { request, remaining }
+        }))
+    }
+
+    /// Decodes as much of a chunked body as is buffered. `Ok(None)`: the body
+    /// and its trailers are complete; `Ok(Some(step))`: more bytes needed.
+    fn decode_chunked(
+        &mut self,
+        request: &mut Request,
+        mut step: ChunkStep,
+    ) -> Result<Option<ChunkStep>, HttpError> {
+        loop {
+            let input = &self.buf[self.pos..];
+            match step {
+                ChunkStep::Size => {
+                    let Some(line) = take_line(input, MAX_CHUNK_LINE)? else {
+                        return Ok(Some(step));
+                    };
+                    let size = parse_chunk_size(&input[..line.content])?;
+                    self.pos += line.total;
+                    if size == 0 {
+                        step = ChunkStep::Trailers { seen: 0 };
+                    } else {
+                        if (request.body.len() as u64).saturating_add(size) > self.limits.max_body {
+                            return Err(HttpError::new(413, "request body larger than --max-body"));
+                        }
+                        step = ChunkStep::Data { remaining: size };
+                    }
+                }
+                ChunkStep::Data { remaining } => {
+                    if input.is_empty() {
+                        return Ok(Some(step));
+                    }
+                    let take = input.len().min(clamp_usize(remaining));
+                    request.body.extend_from_slice(&input[..take]);
+                    self.pos += take;
+                    let remaining = remaining - take as u64;
+                    step = if remaining == 0 {
+                        ChunkStep::DataEnd
+                    } else {
+                        ChunkStep::Data { remaining }
+                    };
+                }
+                ChunkStep::DataEnd => {
+                    let Some(line) = take_line(input, 2)? else {
+                        return Ok(Some(step));
+                    };
+                    if line.content != 0 {
+                        return Err(HttpError::new(400, "chunk data longer than its size"));
+                    }
+                    self.pos += line.total;
+                    step = ChunkStep::Size;
+                }
+                ChunkStep::Trailers { seen } => {
+                    let Some(line) = take_line(input, MAX_CHUNK_LINE)? else {
+                        return Ok(Some(step));
+                    };
+                    let seen = seen + line.total;
+                    if seen > MAX_HEAD_BYTES {
+                        return Err(HttpError::new(431, "trailer section too large"));
+                    }
+                    let field = &input[..line.content];
+                    self.pos += line.total;
+                    if field.is_empty() {
+                        return Ok(None);
+                    }
+                    // Trailers are read and dropped, but they must still be
+                    // well-formed field lines.
+                    if !field.contains(&b':') || field[0] == b' ' || field[0] == b'\t' {
+                        return Err(HttpError::new(400, "malformed trailer field"));
+                    }
+                    step = ChunkStep::Trailers { seen };
+                }
+            }
+        }
+    }
+}
+
+/// A line found at the start of a buffer: `content` bytes before the line
+/// ending, `total` bytes including it.
+struct Line {
+    content: usize,
+    total: usize,
+}
+
+/// Finds the first line ending (CRLF, or a bare LF as RFC 9112 2.2 allows a
+/// recipient to accept). A line longer than `max` without an ending is 400.
+fn take_line(input: &[u8], max: usize) -> Result<Option<Line>, HttpError> {
+    match input.iter().take(max + 2).position(|&b| b == b'\n') {
+        Some(lf) => {
+            let content = if lf > 0 && input[lf - 1] == b'\r' {
+                lf - 1
+            } else {
+                lf
+            };
+            if content > max {
+                return Err(HttpError::new(400, "chunk line too long"));
+            }
+            Ok(Some(Line {
+                content,
+                total: lf + 1,
+            }))
+        }
+        None if input.len() > max + 1 => Err(HttpError::new(400, "chunk line too long")),
+        None => Ok(None),
+    }
+}
+
+/// `chunk-size [ BWS ; chunk-ext ]`: hex digits; extensions are ignored.
+fn parse_chunk_size(line: &[u8]) -> Result<u64, HttpError> {
+    const BAD: HttpError = HttpError::new(400, "malformed chunk size");
+    let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
+    let digits = trim_ows(&line[..end]);
+    if digits.is_empty() || digits.len() > 16 {
+        return Err(BAD);
+    }
+    let text = std::str::from_utf8(digits).map_err(|_| BAD)?;
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(BAD);
+    }
+    u64::from_str_radix(text, 16).map_err(|_| BAD)
+}
+
+fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
+    const BAD: HttpError = HttpError::new(400, "malformed Content-Length");
+    let digits = trim_ows(value);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(BAD);
+    }
+    std::str::from_utf8(digits)
+        .map_err(|_| BAD)?
+        .parse::<u64>()
+        .map_err(|_| BAD)
+}
+
+/// httparse reports both a garbled request line and a well-formed but
+/// unsupported version as `Error::Version`; only the latter is 505.
+fn version_error(input: &[u8]) -> HttpError {
+    let line_end = input
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(input.len());
+    let line = &input[..line_end];
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+    let looks_like_http = version.len() >= 6
+        && version.starts_with(b"HTTP/")
+        && version[5..]
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b == b'.')
+        && version[5].is_ascii_digit();
+    if looks_like_http && line.split(|&b| b == b' ').count() == 3 {
+        HttpError::new(505, "HTTP version not supported; use HTTP/1.0 or HTTP/1.1")
+    } else {
+        HttpError::new(400, "malformed request line")
+    }
+}
+
+/// Comma-separated list elements, whitespace-trimmed, empty ones skipped.
+fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|t| !t.is_empty())
+}
+
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+fn clamp_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// 64 KiB of the `/bytes/N` pattern: byte `i` of any such body is
+/// `b'a' + i % 26`. The length is a multiple of 26, so slices of this one
+/// static chunk serve bodies of any size without allocating them.
+static FILL: [u8; FILL_LEN] = fill_pattern();
+const FILL_LEN: usize = 26 * 2520;
+
+const fn fill_pattern() -> [u8; FILL_LEN] {
+    let mut chunk = [0u8; FILL_LEN];
+    let mut i = 0;
+    while i < FILL_LEN {
+        chunk[i] = b'a' + (i % 26) as u8;
+        i += 1;
+    }
+    chunk
+}
+
+/// Byte `index` of a `/bytes/N` body (for clients that verify it).
+pub fn fill_byte(index: u64) -> u8 {
+    b'a' + (index % 26) as u8
+}
+
+/// A serialized response: status line, headers and a small body in one
+/// buffer (so it leaves in one write), followed by `fill` pattern bytes that
+/// live in a shared static chunk (so `/bytes/N` never allocates N bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    prefix: Vec<u8>,
+    fill: usize,
+    close: bool,
+    status: u16,
+}
+
+impl Response {
+    /// Builds a response. `head_only` (for HEAD requests) announces the body's
+    /// length without sending it.
+    fn build(
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+        fill: usize,
+        connection: Connection,
+        head_only: bool,
+    ) -> Response {
+        let length = body.len() + fill;
+        let mut prefix = Vec::with_capacity(128 + body.len());
+        prefix.extend_from_slice(
+            format!(
+                "HTTP/1.1 {status} {}\r\nContent-Length: {length}\r\nContent-Type: {content_type}\r\n",
+                reason_phrase(status)
+            )
+            .as_bytes(),
+        );
+        match connection {
+            Connection::Close => prefix.extend_from_slice(b"Connection: close\r\n"),
+            Connection::KeepAlive10 => prefix.extend_from_slice(b"Connection: keep-alive\r\n"),
+            Connection::KeepAlive11 => {}
+        }
+        prefix.extend_from_slice(b"\r\n");
+        let (body, fill) = if head_only {
+            (&[][..], 0)
+        } else {
+            (body, fill)
+        };
+        prefix.extend_from_slice(body);
+        Response {
+            prefix,
+            fill,
+            close: connection == Connection::Close,
+            status,
+        }
+    }
+
+    /// Total bytes on the wire.
+    pub fn len(&self) -> usize {
+        self.prefix.len() + self.fill
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next contiguous bytes from `offset`; empty iff `offset >= len()`.
+    pub fn bytes_at(&self, offset: usize) -> &[u8] {
+        if offset < self.prefix.len() {
+            return &self.prefix[offset..];
+        }
+        let body_offset = offset - self.prefix.len();
+        if body_offset >= self.fill {
+            return &[];
+        }
+        let start = body_offset % FILL_LEN;
+        let end = FILL_LEN.min(start + (self.fill - body_offset));
+        &FILL[start..end]
+    }
+
+    /// Whether the connection must close after this response.
+    pub fn close(&self) -> bool {
+        self.close
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Connection {
+    Close,
+    /// HTTP/1.0 persistence must be announced.
+    KeepAlive10,
+    /// HTTP/1.1 persistence is the default and needs no header.
+    KeepAlive11,
+}
+
+/// What to send for a request, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routed {
+    Now(Response),
+    /// `/delay/MS`: the blocking servers sleep, the selector arms a timer.
+    After(Duration, Response),
+}
+
+/// Routes: any method on `/` → 200 `Hello, World!\n`; `POST /echo` → the
+/// body back; `GET /bytes/N` → N bytes of the [`fill_byte`] pattern
+/// (N ≤ 64 MiB, else 400); `GET /delay/MS` → hello after MS ms (MS ≤ 60000,
+/// else 400); anything else → 404. `allow_keep_alive == false` forces
+/// `Connection: close` (the sync server's default).
+pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
+    let connection = if !(allow_keep_alive && req.keep_alive) {
+        Connection::Close
+    } else if req.minor_version == 0 {
+        Connection::KeepAlive10
+    } else {
+        Connection::KeepAlive11
+    };
+    let path = req.path.split('?').next().unwrap_or_default();
+    let method = req.method.as_str();
+    let head_only = method == "HEAD";
+    let readable = method == "GET" || head_only;
+    let text = "text/plain; charset=utf-8";
+    let binary = "application/octet-stream";
+    let respond = |status: u16, content_type: &str, body: &[u8], fill: usize| {
+        Response::build(status, content_type, body, fill, connection, head_only)
+    };
+    let bad_request = |why: &str| respond(400, text, format!("{why}\n").as_bytes(), 0);
+
+    if path == "/" {
+        return Routed::Now(respond(200, text, HELLO, 0));
+    }
+    if path == "/echo" && method == "POST" {
+        return Routed::Now(respond(200, binary, &req.body, 0));
+    }
+    if let (Some(count), true) = (path.strip_prefix("/bytes/"), readable) {
+        return Routed::Now(match count.parse::<u64>() {
+            Ok(n) if n <= MAX_BYTES_BODY => respond(200, binary, &[], clamp_usize(n)),
+            _ => bad_request("/bytes/N needs a whole number N of at most 67108864 (64 MiB)"),
+        });
+    }
+    if let (Some(ms), true) = (path.strip_prefix("/delay/"), readable) {
+        return match ms.parse::<u64>() {
+            Ok(ms) if ms <= MAX_DELAY_MS => {
+                Routed::After(Duration::from_millis(ms), respond(200, text, HELLO, 0))
+            }
+            _ => Routed::Now(bad_request(
+                "/delay/MS needs a whole number MS of at most 60000 milliseconds",
+            )),
+        };
+    }
+    Routed::Now(respond(404, text, b"not found\n", 0))
+}
+
+/// An error response (400/408/413/431/505, or any status) with
+/// `Connection: close`.
+pub fn error_response(status: u16) -> Response {
+    let body = format!("{status} {}\n", reason_phrase(status));
+    Response::build(
+        status,
+        "text/plain; charset=utf-8",
+        body.as_bytes(),
+        0,
+        Connection::Close,
+        false,
+    )
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits { max_body: 1024 };
+
+    /// Feeds `input` in pieces of `step` bytes and collects every request
+    /// until the first error.
+    fn parse_in_steps(input: &[u8], step: usize) -> (Vec<Request>, Option<HttpError>) {
+        let mut reader = RequestReader::new(LIMITS);
+        let mut requests = Vec::new();
+        for piece in input.chunks(step.max(1)) {
+            reader.feed(piece);
+            loop {
+                match reader.next_request() {
+                    Ok(Some(request)) => requests.push(request),
+                    Ok(None) => break,
+                    Err(e) => return (requests, Some(e)),
+                }
+            }
+        }
+        (requests, None)
+    }
+
+    /// Parses `input` whole and byte by byte; both must agree.
+    fn parse_all(input: &[u8]) -> (Vec<Request>, Option<HttpError>) {
+        let whole = parse_in_steps(input, input.len());
+        let bytewise = parse_in_steps(input, 1);
+        assert_eq!(whole, bytewise, "whole vs byte-by-byte differ");
+        whole
+    }
+
+    fn one_request(input: &[u8]) -> Request {
+        let (mut requests, error) = parse_all(input);
+        assert_eq!(error, None);
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        requests.remove(0)
+    }
+
+    fn error_status(input: &[u8]) -> u16 {
+        parse_all(input).1.expect("an error").status
+    }
+
+    #[test]
+    fn get_without_body() {
+        let req = one_request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(req.method, "GET");
+        assert_eq!(req.path, "/");
+        assert_eq!(req.minor_version, 1);
+        assert!(req.keep_alive);
+        assert!(req.body.is_empty());
+    }
+
+    #[test]
+    fn content_length_body() {
+        let req = one_request(b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+        assert_eq!(req.body, b"hello");
+    }
+
+    #[test]
+    fn incomplete_body_waits() {
+        let mut reader = RequestReader::new(LIMITS);
+        reader.feed(b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhel");
+        assert_eq!(reader.next_request(), Ok(None));
+        assert!(reader.has_partial());
+    }
+
+    #[test]
+    fn incomplete_head_is_partial() {
+        let mut reader = RequestReader::new(LIMITS);
+        assert!(!reader.has_partial());
+        reader.feed(b"GET / HT");
+        assert_eq!(reader.next_request(), Ok(None));
+        assert!(reader.has_partial());
+    }
+
+    #[test]
+    fn nothing_left_after_complete_request() {
+        let mut reader = RequestReader::new(LIMITS);
+        reader.feed(b"GET / HTTP/1.1\r\n\r\n");
+        assert!(reader.next_request().unwrap().is_some());
+        assert!(!reader.has_partial());
+        assert_eq!(reader.next_request(), Ok(None));
+    }
+
+    #[test]
+    fn pipelined_requests_in_order() {
+        let (requests, error) = parse_all(
+            b"GET /a HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\n\r\n",
+        );
+        assert_eq!(error, None);
+        let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["/a", "/echo", "/c"]);
+        assert_eq!(requests[1].body, b"abc");
+    }
+
+    #[test]
+    fn chunked_body() {
+        let req = one_request(
+            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n",
+        );
+        assert_eq!(req.body, b"hello, world");
+    }
+
+    #[test]
+    fn chunked_with_extensions_and_trailers() {
+        let req = one_request(
+            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\nA;name=value ; x\r\n0123456789\r\n0;last\r\nExpires: never\r\nX-Sum: 1\r\n\r\n",
+        );
+        assert_eq!(req.body, b"0123456789");
+    }
+
+    #[test]
+    fn chunked_then_pipelined() {
+        let (requests, error) = parse_all(
+            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+        );
+        assert_eq!(error, None);
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].body, b"abc");
+        assert_eq!(requests[1].path, "/");
+    }
+
+    #[test]
+    fn chunked_bare_lf_accepted() {
+        let req = one_request(b"POST /echo HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n");
+        assert_eq!(req.body, b"abc");
+    }
+
+    #[test]
+    fn http10_closes_by_default() {
+        let req = one_request(b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(req.minor_version, 0);
+        assert!(!req.keep_alive);
+    }
+
+    #[test]
+    fn http10_keep_alive_on_request() {
+        assert!(one_request(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+    }
+
+    #[test]
+    fn http11_connection_close() {
+        assert!(!one_request(b"GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n").keep_alive);
+    }
+
+    #[test]
+    fn leading_empty_line_ignored() {
+        assert_eq!(one_request(b"\r\nGET /x HTTP/1.1\r\n\r\n").path, "/x");
+    }
+
+    #[test]
+    fn garbage_request_line_is_400() {
+        assert_eq!(error_status(b"\x01\x02garbage\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn missing_version_is_400() {
+        assert_eq!(error_status(b"GET /\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn malformed_header_is_400() {
+        assert_eq!(
+            error_status(b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn bad_content_length_is_400() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nContent-Length: 12a\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn conflicting_content_lengths_are_400() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn te_and_content_length_is_400() {
+        assert_eq!(
+            error_status(
+                b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ),
+            400
+        );
+    }
+
+    #[test]
+    fn unknown_transfer_coding_is_400() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn bad_chunk_size_is_400() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn chunk_longer_than_size_is_400() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn oversized_head_is_431() {
+        let mut input = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+        input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES));
+        input.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(error_status(&input), 431);
+    }
+
+    #[test]
+    fn oversized_unfinished_head_is_431() {
+        let mut input = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+        input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES + 1));
+        assert_eq!(error_status(&input), 431);
+    }
+
+    #[test]
+    fn too_many_headers_is_431() {
+        let mut input = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..MAX_HEADERS + 1 {
+            input.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        input.extend_from_slice(b"\r\n");
+        assert_eq!(error_status(&input), 431);
+    }
+
+    #[test]
+    fn content_length_over_limit_is_413() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nContent-Length: 1025\r\n\r\n"),
+            413
+        );
+    }
+
+    #[test]
+    fn content_length_at_limit_is_accepted() {
+        let mut input = b"POST / HTTP/1.1\r\nContent-Length: 1024\r\n\r\n".to_vec();
+        input.extend(std::iter::repeat(b'z').take(1024));
+        assert_eq!(one_request(&input).body.len(), 1024);
+    }
+
+    #[test]
+    fn chunked_over_limit_is_413() {
+        let mut input = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n".to_vec();
+        input.extend(std::iter::repeat(b'z').take(0x200));
+        input.extend_from_slice(b"\r\n201\r\n");
+        assert_eq!(error_status(&input), 413);
+    }
+
+    #[test]
+    fn http2_version_is_505() {
+        assert_eq!(error_status(b"GET / HTTP/2.0\r\n\r\n"), 505);
+    }
+
+    #[test]
+    fn http12_version_is_505() {
+        assert_eq!(error_status(b"GET / HTTP/1.2\r\n\r\n"), 505);
+    }
+
+    #[test]
+    fn non_http_protocol_is_400() {
+        assert_eq!(error_status(b"GET / FOO/1.1\r\n\r\n"), 400);
+    }
+
+    #[test]
+    fn request_after_error_not_parsed() {
+        let (requests, error) = parse_all(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/9.9\r\n\r\n");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(error.map(|e| e.status), Some(505));
+    }
+
+    fn wire(response: &Response) -> Vec<u8> {
+        let mut out = Vec::new();
+        while out.len() < response.len() {
+            let slice = response.bytes_at(out.len());
+            assert!(!slice.is_empty());
+            out.extend_from_slice(slice);
+        }
+        assert!(response.bytes_at(out.len()).is_empty());
+        out
+    }
+
+    fn request(method: &str, path: &str, minor_version: u8, keep_alive: bool) -> Request {
+        Request {
+            method: method.into(),
+            path: path.into(),
+            minor_version,
+            keep_alive,
+            body: Vec::new(),
+        }
+    }
+
+    fn now(routed: Routed) -> Response {
+        match routed {
+            Routed::Now(response) => response,
+            Routed::After(..) => panic!("expected an immediate response"),
+        }
+    }
+
+    fn text(response: &Response) -> String {
+        String::from_utf8(wire(response)).unwrap()
+    }
+
+    #[test]
+    fn hello_any_method() {
+        let response = now(route(&request("DELETE", "/", 1, true), true));
+        assert_eq!(
+            text(&response),
+            "HTTP/1.1 200 OK\r\nContent-Length: 14\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, World!\n"
+        );
+        assert!(!response.close());
+    }
+
+    #[test]
+    fn keep_alive_disallowed_forces_close() {
+        let response = now(route(&request("GET", "/", 1, true), false));
+        assert!(response.close());
+        assert!(text(&response).contains("\r\nConnection: close\r\n"));
+    }
+
+    #[test]
+    fn http10_keep_alive_is_announced() {
+        let response = now(route(&request("GET", "/", 0, true), true));
+        assert!(!response.close());
+        assert!(text(&response).contains("\r\nConnection: keep-alive\r\n"));
+    }
+
+    #[test]
+    fn echo_returns_body() {
+        let mut req = request("POST", "/echo", 1, true);
+        req.body = b"abc\0def".to_vec();
+        assert!(wire(&now(route(&req, true))).ends_with(b"\r\n\r\nabc\0def"));
+    }
+
+    #[test]
+    fn bytes_body_has_length_and_pattern() {
+        let n = 200_000;
+        let response = now(route(&request("GET", "/bytes/200000?x=1", 1, true), true));
+        let out = wire(&response);
+        let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = std::str::from_utf8(&out[..head_end]).unwrap();
+        assert!(head.contains("Content-Length: 200000\r\n"), "{head}");
+        let body = &out[head_end..];
+        assert_eq!(body.len(), n);
+        assert!(body
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == fill_byte(i as u64)));
+    }
+
+    #[test]
+    fn bytes_slices_start_anywhere() {
+        let response = now(route(&request("GET", "/bytes/100000", 1, true), true));
+        let head_len = response.len() - 100_000;
+        let slice = response.bytes_at(head_len + 70_000);
+        assert_eq!(slice[0], fill_byte(70_000));
+        assert!(slice.len() <= 30_000);
+    }
+
+    #[test]
+    fn bytes_zero() {
+        let response = now(route(&request("GET", "/bytes/0", 1, true), true));
+        assert!(text(&response)
+            .ends_with("Content-Length: 0\r\nContent-Type: application/octet-stream\r\n\r\n"));
+    }
+
+    #[test]
+    fn bytes_over_limit_is_400() {
+        let response = now(route(&request("GET", "/bytes/67108865", 1, true), true));
+        assert_eq!(response.status(), 400);
+    }
+
+    #[test]
+    fn bytes_not_a_number_is_400() {
+        assert_eq!(
+            now(route(&request("GET", "/bytes/x", 1, true), true)).status(),
+            400
+        );
+    }
+
+    #[test]
+    fn head_sends_no_body() {
+        let response = now(route(&request("HEAD", "/bytes/10", 1, true), true));
+        assert!(text(&response)
+            .ends_with("Content-Length: 10\r\nContent-Type: application/octet-stream\r\n\r\n"));
+    }
+
+    #[test]
+    fn delay_is_deferred() {
+        match route(&request("GET", "/delay/250", 1, true), true) {
+            Routed::After(delay, response) => {
+                assert_eq!(delay, Duration::from_millis(250));
+                assert!(wire(&response).ends_with(HELLO));
+            }
+            Routed::Now(_) => panic!("expected a delayed response"),
+        }
+    }
+
+    #[test]
+    fn delay_over_cap_is_400() {
+        assert_eq!(
+            now(route(&request("GET", "/delay/60001", 1, true), true)).status(),
+            400
+        );
+    }
+
+    #[test]
+    fn unknown_path_is_404() {
+        assert_eq!(
+            now(route(&request("GET", "/nope", 1, true), true)).status(),
+            404
+        );
+    }
+
+    #[test]
+    fn echo_needs_post() {
+        assert_eq!(
+            now(route(&request("GET", "/echo", 1, true), true)).status(),
+            404
+        );
+    }
+
+    #[test]
+    fn error_response_closes() {
+        let response = error_response(431);
+        assert!(response.close());
+        let out = text(&response);
+        assert!(
+            out.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("\r\nConnection: close\r\n"));
+    }
+}
