@@ -1,0 +1,418 @@
+//! `bench-client compare`: the regression gate. Compares repeated runs of one
+//! load shape (baseline vs candidate) metric by metric, says whether each
+//! change is significant, and fails (exit 1) when a significant regression
+//! exceeds its limit.
+//!
+//! With two or more runs a side the test is a percentile-bootstrap 95 %
+//! confidence interval of the change of means ([`stats`]); with one run a side
+//! there is nothing to estimate noise from, so a change counts only beyond a
+//! fixed noise threshold, and the output says so.
+
+pub mod render;
+pub mod shape;
+pub mod stats;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::result::RunResult;
+use shape::check_same_shape;
+use stats::{bootstrap_ci, change, mean, ChangeKind};
+
+/// Output format of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned plain-text table.
+    Terminal,
+    /// A GitHub-flavoured Markdown table, for a CI comment.
+    Markdown,
+    /// The whole comparison as JSON.
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// Baseline result files (repeated runs of one configuration).
+    #[arg(required = true, value_name = "BASELINE.json")]
+    pub baseline: Vec<PathBuf>,
+    /// Candidate result files, compared with the baseline.
+    #[arg(long, required = true, num_args = 1.., value_name = "CANDIDATE.json")]
+    pub against: Vec<PathBuf>,
+    /// Largest tolerated significant regression: `5%` for every metric, or
+    /// `METRIC=PCT` for one (metrics: rps, p50, p90, p99, p99.9, error_rate;
+    /// error_rate in percentage points). Repeatable.
+    #[arg(long, value_name = "[METRIC=]PCT", default_value = "5%")]
+    pub max_regression: Vec<String>,
+    /// With one run a side: a change smaller than this is noise.
+    #[arg(long, value_name = "PCT", default_value = "3%")]
+    pub noise_threshold: String,
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Compare even when the load shapes differ.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let limits = Limits::parse(&args.max_regression)?;
+    let noise = parse_pct(&args.noise_threshold)
+        .with_context(|| format!("--noise-threshold {:?}", args.noise_threshold))?;
+    let baseline = load_all(&args.baseline)?;
+    let candidate = load_all(&args.against)?;
+    if !args.force {
+        let all: Vec<(&Path, &RunResult)> = args
+            .baseline
+            .iter()
+            .chain(&args.against)
+            .map(PathBuf::as_path)
+            .zip(baseline.iter().chain(&candidate))
+            .collect();
+        check_same_shape(&all)?;
+    }
+    let mut cmp = compare(&baseline, &candidate, &limits, noise);
+    cmp.baseline_files = args.baseline.clone();
+    cmp.candidate_files = args.against.clone();
+    let out = match args.format {
+        Format::Terminal => render::terminal(&cmp),
+        Format::Markdown => render::markdown(&cmp),
+        Format::Json => serde_json::to_string_pretty(&cmp)? + "\n",
+    };
+    print!("{out}");
+    Ok(if cmp.pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads result files in parallel; errors name the file.
+pub fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<RunResult>> {
+    paths
+        .par_iter()
+        .map(|p| crate::report::json::load(p))
+        .collect()
+}
+
+/// A metric `compare` reports on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Rps,
+    P50,
+    P90,
+    P99,
+    P999,
+    ErrorRate,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 6] = [
+        Metric::Rps,
+        Metric::P50,
+        Metric::P90,
+        Metric::P99,
+        Metric::P999,
+        Metric::ErrorRate,
+    ];
+
+    /// The name used in output and in `--max-regression METRIC=PCT`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Rps => "rps",
+            Metric::P50 => "p50",
+            Metric::P90 => "p90",
+            Metric::P99 => "p99",
+            Metric::P999 => "p99.9",
+            Metric::ErrorRate => "error_rate",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Metric> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "rps" | "req/s" | "requests_per_sec" => Some(Metric::Rps),
+            "error_rate" | "errors" | "error-rate" => Some(Metric::ErrorRate),
+            _ => Metric::ALL.into_iter().find(|m| m.name() == s),
+        }
+    }
+
+    pub fn higher_is_better(self) -> bool {
+        self == Metric::Rps
+    }
+
+    /// Error rates are compared in percentage points, everything else in %.
+    pub fn change_kind(self) -> ChangeKind {
+        match self {
+            Metric::ErrorRate => ChangeKind::Absolute,
+            _ => ChangeKind::Relative,
+        }
+    }
+
+    /// The value of this metric in one run: req/s, latency in ms, or the
+    /// error rate in % of attempted requests.
+    pub fn value(self, run: &RunResult) -> f64 {
+        let pct = |key: &str| {
+            let us = run
+                .latency
+                .percentiles
+                .get(key)
+                .copied()
+                .unwrap_or_else(|| {
+                    crate::hdr::decode(&run.latency.hdr)
+                        .map(|h| crate::hdr::percentile(&h, key))
+                        .unwrap_or(0)
+                });
+            us as f64 / 1000.0
+        };
+        match self {
+            Metric::Rps => run.summary.requests_per_sec,
+            Metric::P50 => pct("50"),
+            Metric::P90 => pct("90"),
+            Metric::P99 => pct("99"),
+            Metric::P999 => pct("99.9"),
+            Metric::ErrorRate => {
+                let attempted = run.summary.requests + run.summary.errors;
+                if attempted == 0 {
+                    0.0
+                } else {
+                    run.summary.errors as f64 * 100.0 / attempted as f64
+                }
+            }
+        }
+    }
+}
+
+/// `--max-regression`: a default and per-metric overrides, in % (percentage
+/// points for the error rate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    pub default: f64,
+    pub per_metric: BTreeMap<Metric, f64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            default: 5.0,
+            per_metric: BTreeMap::new(),
+        }
+    }
+}
+
+impl Limits {
+    pub fn parse(specs: &[String]) -> anyhow::Result<Self> {
+        let mut limits = Limits::default();
+        for spec in specs {
+            match spec.split_once('=') {
+                Some((metric, pct)) => {
+                    let m = Metric::parse(metric).with_context(|| {
+                        format!(
+                            "--max-regression {spec:?}: unknown metric {metric:?}; expected one of rps, p50, p90, p99, p99.9, error_rate"
+                        )
+                    })?;
+                    let v = parse_pct(pct).with_context(|| format!("--max-regression {spec:?}"))?;
+                    limits.per_metric.insert(m, v);
+                }
+                None => {
+                    limits.default =
+                        parse_pct(spec).with_context(|| format!("--max-regression {spec:?}"))?;
+                }
+            }
+        }
+        Ok(limits)
+    }
+
+    pub fn of(&self, m: Metric) -> f64 {
+        self.per_metric.get(&m).copied().unwrap_or(self.default)
+    }
+}
+
+/// `5%`, `5` or `0.5%` → 5.0 / 5.0 / 0.5.
+pub fn parse_pct(s: &str) -> anyhow::Result<f64> {
+    let t = s.trim();
+    let t = t.strip_suffix('%').unwrap_or(t).trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => anyhow::bail!("{s:?} is not a percentage; expected a number like 5% or 0.5%"),
+    }
+}
+
+/// How significance was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Method {
+    /// Two or more runs a side.
+    Bootstrap { confidence: f64, resamples: usize },
+    /// One run on a side: only changes beyond the threshold (in %) count.
+    NoiseThreshold { threshold_pct: f64 },
+}
+
+/// What a metric's change means for the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Not significant.
+    NoChange,
+    Better,
+    /// Significantly worse, within the limit.
+    Worse,
+    /// Significantly worse beyond the limit: fails the gate.
+    Regression,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricComparison {
+    pub metric: Metric,
+    /// `ms`, `req/s` or `%`.
+    pub unit: &'static str,
+    pub higher_is_better: bool,
+    pub baseline_values: Vec<f64>,
+    pub candidate_values: Vec<f64>,
+    pub baseline_mean: f64,
+    pub candidate_mean: f64,
+    /// Change of means, in % (`change_unit` = `%`) or percentage points (`pp`).
+    pub change: f64,
+    pub change_unit: &'static str,
+    /// Bootstrap confidence interval of `change`; absent with one run a side.
+    pub ci: Option<(f64, f64)>,
+    pub significant: bool,
+    /// The regression limit applied, in `change_unit`.
+    pub limit: f64,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub baseline_files: Vec<PathBuf>,
+    pub candidate_files: Vec<PathBuf>,
+    pub baseline_runs: usize,
+    pub candidate_runs: usize,
+    pub method: Method,
+    pub metrics: Vec<MetricComparison>,
+    /// Names of the metrics with verdict `regression`.
+    pub regressions: Vec<&'static str>,
+    pub pass: bool,
+}
+
+/// Confidence of the bootstrap interval.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// The comparison itself, on loaded runs (no I/O). `noise_threshold` is in %.
+pub fn compare(
+    baseline: &[RunResult],
+    candidate: &[RunResult],
+    limits: &Limits,
+    noise_threshold: f64,
+) -> Comparison {
+    let method = if baseline.len() >= 2 && candidate.len() >= 2 {
+        Method::Bootstrap {
+            confidence: CONFIDENCE,
+            resamples: stats::RESAMPLES,
+        }
+    } else {
+        Method::NoiseThreshold {
+            threshold_pct: noise_threshold,
+        }
+    };
+    let metrics: Vec<MetricComparison> = Metric::ALL
+        .iter()
+        .map(|&m| compare_metric(m, baseline, candidate, limits.of(m), method))
+        .collect();
+    let regressions: Vec<&'static str> = metrics
+        .iter()
+        .filter(|c| c.verdict == Verdict::Regression)
+        .map(|c| c.metric.name())
+        .collect();
+    Comparison {
+        baseline_files: Vec::new(),
+        candidate_files: Vec::new(),
+        baseline_runs: baseline.len(),
+        candidate_runs: candidate.len(),
+        method,
+        pass: regressions.is_empty(),
+        metrics,
+        regressions,
+    }
+}
+
+fn compare_metric(
+    m: Metric,
+    baseline: &[RunResult],
+    candidate: &[RunResult],
+    limit: f64,
+    method: Method,
+) -> MetricComparison {
+    let b: Vec<f64> = baseline.iter().map(|r| m.value(r)).collect();
+    let c: Vec<f64> = candidate.iter().map(|r| m.value(r)).collect();
+    let kind = m.change_kind();
+    let (bm, cm) = (mean(&b), mean(&c));
+    let delta = change(bm, cm, kind);
+    let (ci, significant) = match method {
+        Method::Bootstrap { confidence, .. } => {
+            let ci = bootstrap_ci(&b, &c, kind, confidence);
+            let sig = ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
+            (ci, sig)
+        }
+        Method::NoiseThreshold { threshold_pct } => (None, delta.abs() > threshold_pct),
+    };
+    // The change in the "worse" direction, positive when worse.
+    let worsening = if m.higher_is_better() { -delta } else { delta };
+    let verdict = match (significant, worsening > 0.0) {
+        (false, _) => Verdict::NoChange,
+        (true, false) => Verdict::Better,
+        (true, true) if worsening > limit => Verdict::Regression,
+        (true, true) => Verdict::Worse,
+    };
+    MetricComparison {
+        metric: m,
+        unit: match m {
+            Metric::Rps => "req/s",
+            Metric::ErrorRate => "%",
+            _ => "ms",
+        },
+        higher_is_better: m.higher_is_better(),
+        baseline_values: b,
+        candidate_values: c,
+        baseline_mean: bm,
+        candidate_mean: cm,
+        change: delta,
+        change_unit: match kind {
+            ChangeKind::Relative => "%",
+            ChangeKind::Absolute => "pp",
+        },
+        ci,
+        significant,
+        limit,
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_default_and_overrides() {
+        let l = Limits::parse(&["5%".into(), "p99=10%".into(), "error_rate=0.5".into()]).unwrap();
+        assert_eq!(l.of(Metric::Rps), 5.0);
+        assert_eq!(l.of(Metric::P99), 10.0);
+        assert_eq!(l.of(Metric::ErrorRate), 0.5);
+        let e = Limits::parse(&["p42=1%".into()]).unwrap_err();
+        assert!(format!("{e:#}").contains("unknown metric \"p42\""), "{e:#}");
+        let e = Limits::parse(&["lots".into()]).unwrap_err();
+        assert!(format!("{e:#}").contains("not a percentage"), "{e:#}");
+    }
+
+    #[test]
+    fn metric_names_round_trip() {
+        for m in Metric::ALL {
+            assert_eq!(Metric::parse(m.name()), Some(m));
+        }
+        assert_eq!(Metric::parse("req/s"), Some(Metric::Rps));
+    }
+}

@@ -1,0 +1,161 @@
+//! The load shape of a run (what load was applied, to what), and the check
+//! that `compare` and `merge` make before mixing runs: numbers from different
+//! loads are not comparable, and mixing them silently is the classic mistake.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::result::RunResult;
+
+/// One field on which two runs' load shapes differ, with both values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDiff {
+    pub field: &'static str,
+    pub expected: String,
+    pub found: String,
+}
+
+/// The fields of a run that define its load; everything else (duration,
+/// threads, host) may vary between runs that are still comparable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadShape {
+    pub clients: u32,
+    pub conns: u32,
+    pub payload_bytes: u64,
+    pub rate: Option<f64>,
+    /// The server model when bench-client started the server (its port is
+    /// random, so only the model and the path identify the target), else the
+    /// whole URL.
+    pub target: String,
+    pub method: String,
+    pub connection_per_request: bool,
+}
+
+impl LoadShape {
+    pub fn of(run: &RunResult) -> Self {
+        let model = run
+            .target
+            .server
+            .as_ref()
+            .map(|s| s.model.clone())
+            .or_else(|| run.config.server.clone());
+        let target = match model {
+            Some(m) => format!("{m} server {}", url_path(&run.config.url)),
+            None => run.config.url.clone(),
+        };
+        Self {
+            clients: run.config.max_clients,
+            conns: run.config.max_conns,
+            payload_bytes: run.config.payload_bytes,
+            rate: run.config.rate,
+            target,
+            method: run.config.method.clone(),
+            connection_per_request: run.config.connection_per_request,
+        }
+    }
+
+    /// The fields on which `other` differs from `self`.
+    pub fn diff(&self, other: &LoadShape) -> Vec<FieldDiff> {
+        let mut out = Vec::new();
+        let mut check = |field: &'static str, a: String, b: String| {
+            if a != b {
+                out.push(FieldDiff {
+                    field,
+                    expected: a,
+                    found: b,
+                });
+            }
+        };
+        check(
+            "clients",
+            self.clients.to_string(),
+            other.clients.to_string(),
+        );
+        check("conns", self.conns.to_string(), other.conns.to_string());
+        check(
+            "payload_bytes",
+            self.payload_bytes.to_string(),
+            other.payload_bytes.to_string(),
+        );
+        let rate = |r: Option<f64>| r.map_or("none".to_string(), |r| format!("{r}/s"));
+        check("rate", rate(self.rate), rate(other.rate));
+        check("target", self.target.clone(), other.target.clone());
+        check("method", self.method.clone(), other.method.clone());
+        check(
+            "connection_per_request",
+            self.connection_per_request.to_string(),
+            other.connection_per_request.to_string(),
+        );
+        out
+    }
+}
+
+/// The path (and query) of an `http://host:port/path` URL; `/` when none.
+pub fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// Runs whose load shapes differ from the first run's, refused unless forced.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ShapeMismatch {
+    pub reference: PathBuf,
+    /// Each differing file with the fields that differ.
+    pub mismatches: Vec<(PathBuf, Vec<FieldDiff>)>,
+}
+
+impl fmt::Display for ShapeMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "load shapes differ from {} (pass --force to use these runs anyway):",
+            self.reference.display()
+        )?;
+        for (path, diffs) in &self.mismatches {
+            let fields: Vec<String> = diffs
+                .iter()
+                .map(|d| format!("{} {} vs {}", d.field, d.expected, d.found))
+                .collect();
+            writeln!(f, "  {}: {}", path.display(), fields.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks that every run has the first run's load shape.
+pub fn check_same_shape(runs: &[(&Path, &RunResult)]) -> Result<(), ShapeMismatch> {
+    let Some((ref_path, first)) = runs.first() else {
+        return Ok(());
+    };
+    let reference = LoadShape::of(first);
+    let mismatches: Vec<(PathBuf, Vec<FieldDiff>)> = runs[1..]
+        .iter()
+        .filter_map(|(path, run)| {
+            let d = reference.diff(&LoadShape::of(run));
+            (!d.is_empty()).then(|| (path.to_path_buf(), d))
+        })
+        .collect();
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(ShapeMismatch {
+            reference: ref_path.to_path_buf(),
+            mismatches,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_path_keeps_path_and_query() {
+        assert_eq!(
+            url_path("http://127.0.0.1:8080/delay/10?x=1"),
+            "/delay/10?x=1"
+        );
+        assert_eq!(url_path("http://127.0.0.1:8080"), "/");
+        assert_eq!(url_path("127.0.0.1:1/a"), "/a");
+    }
+}

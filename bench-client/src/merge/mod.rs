@@ -1,0 +1,349 @@
+//! `bench-client merge`: one result from runs made at the same time on
+//! several generator hosts, against one target. Counts are added, the HDR
+//! histograms merged exactly (so the merged percentiles are the true ones,
+//! not averages of percentiles), timelines aligned on wall-clock seconds, and
+//! each input kept as a `sources` entry.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+
+use crate::compare::{load_all, shape::check_same_shape};
+use crate::hdr;
+use crate::result::{
+    ClientCount, Fairness, Host, Latency, RunResult, ServerTotals, Source, Summary, TimelineEntry,
+    Tool, SCHEMA_VERSION,
+};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// Result files of runs made at the same time (two or more).
+    #[arg(required = true, num_args = 2.., value_name = "RESULT.json")]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the merged result.
+    #[arg(short, long, value_name = "ALL.json")]
+    pub output: PathBuf,
+    /// Label of the merged result (default: the inputs' label when they share one).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Merge even when the load shapes differ.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let runs = load_all(&args.inputs)?;
+    if !args.force {
+        let pairs: Vec<(&Path, &RunResult)> = args
+            .inputs
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(&runs)
+            .collect();
+        check_same_shape(&pairs)?;
+    }
+    let named: Vec<(&Path, &RunResult)> = args
+        .inputs
+        .iter()
+        .map(PathBuf::as_path)
+        .zip(&runs)
+        .collect();
+    let mut merged = merge(&named)?;
+    if args.label.is_some() {
+        merged.label = args.label.clone();
+    }
+    // Atomic (temp file + rename): an interrupted merge leaves no half file.
+    crate::report::json::save(&merged, &args.output)?;
+    eprintln!(
+        "merged {} runs ({} requests, {:.1} req/s over {:.1} s) into {}",
+        runs.len(),
+        merged.summary.requests,
+        merged.summary.requests_per_sec,
+        merged.summary.duration_s,
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_start(path: &Path, run: &RunResult) -> anyhow::Result<SystemTime> {
+    humantime::parse_rfc3339_weak(&run.started_at).with_context(|| {
+        format!(
+            "{}: started_at {:?} is not an RFC 3339 time",
+            path.display(),
+            run.started_at
+        )
+    })
+}
+
+fn merge_histograms(path_runs: &[(&Path, &Latency)]) -> anyhow::Result<Latency> {
+    let mut total = hdr::new_histogram();
+    for (path, latency) in path_runs {
+        let h = hdr::decode(&latency.hdr).with_context(|| format!("{}", path.display()))?;
+        total.add(&h).map_err(|e| {
+            anyhow::anyhow!("{}: cannot merge its histogram: {e:?}", path.display())
+        })?;
+    }
+    Ok(hdr::latency_from(&total))
+}
+
+fn add_maps(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+fn sum_opt<T: std::iter::Sum + Copy>(values: impl Iterator<Item = Option<T>>) -> Option<T> {
+    values
+        .collect::<Option<Vec<T>>>()
+        .map(|v| v.into_iter().sum())
+}
+
+/// Jain's index over the clients' request counts.
+pub fn jain(clients: &[ClientCount]) -> f64 {
+    let sum: f64 = clients.iter().map(|c| c.requests as f64).sum();
+    let sum_sq: f64 = clients.iter().map(|c| (c.requests as f64).powi(2)).sum();
+    if clients.is_empty() || sum_sq == 0.0 {
+        1.0
+    } else {
+        sum * sum / (clients.len() as f64 * sum_sq)
+    }
+}
+
+/// The merged result of `runs` (each with the file it came from, for
+/// errors). The merged config describes the combined load: clients,
+/// connections, threads, `-n` and `--rate` are summed.
+pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
+    let (_, first) = *runs.first().context("nothing to merge")?;
+    let starts: Vec<SystemTime> = runs
+        .iter()
+        .map(|(p, r)| parse_start(p, r))
+        .collect::<anyhow::Result<_>>()?;
+    let start = *starts.iter().min().expect("non-empty");
+    let end = runs
+        .iter()
+        .zip(&starts)
+        .map(|((_, r), s)| *s + Duration::from_secs_f64(r.summary.duration_s.max(0.0)))
+        .max()
+        .expect("non-empty");
+    let window_s = end.duration_since(start).unwrap_or_default().as_secs_f64();
+
+    // Summary: plain sums, the rate over the union of the windows.
+    let mut summary = Summary {
+        requests: 0,
+        errors: 0,
+        duration_s: window_s,
+        requests_per_sec: 0.0,
+        bytes_sent: 0,
+        bytes_received: 0,
+        status_codes: BTreeMap::new(),
+        errors_by_kind: BTreeMap::new(),
+        target_rate: sum_opt(runs.iter().map(|(_, r)| r.summary.target_rate)),
+        achieved_rate: sum_opt(runs.iter().map(|(_, r)| r.summary.achieved_rate)),
+        late_sends: sum_opt(runs.iter().map(|(_, r)| r.summary.late_sends)),
+    };
+    for (_, r) in runs {
+        summary.requests += r.summary.requests;
+        summary.errors += r.summary.errors;
+        summary.bytes_sent += r.summary.bytes_sent;
+        summary.bytes_received += r.summary.bytes_received;
+        add_maps(&mut summary.status_codes, &r.summary.status_codes);
+        add_maps(&mut summary.errors_by_kind, &r.summary.errors_by_kind);
+    }
+    summary.requests_per_sec = if window_s > 0.0 {
+        summary.requests as f64 / window_s
+    } else {
+        0.0
+    };
+
+    let latency = merge_histograms(
+        &runs
+            .iter()
+            .map(|(p, r)| (*p, &r.latency))
+            .collect::<Vec<_>>(),
+    )?;
+    let latency_uncorrected = runs
+        .iter()
+        .map(|(p, r)| r.latency_uncorrected.as_ref().map(|l| (*p, l)))
+        .collect::<Option<Vec<_>>>()
+        .map(|v| merge_histograms(&v))
+        .transpose()?;
+
+    // Timelines: shift each by its start offset, rounded to whole seconds
+    // (entries are per second, so sub-second offsets cannot be kept).
+    let mut buckets: BTreeMap<u64, Vec<&TimelineEntry>> = BTreeMap::new();
+    for ((_, r), s) in runs.iter().zip(&starts) {
+        let offset = s.duration_since(start).unwrap_or_default().as_secs_f64();
+        let offset = offset.round() as u64;
+        for e in &r.timeline {
+            buckets.entry(e.t_s + offset).or_default().push(e);
+        }
+    }
+    let timeline = buckets
+        .into_iter()
+        .map(|(t_s, es)| merge_timeline_entries(t_s, &es))
+        .collect();
+
+    let mut clients = Vec::new();
+    for (_, r) in runs {
+        for c in &r.clients {
+            clients.push(ClientCount {
+                id: clients.len() as u32,
+                requests: c.requests,
+                errors: c.errors,
+            });
+        }
+    }
+
+    // A merged input contributes its own sources, so merging is associative.
+    let mut sources = Vec::new();
+    for (_, r) in runs {
+        if r.sources.is_empty() {
+            sources.push(Source {
+                host: r.host.clone(),
+                started_at: r.started_at.clone(),
+                label: r.label.clone(),
+                requests: r.summary.requests,
+            });
+        } else {
+            sources.extend(r.sources.iter().cloned());
+        }
+    }
+
+    let mut config = first.config.clone();
+    config.max_clients = runs.iter().map(|(_, r)| r.config.max_clients).sum();
+    config.connections = runs.iter().map(|(_, r)| r.config.connections).sum();
+    config.threads = runs.iter().map(|(_, r)| r.config.threads).sum();
+    config.requests = sum_opt(runs.iter().map(|(_, r)| r.config.requests));
+    config.rate = sum_opt(runs.iter().map(|(_, r)| r.config.rate));
+    config.duration_s = Some(window_s).filter(|_| first.config.duration_s.is_some());
+
+    let mut target = first.target.clone();
+    if let Some(server) = target.server.as_mut() {
+        // Each input that started its own server has its own totals.
+        server.totals = runs
+            .iter()
+            .map(|(_, r)| r.target.server.as_ref().and_then(|s| s.totals.clone()))
+            .collect::<Option<Vec<_>>>()
+            .map(|ts| ServerTotals {
+                model: server.model.clone(),
+                connections: ts.iter().map(|t| t.connections).sum(),
+                requests: ts.iter().map(|t| t.requests).sum(),
+                body_bytes: ts.iter().map(|t| t.body_bytes).sum(),
+            });
+    }
+
+    let labels: Vec<&Option<String>> = runs.iter().map(|(_, r)| &r.label).collect();
+    let label = if labels.iter().all(|l| *l == labels[0]) {
+        first.label.clone()
+    } else {
+        None
+    };
+
+    let fairness = Fairness {
+        jain: jain(&clients),
+    };
+    Ok(RunResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        started_at: humantime::format_rfc3339_millis(start).to_string(),
+        label,
+        host: merged_host(&sources),
+        config,
+        target,
+        interrupted: runs.iter().any(|(_, r)| r.interrupted),
+        summary,
+        latency,
+        latency_uncorrected,
+        timeline,
+        clients,
+        fairness,
+        sources,
+    })
+}
+
+/// The top-level host of a merged result: the first source's machine
+/// description, the cores of all hosts, and every distinct hostname
+/// (`a+b`); `sources` keeps each host exactly.
+fn merged_host(sources: &[Source]) -> Host {
+    let mut host = sources[0].host.clone();
+    host.cores = sources.iter().map(|s| s.host.cores).sum();
+    let mut names: Vec<&str> = Vec::new();
+    for s in sources {
+        if !names.contains(&s.host.hostname.as_str()) {
+            names.push(&s.host.hostname);
+        }
+    }
+    host.hostname = names.join("+");
+    host
+}
+
+/// Counts add exactly. Per-second percentiles cannot be merged without the
+/// per-second histograms, which results do not keep: p50 is the
+/// request-weighted mean of the inputs' p50s (an estimate), p99 their
+/// maximum (an upper bound).
+fn merge_timeline_entries(t_s: u64, es: &[&TimelineEntry]) -> TimelineEntry {
+    let requests: u64 = es.iter().map(|e| e.requests).sum();
+    let p50_us = if requests == 0 {
+        es.iter().map(|e| e.p50_us).max().unwrap_or(0)
+    } else {
+        let weighted: f64 = es.iter().map(|e| e.p50_us as f64 * e.requests as f64).sum();
+        (weighted / requests as f64).round() as u64
+    };
+    TimelineEntry {
+        t_s,
+        requests,
+        errors: es.iter().map(|e| e.errors).sum(),
+        p50_us,
+        p99_us: es.iter().map(|e| e.p99_us).max().unwrap_or(0),
+        target_rate: sum_opt(es.iter().map(|e| e.target_rate)),
+        achieved_rate: sum_opt(es.iter().map(|e| e.achieved_rate)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_index_bounds() {
+        let c = |r: &[u64]| -> Vec<ClientCount> {
+            r.iter()
+                .enumerate()
+                .map(|(i, &requests)| ClientCount {
+                    id: i as u32,
+                    requests,
+                    errors: 0,
+                })
+                .collect()
+        };
+        assert!((jain(&c(&[10, 10, 10])) - 1.0).abs() < 1e-12);
+        assert!((jain(&c(&[30, 0, 0])) - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(jain(&[]), 1.0);
+    }
+
+    #[test]
+    fn timeline_entries_add_counts_and_bound_p99() {
+        let e = |requests, p50_us, p99_us| TimelineEntry {
+            t_s: 0,
+            requests,
+            errors: 1,
+            p50_us,
+            p99_us,
+            target_rate: None,
+            achieved_rate: Some(requests as f64),
+        };
+        let (a, b) = (e(100, 1000, 5000), e(300, 2000, 4000));
+        let m = merge_timeline_entries(7, &[&a, &b]);
+        assert_eq!((m.t_s, m.requests, m.errors), (7, 400, 2));
+        assert_eq!(m.p50_us, 1750);
+        assert_eq!(m.p99_us, 5000);
+        assert_eq!(m.target_rate, None);
+        assert_eq!(m.achieved_rate, Some(400.0));
+    }
+}

@@ -1,0 +1,294 @@
+//! `bench-client plot`: charts of one or more results, as one SVG or as a
+//! self-contained HTML page (inline SVGs and a table of key figures).
+//!
+//! Charts: the latency percentile spectrum on a "nines" axis (as
+//! HdrHistogram's plotter draws it, from the whole stored histogram), req/s
+//! and p99 over time from `timeline`, and req/s per run as bars. Drawing is
+//! in [`svg`], the page in [`html`]; this module loads and prepares the runs.
+
+pub mod html;
+pub mod svg;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+
+use crate::compare::{load_all, shape::url_path};
+use crate::hdr;
+use crate::result::RunResult;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlotArgs {
+    /// Result files to plot.
+    #[arg(required = true, value_name = "RESULT.json")]
+    pub inputs: Vec<PathBuf>,
+    /// Output file: `.svg` (the charts stacked) or `.html` (a page with the
+    /// charts and a table of key figures).
+    #[arg(short, long, value_name = "OUT.svg|OUT.html")]
+    pub output: PathBuf,
+    /// Title of the page / SVG.
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+/// What `plot` writes, from the output file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    Svg,
+    Html,
+}
+
+impl OutputKind {
+    pub fn from_path(path: &Path) -> anyhow::Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("svg") => Ok(OutputKind::Svg),
+            Some("html") | Some("htm") => Ok(OutputKind::Html),
+            _ => anyhow::bail!(
+                "cannot tell the output format of {}: name it OUT.svg or OUT.html",
+                path.display()
+            ),
+        }
+    }
+}
+
+pub fn run(args: &PlotArgs) -> anyhow::Result<ExitCode> {
+    let kind = OutputKind::from_path(&args.output)?;
+    let runs = load_all(&args.inputs)?;
+    let prepared = prepare(&runs, &args.inputs)?;
+    let title = args
+        .title
+        .clone()
+        .unwrap_or_else(|| "bench-client results".to_string());
+    let doc = match kind {
+        OutputKind::Svg => svg::stacked(&prepared, &title)?,
+        OutputKind::Html => html::page(&prepared, &title)?,
+    };
+    write_atomically(&args.output, doc.as_bytes())?;
+    eprintln!("wrote {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// One run, ready to draw.
+#[derive(Debug, Clone)]
+pub struct PreparedRun {
+    /// Unique among the plotted runs.
+    pub label: String,
+    /// The load without the server, e.g. `50x4 64KiB GET /delay/10`: runs
+    /// sharing it are drawn together in the HTML page.
+    pub load: String,
+    pub file: PathBuf,
+    /// Index into the palette: the run's position among all plotted runs,
+    /// so that it keeps its colour in every chart and in the table.
+    pub color: usize,
+    /// `(nines, latency ms)`: nines = -log10(1 - quantile).
+    pub spectrum: Vec<(f64, f64)>,
+    /// `(t_s, req/s)`.
+    pub rps_over_time: Vec<(f64, f64)>,
+    /// `(t_s, p99 ms)`, seconds with responses only.
+    pub p99_over_time: Vec<(f64, f64)>,
+    /// log10 of the sample count: the deepest quantile this run resolves.
+    pub max_nines: f64,
+    pub run: RunResult,
+}
+
+/// `64KiB`, `1MiB`, `100B`.
+pub fn fmt_bytes(b: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if b >= size && b % size == 0 {
+            return format!("{}{unit}", b / size);
+        }
+        if b >= size {
+            return format!("{:.1}{unit}", b as f64 / size as f64);
+        }
+    }
+    format!("{b}B")
+}
+
+/// The load of a run without its server: `50x4 64KiB /delay/10 @1000/s`.
+pub fn load_description(run: &RunResult) -> String {
+    let c = &run.config;
+    let mut s = format!("{}x{}", c.max_clients, c.max_conns);
+    if c.payload_bytes > 0 {
+        s += &format!(" {}", fmt_bytes(c.payload_bytes));
+    }
+    if c.method != "GET" && !(c.method == "POST" && c.payload_bytes > 0) {
+        s += &format!(" {}", c.method);
+    }
+    let path = url_path(&c.url);
+    if path != "/" {
+        s += &format!(" {path}");
+    }
+    if let Some(rate) = c.rate {
+        s += &format!(" @{rate}/s");
+    }
+    if c.connection_per_request {
+        s += " conn/req";
+    }
+    s
+}
+
+/// How a run is named on charts: its label, else its server model (or
+/// target host) and load, e.g. `selector 50x4 64KiB`.
+pub fn run_label(run: &RunResult) -> String {
+    if let Some(l) = run.label.as_deref().filter(|l| !l.trim().is_empty()) {
+        return l.to_string();
+    }
+    let server = run
+        .target
+        .server
+        .as_ref()
+        .map(|s| s.model.clone())
+        .or_else(|| run.config.server.clone())
+        .unwrap_or_else(|| {
+            let rest = run
+                .config
+                .url
+                .split_once("://")
+                .map_or(run.config.url.as_str(), |(_, r)| r);
+            rest.split('/').next().unwrap_or(rest).to_string()
+        });
+    format!("{server} {}", load_description(run))
+}
+
+/// -log10(1 - q), capped so that q = 1 stays finite.
+pub fn nines(q: f64) -> f64 {
+    -(1.0 - q).max(1e-9).log10()
+}
+
+/// Decodes the histograms and derives every series, runs in parallel (each
+/// histogram decode and quantile walk is independent). Labels are made
+/// unique by appending `#2`, `#3`.
+pub fn prepare(runs: &[RunResult], files: &[PathBuf]) -> anyhow::Result<Vec<PreparedRun>> {
+    let mut prepared: Vec<PreparedRun> = runs
+        .par_iter()
+        .zip(files.par_iter())
+        .map(|(run, file)| prepare_one(run, file))
+        .collect::<anyhow::Result<_>>()?;
+    let mut seen: Vec<String> = Vec::new();
+    for (i, p) in prepared.iter_mut().enumerate() {
+        p.color = i;
+        let base = p.label.clone();
+        let mut n = 1;
+        while seen.contains(&p.label) {
+            n += 1;
+            p.label = format!("{base} #{n}");
+        }
+        seen.push(p.label.clone());
+    }
+    Ok(prepared)
+}
+
+fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
+    let h = hdr::decode(&run.latency.hdr).with_context(|| file.display().to_string())?;
+    let count = h.len();
+    let max_nines = if count > 1 {
+        (count as f64).log10()
+    } else {
+        0.0
+    };
+    let mut spectrum: Vec<(f64, f64)> = Vec::new();
+    if count > 0 {
+        for v in h.iter_quantiles(5) {
+            let q = v.quantile_iterated_to();
+            // The last step reaches q = 1; draw the maximum where the
+            // histogram's resolution ends (1 - 1/count), as HdrHistogram does.
+            let x = if q >= 1.0 {
+                max_nines
+            } else {
+                nines(q).min(max_nines)
+            };
+            let ms = h.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0;
+            if spectrum.last().is_some_and(|&(px, _)| x < px) {
+                continue;
+            }
+            spectrum.push((x, ms));
+        }
+    }
+    // The last timeline entry may cover less than a second; rescale it to a
+    // rate, and drop it when it is too short to mean anything.
+    let duration = run.summary.duration_s;
+    let mut rps_over_time = Vec::new();
+    let mut p99_over_time = Vec::new();
+    for e in &run.timeline {
+        let covered = (duration - e.t_s as f64).clamp(0.0, 1.0);
+        let covered = if duration <= 0.0 { 1.0 } else { covered };
+        if covered < 0.25 {
+            continue;
+        }
+        rps_over_time.push((e.t_s as f64, e.requests as f64 / covered));
+        if e.requests > 0 {
+            p99_over_time.push((e.t_s as f64, e.p99_us as f64 / 1000.0));
+        }
+    }
+    Ok(PreparedRun {
+        label: run_label(run),
+        load: load_description(run),
+        file: file.to_path_buf(),
+        color: 0,
+        spectrum,
+        rps_over_time,
+        p99_over_time,
+        max_nines,
+        run: run.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_short() {
+        assert_eq!(fmt_bytes(0), "0B");
+        assert_eq!(fmt_bytes(65536), "64KiB");
+        assert_eq!(fmt_bytes(1536), "1.5KiB");
+        assert_eq!(fmt_bytes(1 << 20), "1MiB");
+    }
+
+    #[test]
+    fn nines_of_common_quantiles() {
+        assert!((nines(0.9) - 1.0).abs() < 1e-9);
+        assert!((nines(0.999) - 3.0).abs() < 1e-9);
+        assert!(nines(1.0).is_finite());
+    }
+
+    #[test]
+    fn output_kind_from_extension() {
+        assert_eq!(
+            OutputKind::from_path(Path::new("a/b.SVG")).unwrap(),
+            OutputKind::Svg
+        );
+        assert_eq!(
+            OutputKind::from_path(Path::new("r.html")).unwrap(),
+            OutputKind::Html
+        );
+        let e = OutputKind::from_path(Path::new("r.png")).unwrap_err();
+        assert!(e.to_string().contains("r.png"), "{e}");
+    }
+}

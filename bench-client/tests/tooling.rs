@@ -1,0 +1,623 @@
+//! Tests of the results tooling (`plot`, `compare`, `merge`) on committed
+//! fixture results in `tests/fixtures/`.
+//!
+//! The fixtures are synthetic and deterministic: regenerate them with
+//! `cargo test -p bench-client --test tooling -- --ignored regenerate_fixtures`
+//! after a change to the generator below.
+
+use std::path::{Path, PathBuf};
+
+use bench_client::compare::shape::check_same_shape;
+use bench_client::compare::{self, Limits, Metric, Verdict};
+use bench_client::hdr;
+use bench_client::merge;
+use bench_client::plot;
+use bench_client::result::*;
+
+// ---------------------------------------------------------------------------
+// Fixture generator
+
+/// A 64-bit LCG (Knuth's MMIX constants): enough randomness for synthetic
+/// latencies, and the same numbers on every machine.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next_f64(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// What a synthetic run looks like.
+struct Spec {
+    seed: u64,
+    label: Option<&'static str>,
+    hostname: &'static str,
+    started_at: &'static str,
+    clients: u32,
+    conns: u32,
+    payload_bytes: u64,
+    /// Median latency, µs; the distribution is log-logistic (shape 4), so
+    /// p99 ≈ 3.2 × median and p99.9 ≈ 5.6 × median.
+    median_us: f64,
+    requests_per_sec: f64,
+    duration_s: u64,
+    errors: u64,
+}
+
+impl Spec {
+    fn base(seed: u64) -> Spec {
+        Spec {
+            seed,
+            label: None,
+            hostname: "bench-1",
+            started_at: "2026-11-25T19:20:00.000Z",
+            clients: 10,
+            conns: 4,
+            payload_bytes: 0,
+            median_us: 1000.0,
+            requests_per_sec: 8000.0,
+            duration_s: 5,
+            errors: 0,
+        }
+    }
+}
+
+/// A run whose latency samples follow the spec's distribution exactly up to
+/// stratification jitter (quantile i of n drawn from [i/n, (i+1)/n)), so
+/// that the only differences between fixtures are the ones injected.
+fn synth(spec: &Spec) -> RunResult {
+    let mut rng = Lcg(spec.seed);
+    let requests = (spec.requests_per_sec * spec.duration_s as f64).round() as u64;
+    let mut all = hdr::new_histogram();
+    let mut per_second: Vec<_> = (0..spec.duration_s).map(|_| hdr::new_histogram()).collect();
+    for i in 0..requests {
+        let u = (i as f64 + rng.next_f64()) / requests as f64;
+        let us = spec.median_us * (u / (1.0 - u)).powf(0.25);
+        hdr::record(&mut all, us.round() as u64);
+        let second = (rng.next_f64() * spec.duration_s as f64) as usize;
+        hdr::record(&mut per_second[second], us.round() as u64);
+    }
+    let timeline = per_second
+        .iter()
+        .enumerate()
+        .map(|(t, h)| TimelineEntry {
+            t_s: t as u64,
+            requests: h.len(),
+            errors: 0,
+            p50_us: hdr::percentile(h, "50"),
+            p99_us: hdr::percentile(h, "99"),
+            target_rate: None,
+            achieved_rate: None,
+        })
+        .collect();
+    let clients: Vec<ClientCount> = (0..spec.clients)
+        .map(|id| ClientCount {
+            id,
+            requests: requests / spec.clients as u64
+                + u64::from((id as u64) < requests % spec.clients as u64),
+            errors: 0,
+        })
+        .collect();
+    let mut errors_by_kind = std::collections::BTreeMap::new();
+    if spec.errors > 0 {
+        errors_by_kind.insert("timeout".to_string(), spec.errors);
+    }
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "bench-client".into(),
+            version: "0.1.0".into(),
+        },
+        started_at: spec.started_at.into(),
+        label: spec.label.map(String::from),
+        host: Host {
+            os: "linux".into(),
+            kernel: "6.1.0-synthetic".into(),
+            cpu: "Synthetic CPU".into(),
+            cores: 2,
+            hostname: spec.hostname.into(),
+        },
+        sources: Vec::new(),
+        config: RunConfig {
+            url: "http://127.0.0.1:40000/".into(),
+            method: if spec.payload_bytes > 0 {
+                "POST"
+            } else {
+                "GET"
+            }
+            .into(),
+            headers: Vec::new(),
+            max_clients: spec.clients,
+            max_conns: spec.conns,
+            connections: spec.clients * spec.conns,
+            threads: 2,
+            duration_s: Some(spec.duration_s as f64),
+            requests: None,
+            payload_bytes: spec.payload_bytes,
+            body_file: None,
+            connection_per_request: false,
+            timeout_s: 10.0,
+            warmup_s: 1.0,
+            rate: None,
+            server: Some("selector".into()),
+        },
+        target: Target {
+            url: "http://127.0.0.1:40000/".into(),
+            server: Some(ServerInfo {
+                model: "selector".into(),
+                totals: None,
+            }),
+        },
+        interrupted: false,
+        summary: Summary {
+            requests,
+            errors: spec.errors,
+            duration_s: spec.duration_s as f64,
+            requests_per_sec: requests as f64 / spec.duration_s as f64,
+            bytes_sent: requests * (80 + spec.payload_bytes),
+            bytes_received: requests * 120,
+            status_codes: [("200".to_string(), requests)].into_iter().collect(),
+            errors_by_kind,
+            target_rate: None,
+            achieved_rate: None,
+            late_sends: None,
+        },
+        latency: hdr::latency_from(&all),
+        latency_uncorrected: None,
+        timeline,
+        clients,
+        fairness: Fairness { jain: 1.0 },
+    }
+}
+
+/// Every fixture: file name and spec.
+fn fixture_specs() -> Vec<(&'static str, Spec)> {
+    let mut out = Vec::new();
+    // Three baseline runs, a little apart as repeated real runs are.
+    for (i, f) in [1.0, 1.006, 0.993].into_iter().enumerate() {
+        out.push((
+            ["baseline-1.json", "baseline-2.json", "baseline-3.json"][i],
+            Spec {
+                median_us: 1000.0 * f,
+                requests_per_sec: 8000.0 / f,
+                ..Spec::base(100 + i as u64)
+            },
+        ));
+    }
+    // The same load 20 % worse: latencies × 1.2 (so p99 +20 %), req/s × 0.8.
+    for (i, f) in [1.0, 1.006, 0.993].into_iter().enumerate() {
+        out.push((
+            ["regressed-1.json", "regressed-2.json", "regressed-3.json"][i],
+            Spec {
+                label: Some(["slower-1", "slower-2", "slower-3"][i]),
+                median_us: 1200.0 * f,
+                requests_per_sec: 6400.0 / f,
+                ..Spec::base(200 + i as u64)
+            },
+        ));
+    }
+    // Within ±2 % of the baseline.
+    for (i, f) in [1.018, 0.985, 1.007].into_iter().enumerate() {
+        out.push((
+            ["noise-1.json", "noise-2.json", "noise-3.json"][i],
+            Spec {
+                median_us: 1000.0 * f,
+                requests_per_sec: 8000.0 / (2.0 - f),
+                ..Spec::base(300 + i as u64)
+            },
+        ));
+    }
+    // Another load shape.
+    out.push((
+        "shape-50x4-64k.json",
+        Spec {
+            clients: 50,
+            payload_bytes: 65536,
+            median_us: 6000.0,
+            requests_per_sec: 6000.0,
+            ..Spec::base(400)
+        },
+    ));
+    // Two generator hosts at the same time, 1.4 s apart, the second slower.
+    out.push((
+        "host-a.json",
+        Spec {
+            label: Some("two-hosts"),
+            hostname: "gen-a",
+            errors: 3,
+            ..Spec::base(500)
+        },
+    ));
+    out.push((
+        "host-b.json",
+        Spec {
+            label: Some("two-hosts"),
+            hostname: "gen-b",
+            started_at: "2026-11-25T19:20:01.400Z",
+            median_us: 1500.0,
+            requests_per_sec: 6000.0,
+            ..Spec::base(501)
+        },
+    ));
+    out
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+#[test]
+#[ignore = "writes tests/fixtures/; run by hand after changing the generator"]
+fn regenerate_fixtures() {
+    std::fs::create_dir_all(fixtures_dir()).unwrap();
+    for (name, spec) in fixture_specs() {
+        bench_client::report::json::save(&synth(&spec), &fixtures_dir().join(name)).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures_dir().join(name)
+}
+
+fn load(names: &[&str]) -> Vec<RunResult> {
+    let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
+    compare::load_all(&paths).unwrap()
+}
+
+const BASELINE: [&str; 3] = ["baseline-1.json", "baseline-2.json", "baseline-3.json"];
+const REGRESSED: [&str; 3] = ["regressed-1.json", "regressed-2.json", "regressed-3.json"];
+const NOISE: [&str; 3] = ["noise-1.json", "noise-2.json", "noise-3.json"];
+
+fn verdict(c: &compare::Comparison, m: Metric) -> Verdict {
+    c.metrics.iter().find(|x| x.metric == m).unwrap().verdict
+}
+
+/// A minimal well-formedness check: every tag opened is closed in order,
+/// and the document is one `<svg>` element.
+fn assert_balanced_svg(doc: &str) {
+    assert!(doc.starts_with("<svg"), "{}", &doc[..doc.len().min(80)]);
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = doc;
+    let mut roots = 0;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("unterminated tag");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack.pop().unwrap_or_else(|| panic!("stray </{name}>"));
+            assert_eq!(open, name.trim(), "mismatched closing tag");
+            if stack.is_empty() {
+                roots += 1;
+            }
+        } else if !tag.ends_with('/') && !tag.starts_with('?') && !tag.starts_with('!') {
+            let name: String = tag.chars().take_while(|c| !c.is_whitespace()).collect();
+            stack.push(name);
+        }
+        assert!(!tag.contains('<'), "'<' inside a tag: {tag}");
+    }
+    assert!(stack.is_empty(), "unclosed tags: {stack:?}");
+    assert_eq!(roots, 1, "more than one root element");
+    assert!(doc.trim_end().ends_with("</svg>"));
+}
+
+// ---------------------------------------------------------------------------
+// compare
+
+#[test]
+fn compare_catches_the_injected_20_percent_regression() {
+    let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &Limits::default(), 3.0);
+    assert!(matches!(c.method, compare::Method::Bootstrap { .. }));
+    assert!(!c.pass);
+    for m in [
+        Metric::Rps,
+        Metric::P50,
+        Metric::P90,
+        Metric::P99,
+        Metric::P999,
+    ] {
+        assert_eq!(verdict(&c, m), Verdict::Regression, "{}", m.name());
+    }
+    assert_eq!(verdict(&c, Metric::ErrorRate), Verdict::NoChange);
+    let p99 = c.metrics.iter().find(|m| m.metric == Metric::P99).unwrap();
+    assert!((p99.change - 20.0).abs() < 2.0, "p99 change {}", p99.change);
+    let (lo, hi) = p99.ci.unwrap();
+    assert!(lo > 0.0 && lo <= p99.change && p99.change <= hi);
+    let rps = c.metrics.iter().find(|m| m.metric == Metric::Rps).unwrap();
+    assert!((rps.change + 20.0).abs() < 2.0, "rps change {}", rps.change);
+    assert!(c.regressions.contains(&"p99") && c.regressions.contains(&"rps"));
+}
+
+#[test]
+fn compare_regression_within_a_raised_limit_passes() {
+    let limits = Limits::parse(&["25%".to_string()]).unwrap();
+    let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &limits, 3.0);
+    assert!(c.pass);
+    assert_eq!(verdict(&c, Metric::P99), Verdict::Worse);
+    // ...and a per-metric override tightens one metric again.
+    let limits = Limits::parse(&["25%".to_string(), "p99=10%".to_string()]).unwrap();
+    let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &limits, 3.0);
+    assert_eq!(c.regressions, vec!["p99"]);
+}
+
+#[test]
+fn compare_improvement_is_better_not_a_regression() {
+    let c = compare::compare(&load(&REGRESSED), &load(&BASELINE), &Limits::default(), 3.0);
+    assert!(c.pass);
+    assert_eq!(verdict(&c, Metric::Rps), Verdict::Better);
+    assert_eq!(verdict(&c, Metric::P99), Verdict::Better);
+}
+
+#[test]
+fn compare_identical_runs_pass() {
+    let c = compare::compare(&load(&BASELINE), &load(&BASELINE), &Limits::default(), 3.0);
+    assert!(c.pass);
+    for m in &c.metrics {
+        assert_eq!(m.change, 0.0, "{}", m.metric.name());
+        assert_eq!(m.verdict, Verdict::NoChange, "{}", m.metric.name());
+    }
+}
+
+#[test]
+fn compare_noise_within_the_threshold_passes() {
+    let c = compare::compare(&load(&BASELINE), &load(&NOISE), &Limits::default(), 3.0);
+    assert!(c.pass, "{}", compare::render::terminal(&c));
+    for m in &c.metrics {
+        assert!(m.change.abs() < 3.0, "{} {}", m.metric.name(), m.change);
+    }
+}
+
+#[test]
+fn compare_one_run_a_side_uses_the_noise_threshold_and_says_so() {
+    let base = load(&["baseline-1.json"]);
+    let c = compare::compare(&base, &load(&["noise-2.json"]), &Limits::default(), 3.0);
+    assert!(matches!(
+        c.method,
+        compare::Method::NoiseThreshold { threshold_pct } if threshold_pct == 3.0
+    ));
+    assert!(c.pass);
+    assert!(c.metrics.iter().all(|m| m.ci.is_none()));
+    let text = compare::render::terminal(&c);
+    assert!(text.contains("no statistical test"), "{text}");
+    assert!(text.contains("noise threshold of 3%"), "{text}");
+
+    let c = compare::compare(&base, &load(&["regressed-1.json"]), &Limits::default(), 3.0);
+    assert!(!c.pass);
+    assert_eq!(verdict(&c, Metric::P99), Verdict::Regression);
+}
+
+#[test]
+fn compare_markdown_and_json_name_the_regression() {
+    let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &Limits::default(), 3.0);
+    let md = compare::render::markdown(&c);
+    assert!(md.contains("| metric | baseline | candidate |"), "{md}");
+    assert!(md.contains("FAIL"), "{md}");
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| p99 (") && l.contains("**REGRESSION**")),
+        "{md}"
+    );
+    let json: serde_json::Value = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["pass"], false);
+    assert!(json["regressions"]
+        .as_array()
+        .unwrap()
+        .contains(&"p99".into()));
+    assert_eq!(json["method"]["kind"], "bootstrap");
+}
+
+#[test]
+fn load_shape_mismatch_names_the_fields() {
+    let paths = [fixture("baseline-1.json"), fixture("shape-50x4-64k.json")];
+    let runs = compare::load_all(&paths).unwrap();
+    let pairs: Vec<(&Path, &RunResult)> = paths.iter().map(PathBuf::as_path).zip(&runs).collect();
+    let err = check_same_shape(&pairs).unwrap_err().to_string();
+    assert!(err.contains("shape-50x4-64k.json"), "{err}");
+    assert!(err.contains("clients 10 vs 50"), "{err}");
+    assert!(err.contains("payload_bytes 0 vs 65536"), "{err}");
+    assert!(err.contains("method GET vs POST"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert!(!err.contains("conns"), "conns are equal: {err}");
+    // Same shape: fine.
+    let same = load(&BASELINE);
+    let pairs: Vec<(&Path, &RunResult)> = same.iter().map(|r| (Path::new("x"), r)).collect();
+    check_same_shape(&pairs).unwrap();
+}
+
+#[test]
+fn a_bad_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let err = compare::load_all(&[fixture("baseline-1.json"), bad.clone()]).unwrap_err();
+    assert!(format!("{err:#}").contains("broken.json"), "{err:#}");
+    let missing = dir.path().join("missing.json");
+    let err = compare::load_all(&[missing]).unwrap_err();
+    assert!(format!("{err:#}").contains("missing.json"), "{err:#}");
+}
+
+// ---------------------------------------------------------------------------
+// merge
+
+#[test]
+fn merge_of_two_hosts_sums_counts_and_merges_histograms_exactly() {
+    let paths = [fixture("host-a.json"), fixture("host-b.json")];
+    let runs = compare::load_all(&paths).unwrap();
+    let pairs: Vec<(&Path, &RunResult)> = paths.iter().map(PathBuf::as_path).zip(&runs).collect();
+    let m = merge::merge(&pairs).unwrap();
+    let (a, b) = (&runs[0], &runs[1]);
+
+    assert_eq!(m.summary.requests, a.summary.requests + b.summary.requests);
+    assert_eq!(m.summary.errors, 3);
+    assert_eq!(m.summary.errors_by_kind["timeout"], 3);
+    assert_eq!(
+        m.summary.status_codes["200"],
+        a.summary.requests + b.summary.requests
+    );
+    let h = hdr::decode(&m.latency.hdr).unwrap();
+    let (ha, hb) = (
+        hdr::decode(&a.latency.hdr).unwrap(),
+        hdr::decode(&b.latency.hdr).unwrap(),
+    );
+    assert_eq!(h.len(), ha.len() + hb.len());
+    let (pa, pb, pm) = (
+        a.latency.percentiles["99"],
+        b.latency.percentiles["99"],
+        m.latency.percentiles["99"],
+    );
+    assert!(pa.min(pb) < pm && pm < pa.max(pb), "{pa} {pm} {pb}");
+    assert_eq!(m.latency.max, a.latency.max.max(b.latency.max));
+
+    // Union window: b starts 1.4 s later and runs 5 s.
+    assert!(
+        (m.summary.duration_s - 6.4).abs() < 1e-6,
+        "{}",
+        m.summary.duration_s
+    );
+    assert_eq!(m.started_at, a.started_at);
+    // Timelines on wall-clock seconds: b's second 0 lands in merged second 1.
+    assert_eq!(m.timeline.len(), 6);
+    assert_eq!(m.timeline[0].requests, a.timeline[0].requests);
+    assert_eq!(
+        m.timeline[1].requests,
+        a.timeline[1].requests + b.timeline[0].requests
+    );
+    assert_eq!(m.timeline[5].requests, b.timeline[4].requests);
+    let timeline_total: u64 = m.timeline.iter().map(|e| e.requests).sum();
+    assert_eq!(timeline_total, m.summary.requests);
+
+    assert_eq!(m.clients.len(), a.clients.len() + b.clients.len());
+    let ids: Vec<u32> = m.clients.iter().map(|c| c.id).collect();
+    assert_eq!(ids, (0..m.clients.len() as u32).collect::<Vec<_>>());
+    assert!(m.fairness.jain < 1.0 && m.fairness.jain > 0.5);
+    assert_eq!(m.config.max_clients, 20);
+    assert_eq!(m.sources.len(), 2);
+    assert_eq!(m.sources[1].host.hostname, "gen-b");
+    assert_eq!(m.sources[1].requests, b.summary.requests);
+    assert_eq!(m.host.hostname, "gen-a+gen-b");
+    assert_eq!(m.label.as_deref(), Some("two-hosts"));
+
+    // Merging a merged result with a third run keeps every source.
+    let third = &load(&["baseline-1.json"])[0];
+    let again = merge::merge(&[(Path::new("m"), &m), (Path::new("c"), third)]).unwrap();
+    assert_eq!(again.sources.len(), 3);
+    assert_eq!(
+        hdr::decode(&again.latency.hdr).unwrap().len(),
+        h.len() + third.summary.requests
+    );
+}
+
+#[test]
+fn merge_refuses_a_bad_started_at_naming_the_file() {
+    let mut a = load(&["host-a.json"]).remove(0);
+    a.started_at = "yesterday".into();
+    let b = load(&["host-b.json"]).remove(0);
+    let err = merge::merge(&[(Path::new("odd.json"), &a), (Path::new("b.json"), &b)]).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("odd.json") && msg.contains("yesterday"),
+        "{msg}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// plot
+
+fn prepared(names: &[&str]) -> Vec<plot::PreparedRun> {
+    let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
+    let runs = compare::load_all(&paths).unwrap();
+    plot::prepare(&runs, &paths).unwrap()
+}
+
+#[test]
+fn plot_labels_runs_by_label_else_server_and_load() {
+    let p = prepared(&[
+        "baseline-1.json",
+        "baseline-2.json",
+        "regressed-1.json",
+        "shape-50x4-64k.json",
+    ]);
+    let labels: Vec<&str> = p.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "selector 10x4",
+            "selector 10x4 #2",
+            "slower-1",
+            "selector 50x4 64KiB"
+        ]
+    );
+}
+
+#[test]
+fn plot_svg_is_well_formed_and_carries_each_label() {
+    let p = prepared(&["baseline-1.json", "regressed-1.json", "shape-50x4-64k.json"]);
+    let doc = plot::svg::stacked(&p, "fixtures & <friends>").unwrap();
+    assert_balanced_svg(&doc);
+    for r in &p {
+        assert!(
+            doc.contains(&format!(">{}<", r.label)) || doc.contains(&r.label),
+            "{}",
+            r.label
+        );
+    }
+    assert!(doc.contains("fixtures &amp; &lt;friends&gt;"));
+    // The nines axis is labelled as promised.
+    for tick in ["50%", "90%", "99%", "99.9%", "99.99%"] {
+        assert!(
+            doc.contains(&format!(">{tick}<")) || doc.contains(tick),
+            "{tick}"
+        );
+    }
+    for caption in [
+        "Latency by percentile",
+        "Requests per second over time",
+        "p99 latency over time",
+        "Requests per second by run",
+    ] {
+        assert!(doc.contains(caption), "{caption}");
+    }
+}
+
+#[test]
+fn plot_spectrum_follows_the_histogram() {
+    let p = prepared(&["baseline-1.json"]);
+    let s = &p[0].spectrum;
+    assert!(s.len() > 20);
+    assert!(s.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+    let p99_ms = p[0].run.latency.percentiles["99"] as f64 / 1000.0;
+    // The point nearest x = 2 (the 99th percentile) is close to p99.
+    let near = s
+        .iter()
+        .min_by(|a, b| (a.0 - 2.0).abs().total_cmp(&(b.0 - 2.0).abs()))
+        .unwrap();
+    assert!((near.1 / p99_ms - 1.0).abs() < 0.1, "{near:?} vs {p99_ms}");
+    assert_eq!(p[0].rps_over_time.len(), 5);
+}
+
+#[test]
+fn plot_html_is_self_contained_with_a_table_and_each_label() {
+    let p = prepared(&["baseline-1.json", "regressed-1.json", "shape-50x4-64k.json"]);
+    let page = plot::html::page(&p, "report").unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<table>") && page.contains("<th>p99.9 ms</th>"));
+    for r in &p {
+        assert!(page.contains(&r.label), "{}", r.label);
+    }
+    // Two loads, so two groups of four charts.
+    assert_eq!(page.matches("<svg").count(), 8);
+    assert_eq!(page.matches("<h2>Load ").count(), 2);
+    assert!(!page.contains("src=\"http") && !page.contains("href=\"http"));
+    // Key figures in the table: the baseline's req/s.
+    assert!(page.contains(&format!(
+        "<td>{:.1}</td>",
+        p[0].run.summary.requests_per_sec
+    )));
+}
