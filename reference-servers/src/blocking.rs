@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::http::{error_response, route, Limits, RequestReader, Response, Routed};
+use crate::http::{error_response, route, Limits, Request, RequestReader, Response, Routed};
 use crate::signals::shutdown_requested;
 use crate::totals::Totals;
 
@@ -68,7 +68,13 @@ pub fn serve_connection(
                     Routed::Now(response) => response,
                     Routed::After(delay, response) => {
                         sleep_unless_shutdown(delay);
-                        response
+                        if shutdown_requested() && !response.close() {
+                            // The server is going away: say so, or the client
+                            // would reuse a connection about to close.
+                            closing_response(&request)
+                        } else {
+                            response
+                        }
                     }
                 };
                 if let Err(e) = write_response(&mut stream, &response) {
@@ -127,6 +133,12 @@ pub fn serve_connection(
                 return;
             }
         }
+    }
+}
+
+fn closing_response(request: &Request) -> Response {
+    match route(request, false) {
+        Routed::Now(response) | Routed::After(_, response) => response,
     }
 }
 

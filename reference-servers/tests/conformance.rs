@@ -1,0 +1,1000 @@
+//! The conformance table, run against all three server binaries spawned on
+//! `127.0.0.1:0`: every case speaks to the real process over loopback (raw
+//! sockets, and `ureq` as a real HTTP client), and each test ends by checking
+//! that the server's totals line (after SIGTERM) equals what the test sent.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::ops::AddAssign;
+use std::os::fd::AsFd;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::sys::socket::{setsockopt, sockopt};
+use nix::unistd::Pid;
+
+/// Bound on any single client read or write, so a broken server fails a test
+/// instead of hanging it.
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sync,
+    Selector,
+    Fork,
+}
+
+const ALL: &[Kind] = &[Kind::Sync, Kind::Selector, Kind::Fork];
+const CONCURRENT: &[Kind] = &[Kind::Selector, Kind::Fork];
+
+impl Kind {
+    fn binary(self) -> &'static str {
+        match self {
+            Kind::Sync => env!("CARGO_BIN_EXE_sync-server"),
+            Kind::Selector => env!("CARGO_BIN_EXE_selector-server"),
+            Kind::Fork => env!("CARGO_BIN_EXE_fork-server"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sync => "sync",
+            Kind::Selector => "selector",
+            Kind::Fork => "fork",
+        }
+    }
+}
+
+/// What a case made the server do, in the units of its totals line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Sent {
+    connections: u64,
+    requests: u64,
+    body_bytes: u64,
+}
+
+impl Sent {
+    fn new(connections: u64, requests: u64, body_bytes: u64) -> Sent {
+        Sent {
+            connections,
+            requests,
+            body_bytes,
+        }
+    }
+}
+
+impl AddAssign for Sent {
+    fn add_assign(&mut self, other: Sent) {
+        self.connections += other.connections;
+        self.requests += other.requests;
+        self.body_bytes += other.body_bytes;
+    }
+}
+
+/// A running server binary; dropping it stops the process (and, for fork,
+/// its children) even when the test panics.
+struct Server {
+    kind: Kind,
+    child: Child,
+    addr: SocketAddr,
+    stdout_lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(kind: Kind, args: &[&str]) -> Server {
+        let mut child = Command::new(kind.binary())
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", kind.binary()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, stdout_lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        let sink = Arc::clone(&stderr);
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr_pipe.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut server = Server {
+            kind,
+            child,
+            addr: "127.0.0.1:1".parse().unwrap(),
+            stdout_lines,
+            stderr,
+        };
+        let first = server
+            .stdout_lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} printed no listening line; stderr: {}",
+                    kind.name(),
+                    server.stderr()
+                )
+            });
+        let addr = first
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        server.addr = addr.parse().expect("listening line holds IP:PORT");
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connect to the server");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream
+    }
+
+    /// SIGTERM, then the totals line; asserts a clean exit within a bound.
+    fn stop(&mut self) -> serde_json::Value {
+        kill(self.pid(), Signal::SIGTERM).expect("signal the server");
+        let end = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                break status;
+            }
+            assert!(
+                Instant::now() < end,
+                "{} did not exit within 15 s of SIGTERM",
+                self.kind.name()
+            );
+            thread::sleep(Duration::from_millis(20));
+        };
+        assert!(
+            status.success(),
+            "{} exited with {status}; stderr: {}",
+            self.kind.name(),
+            self.stderr()
+        );
+        let line = self
+            .stdout_lines
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|_| panic!("{} printed no totals line", self.kind.name()));
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("totals line {line:?}: {e}"))
+    }
+
+    /// Stops the server and checks its totals against what the test sent.
+    fn stop_and_check(mut self, sent: Sent) {
+        let totals = self.stop();
+        let expected = serde_json::json!({
+            "model": self.kind.name(),
+            "connections": sent.connections,
+            "requests": sent.requests,
+            "body_bytes": sent.body_bytes,
+        });
+        assert_eq!(totals, expected, "stderr: {}", self.stderr());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // SIGTERM first so the fork server takes its children down with it.
+        let _ = kill(self.pid(), Signal::SIGTERM);
+        let end = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < end {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One parsed HTTP response.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn closes(&self) -> bool {
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    }
+}
+
+/// Parses one response at the start of `data`: `Some((reply, bytes used))`,
+/// or `None` if it is not complete yet.
+fn parse_reply(data: &[u8]) -> Option<(Reply, usize)> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_len = match response.parse(data).expect("a well-formed response head") {
+        httparse::Status::Complete(n) => n,
+        httparse::Status::Partial => return None,
+    };
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.trim().parse().expect("numeric Content-Length"))
+        .expect("every response has Content-Length");
+    if data.len() < head_len + length {
+        return None;
+    }
+    let reply = Reply {
+        status: response.code.expect("status code"),
+        headers,
+        body: data[head_len..head_len + length].to_vec(),
+    };
+    Some((reply, head_len + length))
+}
+
+/// Splits a whole byte stream into responses; nothing may be left over.
+fn parse_replies(mut data: &[u8]) -> Vec<Reply> {
+    let mut replies = Vec::new();
+    while !data.is_empty() {
+        let (reply, used) = parse_reply(data).expect("a complete response");
+        replies.push(reply);
+        data = &data[used..];
+    }
+    replies
+}
+
+/// Reads exactly one response from a connection that stays open.
+fn read_reply(stream: &mut TcpStream) -> Reply {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some((reply, used)) = parse_reply(&data) {
+            assert_eq!(used, data.len(), "bytes after the response");
+            return reply;
+        }
+        let n = stream.read(&mut buf).expect("read a response");
+        assert!(n > 0, "connection closed mid-response: {data:?}");
+        data.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Sends `request` on a fresh connection and reads until the server closes.
+fn exchange(server: &Server, request: &[u8]) -> Vec<Reply> {
+    let mut stream = server.connect();
+    stream.write_all(request).expect("send the request");
+    let mut data = Vec::new();
+    stream
+        .read_to_end(&mut data)
+        .expect("read until the server closes");
+    parse_replies(&data)
+}
+
+fn single(server: &Server, request: &[u8]) -> Reply {
+    let mut replies = exchange(server, request);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    replies.remove(0)
+}
+
+/// A ureq agent for one exchange; dropping it closes its connection, so each
+/// call is exactly one connection in the totals.
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(IO_TIMEOUT).build()
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn set_reset_on_close(stream: &TcpStream) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    setsockopt(&stream.as_fd(), sockopt::Linger, &linger).expect("SO_LINGER 0");
+}
+
+const HELLO: &[u8] = b"Hello, World!\n";
+
+// ---- The table ---------------------------------------------------------------
+
+struct Case {
+    name: &'static str,
+    models: &'static [Kind],
+    run: fn(&Server) -> Sent,
+}
+
+const TABLE: &[Case] = &[
+    Case {
+        name: "GET / with ureq",
+        models: ALL,
+        run: get_root_ureq,
+    },
+    Case {
+        name: "GET / raw",
+        models: ALL,
+        run: get_root_raw,
+    },
+    Case {
+        name: "64 KiB POST read fully",
+        models: ALL,
+        run: post_64k,
+    },
+    Case {
+        name: "8 MiB POST read fully (ureq)",
+        models: ALL,
+        run: post_8m,
+    },
+    Case {
+        name: "chunked POST with extensions and trailers",
+        models: ALL,
+        run: chunked_raw,
+    },
+    Case {
+        name: "chunked POST from ureq",
+        models: ALL,
+        run: chunked_ureq,
+    },
+    Case {
+        name: "/echo byte-exact for 1 MiB",
+        models: ALL,
+        run: echo_1m,
+    },
+    Case {
+        name: "/bytes/1000000",
+        models: ALL,
+        run: bytes_1m,
+    },
+    Case {
+        name: "three pipelined requests",
+        models: ALL,
+        run: pipelined,
+    },
+    Case {
+        name: "HTTP/1.0 without keep-alive",
+        models: ALL,
+        run: http10_close,
+    },
+    Case {
+        name: "HTTP/1.0 with keep-alive",
+        models: ALL,
+        run: http10_keep_alive,
+    },
+    Case {
+        name: "HTTP/1.1 keep-alive then Connection: close",
+        models: ALL,
+        run: keep_alive_then_close,
+    },
+    Case {
+        name: "malformed request line is 400",
+        models: ALL,
+        run: bad_request_line,
+    },
+    Case {
+        name: "malformed header is 400",
+        models: ALL,
+        run: bad_header,
+    },
+    Case {
+        name: "header section over 16 KiB is 431",
+        models: ALL,
+        run: huge_head,
+    },
+    Case {
+        name: "HTTP/2.0 is 505",
+        models: ALL,
+        run: bad_version,
+    },
+    Case {
+        name: "unknown path is 404",
+        models: ALL,
+        run: not_found,
+    },
+    Case {
+        name: "reset mid-request, then a normal request",
+        models: ALL,
+        run: reset_mid_request,
+    },
+    Case {
+        name: "reset mid-response, then a normal request",
+        models: ALL,
+        run: reset_mid_response,
+    },
+    Case {
+        name: "an idle connection does not delay a second client",
+        models: CONCURRENT,
+        run: idle_does_not_block,
+    },
+    Case {
+        name: "200 concurrent connections all served",
+        models: ALL,
+        run: concurrent_200,
+    },
+];
+
+fn get_root_ureq(server: &Server) -> Sent {
+    let response = agent().get(&server.url("/")).call().expect("GET /");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.into_string().unwrap(), "Hello, World!\n");
+    Sent::new(1, 1, 0)
+}
+
+fn get_root_raw(server: &Server) -> Sent {
+    let reply = single(
+        server,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, HELLO);
+    assert!(reply.closes());
+    assert!(reply
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("text/plain")));
+    Sent::new(1, 1, 0)
+}
+
+fn post_64k(server: &Server) -> Sent {
+    let body = pattern(64 * 1024);
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let reply = single(server, &request);
+    assert_eq!((reply.status, reply.body.as_slice()), (200, HELLO));
+    Sent::new(1, 1, body.len() as u64)
+}
+
+fn post_8m(server: &Server) -> Sent {
+    let body = pattern(8 << 20);
+    let response = agent()
+        .post(&server.url("/"))
+        .send_bytes(&body)
+        .expect("8 MiB POST answered without a reset");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.into_string().unwrap(), "Hello, World!\n");
+    Sent::new(1, 1, body.len() as u64)
+}
+
+fn chunked_raw(server: &Server) -> Sent {
+    let reply = single(
+        server,
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+          5;ext=1\r\nhello\r\n1\r\n,\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n",
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"hello, world");
+    Sent::new(1, 1, 12)
+}
+
+fn chunked_ureq(server: &Server) -> Sent {
+    let body = pattern(100_000);
+    let response = agent()
+        .post(&server.url("/echo"))
+        .send(std::io::Cursor::new(body.clone()))
+        .expect("chunked POST");
+    assert_eq!(response.status(), 200);
+    let mut echoed = Vec::new();
+    response.into_reader().read_to_end(&mut echoed).unwrap();
+    assert!(echoed == body, "chunked echo differs");
+    Sent::new(1, 1, body.len() as u64)
+}
+
+fn echo_1m(server: &Server) -> Sent {
+    let body = pattern(1 << 20);
+    let response = agent()
+        .post(&server.url("/echo"))
+        .send_bytes(&body)
+        .expect("POST /echo");
+    assert_eq!(response.status(), 200);
+    let mut echoed = Vec::new();
+    response.into_reader().read_to_end(&mut echoed).unwrap();
+    assert!(echoed == body, "echo differs from the request body");
+    Sent::new(1, 1, body.len() as u64)
+}
+
+fn bytes_1m(server: &Server) -> Sent {
+    let response = agent()
+        .get(&server.url("/bytes/1000000"))
+        .call()
+        .expect("GET /bytes");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.header("content-length"), Some("1000000"));
+    let mut body = Vec::new();
+    response.into_reader().read_to_end(&mut body).unwrap();
+    assert_eq!(body.len(), 1_000_000);
+    assert!(body
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == reference_servers::http::fill_byte(i as u64)));
+    Sent::new(1, 1, 0)
+}
+
+fn pipelined(server: &Server) -> Sent {
+    let replies = exchange(
+        server,
+        b"GET / HTTP/1.1\r\nHost: t\r\n\r\n\
+          POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello\
+          GET /bytes/10 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    let summary: Vec<(u16, &[u8])> = replies
+        .iter()
+        .map(|r| (r.status, r.body.as_slice()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (200, HELLO),
+            (200, &b"hello"[..]),
+            (200, &b"abcdefghij"[..])
+        ]
+    );
+    assert!(!replies[0].closes() && !replies[1].closes() && replies[2].closes());
+    Sent::new(1, 3, 5)
+}
+
+fn http10_close(server: &Server) -> Sent {
+    let reply = single(server, b"GET / HTTP/1.0\r\n\r\n");
+    assert_eq!((reply.status, reply.body.as_slice()), (200, HELLO));
+    assert!(reply.closes());
+    Sent::new(1, 1, 0)
+}
+
+fn http10_keep_alive(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .unwrap();
+    let first = read_reply(&mut stream);
+    assert_eq!((first.status, first.body.as_slice()), (200, HELLO));
+    assert!(first
+        .header("connection")
+        .is_some_and(|v| v.eq_ignore_ascii_case("keep-alive")));
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let replies = parse_replies(&rest);
+    assert_eq!(replies.len(), 1);
+    assert!(replies[0].closes());
+    Sent::new(1, 2, 0)
+}
+
+fn keep_alive_then_close(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    for _ in 0..3 {
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let reply = read_reply(&mut stream);
+        assert_eq!(reply.status, 200);
+        assert!(!reply.closes());
+    }
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(parse_replies(&rest)[0].closes());
+    Sent::new(1, 4, 0)
+}
+
+fn expect_error(server: &Server, request: &[u8], status: u16) -> Sent {
+    let reply = single(server, request);
+    assert_eq!(reply.status, status);
+    assert!(reply.closes(), "an error response closes the connection");
+    Sent::new(1, 1, 0)
+}
+
+fn bad_request_line(server: &Server) -> Sent {
+    expect_error(server, b"\x01\x02 garbage \x7f\r\n\r\n", 400)
+}
+
+fn bad_header(server: &Server) -> Sent {
+    expect_error(
+        server,
+        b"GET / HTTP/1.1\r\nHost: t\r\nthis is not a header\r\n\r\n",
+        400,
+    )
+}
+
+fn huge_head(server: &Server) -> Sent {
+    let mut request = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
+    request.extend(std::iter::repeat(b'a').take(20 * 1024));
+    request.extend_from_slice(b"\r\n\r\n");
+    expect_error(server, &request, 431)
+}
+
+fn bad_version(server: &Server) -> Sent {
+    expect_error(server, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505)
+}
+
+fn not_found(server: &Server) -> Sent {
+    let reply = single(
+        server,
+        b"GET /no/such/page HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 404);
+    Sent::new(1, 1, 0)
+}
+
+fn reset_mid_request(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    stream
+        .write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly part")
+        .unwrap();
+    // Let the server take the connection in hand before it vanishes.
+    thread::sleep(Duration::from_millis(200));
+    set_reset_on_close(&stream);
+    drop(stream);
+    let mut sent = Sent::new(1, 0, 0);
+    sent += get_root_raw(server);
+    sent
+}
+
+fn reset_mid_response(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    // Far more than socket buffers hold, so the server is mid-write at the reset.
+    stream
+        .write_all(b"GET /bytes/60000000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).unwrap();
+    assert!(n > 0);
+    set_reset_on_close(&stream);
+    drop(stream);
+    let mut sent = Sent::new(1, 0, 0);
+    sent += get_root_raw(server);
+    sent
+}
+
+fn idle_does_not_block(server: &Server) -> Sent {
+    let mut idle = server.connect();
+    let started = Instant::now();
+    let mut second = server.connect();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    second
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut data = Vec::new();
+    second
+        .read_to_end(&mut data)
+        .expect("the second client is answered within 5 s");
+    assert_eq!(parse_replies(&data)[0].body, HELLO);
+    // The idle connection must still be open: the second client was not
+    // merely served after the server dropped it. (--read-timeout is 10 s.)
+    assert!(started.elapsed() < Duration::from_secs(9));
+    idle.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 16];
+    match idle.read(&mut buf) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the idle connection should still be open, got {other:?}"),
+    }
+    let _ = idle.shutdown(Shutdown::Both);
+    Sent::new(2, 1, 0)
+}
+
+fn concurrent_200(server: &Server) -> Sent {
+    const CONNECTIONS: usize = 200;
+    let mut streams: Vec<TcpStream> = (0..CONNECTIONS).map(|_| server.connect()).collect();
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let request = format!(
+            "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{i}",
+            i.to_string().len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+    }
+    let mut body_bytes = 0;
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let mut data = Vec::new();
+        stream.read_to_end(&mut data).unwrap();
+        let replies = parse_replies(&data);
+        assert_eq!(replies.len(), 1, "connection {i}");
+        assert_eq!(replies[0].body, i.to_string().as_bytes(), "connection {i}");
+        body_bytes += i.to_string().len() as u64;
+    }
+    Sent::new(CONNECTIONS as u64, CONNECTIONS as u64, body_bytes)
+}
+
+fn run_table(kind: Kind, args: &[&str]) {
+    let server = Server::start(kind, args);
+    let mut sent = Sent::default();
+    for case in TABLE.iter().filter(|c| c.models.contains(&kind)) {
+        eprintln!("{}: {}", kind.name(), case.name);
+        sent += (case.run)(&server);
+    }
+    server.stop_and_check(sent);
+}
+
+#[test]
+fn table_sync_with_keep_alive() {
+    run_table(Kind::Sync, &["--keep-alive"]);
+}
+
+#[test]
+fn table_selector() {
+    run_table(Kind::Selector, &[]);
+}
+
+#[test]
+fn table_fork() {
+    run_table(Kind::Fork, &[]);
+}
+
+// ---- Limits: a small --max-body and a short --read-timeout -------------------
+
+fn limits(kind: Kind) {
+    let server = Server::start(kind, &["--max-body", "1k", "--read-timeout", "500ms"]);
+    let mut sent = Sent::default();
+
+    let mut at_limit =
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    at_limit.extend(pattern(1024));
+    let reply = single(&server, &at_limit);
+    assert_eq!((reply.status, reply.body.len()), (200, 1024));
+    sent += Sent::new(1, 1, 1024);
+
+    let mut over = b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4096\r\n\r\n".to_vec();
+    over.extend(pattern(4096));
+    sent += expect_error(&server, &over, 413);
+
+    let mut chunked_over =
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        chunked_over.extend_from_slice(b"200\r\n");
+        chunked_over.extend(pattern(0x200));
+        chunked_over.extend_from_slice(b"\r\n");
+    }
+    chunked_over.extend_from_slice(b"0\r\n\r\n");
+    sent += expect_error(&server, &chunked_over, 413);
+
+    // A request that never completes: 408, then close.
+    sent += expect_error(&server, b"GET / HTTP/1.1\r\nHost: t\r\n", 408);
+
+    // A connection that never says anything is closed without a response.
+    let replies = exchange(&server, b"");
+    assert!(replies.is_empty(), "{replies:?}");
+    sent += Sent::new(1, 0, 0);
+
+    server.stop_and_check(sent);
+}
+
+#[test]
+fn limits_sync() {
+    limits(Kind::Sync);
+}
+
+#[test]
+fn limits_selector() {
+    limits(Kind::Selector);
+}
+
+#[test]
+fn limits_fork() {
+    limits(Kind::Fork);
+}
+
+// ---- Shutdown lets the response in flight finish -----------------------------
+
+fn shutdown_finishes_in_flight(kind: Kind) {
+    let mut server = Server::start(kind, &[]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /delay/500 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    thread::sleep(Duration::from_millis(150));
+    let totals = server.stop();
+    let mut data = Vec::new();
+    stream.read_to_end(&mut data).unwrap();
+    let replies = parse_replies(&data);
+    assert_eq!(replies.len(), 1);
+    assert_eq!(
+        (replies[0].status, replies[0].body.as_slice()),
+        (200, HELLO)
+    );
+    assert!(replies[0].closes(), "a response during shutdown closes");
+    assert_eq!(totals["requests"], 1, "{totals}");
+    assert_eq!(totals["connections"], 1, "{totals}");
+}
+
+#[test]
+fn shutdown_sync() {
+    shutdown_finishes_in_flight(Kind::Sync);
+}
+
+#[test]
+fn shutdown_selector() {
+    shutdown_finishes_in_flight(Kind::Selector);
+}
+
+#[test]
+fn shutdown_fork() {
+    shutdown_finishes_in_flight(Kind::Fork);
+}
+
+// ---- Model-specific behaviour ------------------------------------------------
+
+/// Without --keep-alive the sync server answers one request per connection.
+#[test]
+fn sync_closes_after_each_request_by_default() {
+    let server = Server::start(Kind::Sync, &[]);
+    let reply = single(&server, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(reply.closes());
+    let replies = exchange(
+        &server,
+        b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(
+        replies.len(),
+        1,
+        "only the first pipelined request is answered"
+    );
+    server.stop_and_check(Sent::new(2, 2, 0));
+}
+
+/// One idle client holds the sync server up for at most --read-timeout: the
+/// next client is still served, and the idle one is closed without a reply.
+#[test]
+fn sync_idle_client_blocks_others_only_until_read_timeout() {
+    let server = Server::start(Kind::Sync, &["--read-timeout", "300ms"]);
+    let mut idle = server.connect();
+    thread::sleep(Duration::from_millis(50));
+    let reply = single(
+        &server,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.body, HELLO);
+    let mut data = Vec::new();
+    idle.read_to_end(&mut data).unwrap();
+    assert!(data.is_empty(), "the idle client gets no response");
+    server.stop_and_check(Sent::new(2, 1, 0));
+}
+
+/// Children of `parent` in state Z, from /proc/*/stat.
+fn zombie_children(parent: Pid) -> Vec<i32> {
+    let mut zombies = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc") {
+        let Ok(entry) = entry else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = after.split_whitespace();
+        let state = fields.next();
+        let ppid = fields.next().and_then(|p| p.parse::<i32>().ok());
+        if state == Some("Z") && ppid == Some(parent.as_raw()) {
+            zombies.push(pid);
+        }
+    }
+    zombies
+}
+
+#[test]
+fn fork_leaves_no_zombie_after_500_connections() {
+    let server = Server::start(Kind::Fork, &[]);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = server.addr;
+            thread::spawn(move || {
+                for _ in 0..125 {
+                    let mut stream = TcpStream::connect(addr).unwrap();
+                    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+                    stream
+                        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                        .unwrap();
+                    let mut data = Vec::new();
+                    stream.read_to_end(&mut data).unwrap();
+                    assert_eq!(parse_replies(&data)[0].body, HELLO);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("client thread");
+    }
+    // Children exit right after their connection closes; give the parent a
+    // bounded moment to reap the last ones.
+    let mut zombies = zombie_children(server.pid());
+    for _ in 0..100 {
+        if zombies.is_empty() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+        zombies = zombie_children(server.pid());
+    }
+    assert!(zombies.is_empty(), "zombie children: {zombies:?}");
+    server.stop_and_check(Sent::new(500, 500, 0));
+}
+
+/// --max-children 2: more clients than children still all get served, each
+/// waiting for a child to exit.
+#[test]
+fn fork_max_children_bounds_without_losing_clients() {
+    let server = Server::start(Kind::Fork, &["--max-children", "2"]);
+    let mut sent = Sent::default();
+    sent += concurrent_20(&server);
+    server.stop_and_check(sent);
+}
+
+fn concurrent_20(server: &Server) -> Sent {
+    let mut streams: Vec<TcpStream> = (0..20).map(|_| server.connect()).collect();
+    for stream in &mut streams {
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+    }
+    for stream in &mut streams {
+        let mut data = Vec::new();
+        stream.read_to_end(&mut data).unwrap();
+        assert_eq!(parse_replies(&data)[0].body, HELLO);
+    }
+    Sent::new(20, 20, 0)
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_clear_message() {
+    for kind in ALL {
+        let output = Command::new(kind.binary())
+            .args(["--max-body", "64x"])
+            .output()
+            .expect("run the server");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("invalid size '64x'"), "{stderr}");
+    }
+}
