@@ -1,0 +1,392 @@
+//! `results/schema.json` against the result model: documents built in
+//! process (closed and open loop, every optional field), hand-broken
+//! documents that must be rejected, the example in `results/README.md`, and
+//! the real output of the `bench-client` binary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bench_client::hdr;
+use bench_client::result::*;
+use serde_json::{json, Value};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench-client lives inside the workspace")
+        .to_path_buf()
+}
+
+fn validator() -> jsonschema::Validator {
+    let path = repo_root().join("results/schema.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).expect("schema.json is JSON");
+    jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
+}
+
+/// Every schema error of `doc`, one per line, for assertion messages.
+fn errors(v: &jsonschema::Validator, doc: &Value) -> String {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn assert_valid(v: &jsonschema::Validator, doc: &Value) {
+    let errs = errors(v, doc);
+    assert!(errs.is_empty(), "schema rejected a valid document:\n{errs}");
+}
+
+fn latency(samples: &[(u64, u64)]) -> Latency {
+    let mut h = hdr::new_histogram();
+    for &(us, n) in samples {
+        h.record_n(us, n).unwrap();
+    }
+    hdr::latency_from(&h)
+}
+
+/// A closed-loop run against a spawned server, every nullable field set.
+fn closed_loop() -> RunResult {
+    let host = Host {
+        os: "linux".into(),
+        kernel: "6.1.0".into(),
+        cpu: "Test CPU".into(),
+        cores: 2,
+        hostname: "h".into(),
+    };
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "bench-client".into(),
+            version: "0.1.0".into(),
+        },
+        started_at: "2026-11-25T19:20:00.123Z".into(),
+        label: Some("l".into()),
+        host,
+        sources: Vec::new(),
+        config: RunConfig {
+            url: "http://127.0.0.1:1/".into(),
+            method: "POST".into(),
+            headers: vec!["X-A: b".into()],
+            max_clients: 2,
+            max_conns: 3,
+            connections: 6,
+            threads: 2,
+            duration_s: Some(1.5),
+            requests: None,
+            payload_bytes: 65_536,
+            body_file: Some("body.bin".into()),
+            connection_per_request: true,
+            timeout_s: 10.0,
+            warmup_s: 0.5,
+            rate: None,
+            server: Some("fork".into()),
+        },
+        target: Target {
+            url: "http://127.0.0.1:1/".into(),
+            server: Some(ServerInfo {
+                model: "fork".into(),
+                totals: Some(ServerTotals {
+                    model: "fork".into(),
+                    connections: 10,
+                    requests: 10,
+                    body_bytes: 655_360,
+                }),
+            }),
+        },
+        interrupted: true,
+        summary: Summary {
+            requests: 10,
+            errors: 1,
+            duration_s: 1.5,
+            requests_per_sec: 6.67,
+            bytes_sent: 700_000,
+            bytes_received: 1_000,
+            status_codes: BTreeMap::from([("200".into(), 9), ("503".into(), 1)]),
+            errors_by_kind: BTreeMap::from([("connect_refused".into(), 1)]),
+            target_rate: None,
+            achieved_rate: None,
+            late_sends: None,
+        },
+        latency: latency(&[(120, 9), (5_000, 1)]),
+        latency_uncorrected: None,
+        timeline: vec![TimelineEntry {
+            t_s: 0,
+            requests: 10,
+            errors: 1,
+            p50_us: 120,
+            p99_us: 5_000,
+            target_rate: None,
+            achieved_rate: None,
+        }],
+        clients: vec![
+            ClientCount {
+                id: 0,
+                requests: 6,
+                errors: 0,
+            },
+            ClientCount {
+                id: 1,
+                requests: 4,
+                errors: 1,
+            },
+        ],
+        fairness: Fairness { jain: 0.96 },
+    }
+}
+
+/// An open-loop merged run: every optional field present.
+fn open_loop() -> RunResult {
+    let mut r = closed_loop();
+    r.config.rate = Some(2_000.0);
+    r.summary.target_rate = Some(2_000.0);
+    r.summary.achieved_rate = Some(1_999.5);
+    r.summary.late_sends = Some(3);
+    r.latency_uncorrected = Some(latency(&[(100, 10)]));
+    for e in &mut r.timeline {
+        e.target_rate = Some(2_000.0);
+        e.achieved_rate = Some(1_999.0);
+    }
+    r.sources = vec![Source {
+        host: r.host.clone(),
+        started_at: "2026-11-25T19:19:00Z".into(),
+        label: Some("a".into()),
+        requests: 10,
+    }];
+    r
+}
+
+/// A bare run: every nullable field null, -n instead of -d, no server.
+fn minimal() -> RunResult {
+    let mut r = closed_loop();
+    r.label = None;
+    r.host.hostname = String::new();
+    r.config.duration_s = None;
+    r.config.requests = Some(10);
+    r.config.body_file = None;
+    r.config.server = None;
+    r.target.server = None;
+    r.timeline.clear();
+    r.clients.truncate(1);
+    r.fairness.jain = 1.0;
+    r
+}
+
+fn doc(r: &RunResult) -> Value {
+    serde_json::to_value(r).unwrap()
+}
+
+#[test]
+fn built_results_validate() {
+    let v = validator();
+    assert_valid(&v, &doc(&closed_loop()));
+    assert_valid(&v, &doc(&open_loop()));
+    assert_valid(&v, &doc(&minimal()));
+    // A run whose server printed no totals line.
+    let mut r = closed_loop();
+    r.target.server.as_mut().unwrap().totals = None;
+    assert_valid(&v, &doc(&r));
+}
+
+/// Each case breaks one thing the schema promises; each must be rejected.
+#[test]
+fn broken_documents_are_rejected() {
+    let v = validator();
+    type Break = fn(&mut Value);
+    let cases: Vec<(&str, Break)> = vec![
+        ("missing summary", |d| {
+            d.as_object_mut().unwrap().remove("summary");
+        }),
+        ("missing latency.hdr", |d| {
+            d["latency"].as_object_mut().unwrap().remove("hdr");
+        }),
+        ("missing percentile 99", |d| {
+            d["latency"]["percentiles"]
+                .as_object_mut()
+                .unwrap()
+                .remove("99");
+        }),
+        ("requests as a string", |d| {
+            d["summary"]["requests"] = json!("10")
+        }),
+        ("negative count", |d| d["summary"]["errors"] = json!(-1)),
+        ("fractional count", |d| {
+            d["summary"]["bytes_sent"] = json!(1.5)
+        }),
+        ("unit other than us", |d| d["latency"]["unit"] = json!("ms")),
+        ("hdr not base64", |d| {
+            d["latency"]["hdr"] = json!("not base64!")
+        }),
+        ("unknown top-level field", |d| d["extra"] = json!(1)),
+        ("unknown config field", |d| {
+            d["config"]["colour"] = json!("red")
+        }),
+        ("newer schema_version", |d| d["schema_version"] = json!(2)),
+        ("local time", |d| {
+            d["started_at"] = json!("2026-11-25T20:20:00+01:00")
+        }),
+        ("unknown server model", |d| {
+            d["config"]["server"] = json!("nginx")
+        }),
+        ("status code key not a code", |d| {
+            d["summary"]["status_codes"]["ok"] = json!(1)
+        }),
+        ("jain above 1", |d| d["fairness"]["jain"] = json!(1.5)),
+        ("interrupted as a string", |d| {
+            d["interrupted"] = json!("no")
+        }),
+        ("open loop without latency_uncorrected", |d| {
+            d["summary"]["target_rate"] = json!(100.0);
+            d["summary"]["achieved_rate"] = json!(100.0);
+            d["summary"]["late_sends"] = json!(0);
+        }),
+        ("open loop without late_sends", |d| {
+            d["summary"]["target_rate"] = json!(100.0);
+            d["summary"]["achieved_rate"] = json!(100.0);
+            d["latency_uncorrected"] = d["latency"].clone();
+        }),
+    ];
+    for (name, break_it) in cases {
+        let mut d = doc(&closed_loop());
+        break_it(&mut d);
+        assert!(!v.is_valid(&d), "schema accepted a document with {name}");
+    }
+}
+
+/// Every path to an object key in `v`, as JSON-pointer segments.
+fn key_paths(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                prefix.push(k.clone());
+                out.push(prefix.clone());
+                key_paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                prefix.push(i.to_string());
+                key_paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parent_mut<'a>(d: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path[..path.len() - 1].iter().fold(d, |v, seg| match v {
+        Value::Array(a) => &mut a[seg.parse::<usize>().unwrap()],
+        v => &mut v[seg.as_str()],
+    })
+}
+
+/// The schema must never be laxer than the loader: whatever the schema
+/// accepts, `RunResult` must deserialize. Checked by dropping each key and
+/// by giving each key a value of the wrong type, one at a time.
+#[test]
+fn schema_accepts_nothing_the_loader_rejects() {
+    let v = validator();
+    let full = doc(&open_loop());
+    let mut paths = Vec::new();
+    key_paths(&full, &mut Vec::new(), &mut paths);
+    assert!(paths.len() > 80, "walked only {} keys", paths.len());
+    let mut rejected_by_both = 0;
+    for path in &paths {
+        let key = path.last().unwrap();
+        let original = parent_mut(&mut full.clone(), path)[key.as_str()].clone();
+        let wrong = match original {
+            Value::String(_) => json!(12),
+            _ => json!("x"),
+        };
+        let mut removed = full.clone();
+        parent_mut(&mut removed, path)
+            .as_object_mut()
+            .unwrap()
+            .remove(key);
+        let mut retyped = full.clone();
+        parent_mut(&mut retyped, path)[key.as_str()] = wrong;
+        for (what, d) in [("without", removed), ("with a wrong type for", retyped)] {
+            let schema_ok = v.is_valid(&d);
+            let serde_ok = serde_json::from_value::<RunResult>(d.clone()).is_ok();
+            assert!(
+                !schema_ok || serde_ok,
+                "schema accepts a document {what} /{} that the loader rejects",
+                path.join("/")
+            );
+            if !schema_ok && !serde_ok {
+                rejected_by_both += 1;
+            }
+        }
+    }
+    // Sanity: the mutations do break documents, for both.
+    assert!(
+        rejected_by_both > 80,
+        "only {rejected_by_both} mutations rejected"
+    );
+}
+
+/// The example in results/README.md is a real, valid result.
+#[test]
+fn readme_example_validates_and_loads() {
+    let readme = std::fs::read_to_string(repo_root().join("results/README.md")).unwrap();
+    let start = readme
+        .find("```json\n")
+        .expect("results/README.md has a ```json example")
+        + "```json\n".len();
+    let end = start + readme[start..].find("```").expect("closing fence");
+    let example: Value = serde_json::from_str(&readme[start..end]).expect("example is JSON");
+    assert_valid(&validator(), &example);
+    let r: RunResult = serde_json::from_value(example).expect("example loads");
+    let h = hdr::decode(&r.latency.hdr).expect("example hdr decodes");
+    assert_eq!(h.len(), r.summary.requests, "example hdr count");
+    assert_eq!(hdr::percentile(&h, "99"), r.latency.percentiles["99"]);
+    assert_eq!(h.max(), r.latency.max);
+}
+
+/// Runs the real binary against a spawned selector server, bounded in time.
+#[test]
+fn real_output_validates_and_hdr_matches_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bench-client"))
+        .args(["--server", "selector", "-n", "200", "--max-clients", "2"])
+        .args(["--max-conns", "2", "--quiet", "-o"])
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run bench-client");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bench-client did not finish 200 requests within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "bench-client failed ({status}): {stderr}");
+
+    let text = std::fs::read_to_string(&out).expect("result file written");
+    let d: Value = serde_json::from_str(&text).expect("result is JSON");
+    assert_valid(&validator(), &d);
+    let r: RunResult = serde_json::from_value(d).unwrap();
+    assert_eq!(r.summary.requests, 200);
+    let h = hdr::decode(&r.latency.hdr).expect("latency.hdr decodes");
+    assert_eq!(
+        h.len(),
+        r.summary.requests,
+        "histogram count vs summary.requests"
+    );
+    assert_eq!(hdr::percentile(&h, "99"), r.latency.percentiles["99"]);
+}
