@@ -1,0 +1,1010 @@
+//! The selector model: one thread multiplexes every connection over a `mio`
+//! event loop (epoll on Linux), the Rust counterpart of Python's `selectors`.
+//!
+//! This module owns that loop: accepting, the per-connection state (request
+//! framing through [`RequestReader`], an ordered queue of responses with a
+//! write offset), the timers behind `--read-timeout` and `/delay/MS`, and the
+//! graceful shutdown on SIGINT/SIGTERM through a signalfd. Nothing here blocks
+//! or sleeps: the only wait is `Poll::poll`, whose timeout is the next timer
+//! deadline, and a socket asks for WRITABLE events only while a write is
+//! pending, so an idle server uses no CPU however many connections it holds.
+//!
+//! mio is edge-triggered: a readiness event is reported once, so every socket
+//! is drained until `WouldBlock`, and a connection that stops early (its
+//! response queue is full, or it used its turn) remembers that it may still
+//! have bytes to read.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Registry, Token};
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::cli::{Model, ServerArgs};
+use crate::http::{self, Limits, RequestReader, Response, Routed};
+use crate::totals::Totals;
+
+/// The listening socket.
+const LISTENER: Token = Token(0);
+/// The shutdown source: the signalfd, or a [`Waker`] in tests.
+const STOP: Token = Token(1);
+/// Connection `slot` is registered as `Token(slot + FIRST_CONNECTION)`.
+const FIRST_CONNECTION: usize = 2;
+
+/// Bytes read per `read` call, into one buffer shared by all connections.
+const READ_CHUNK: usize = 64 * 1024;
+/// Reads one connection may do per turn before the others get theirs; it is
+/// driven again right after the next poll.
+const READS_PER_TURN: usize = 16;
+/// Requests answered ahead of the client reading them: past this (or
+/// [`MAX_QUEUED_BYTES`]) the connection stops parsing and reading, so a client
+/// that pipelines without reading cannot make the server buffer without bound.
+const MAX_QUEUED_RESPONSES: usize = 32;
+/// Wire bytes of queued responses past which the connection stops reading.
+const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+/// Slices handed to one `sendmsg`, so pipelined responses leave together.
+const MAX_IOV: usize = 64;
+/// After a response with `Connection: close`, unread request bytes are read
+/// and dropped for at most this long before closing, so that the kernel does
+/// not answer them with a reset that could destroy the response in flight.
+const LINGER: Duration = Duration::from_secs(2);
+/// How long in-flight responses may take to finish after SIGINT/SIGTERM.
+const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+/// How long accepting pauses when the process is out of file descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Readiness events taken per poll.
+const EVENTS_CAPACITY: usize = 1024;
+/// Error lines written to stderr before the rest are only counted.
+const MAX_LOG_LINES: u64 = 50;
+
+/// Serves `args` with the selector model until SIGINT or SIGTERM.
+///
+/// Prints `listening on http://IP:PORT` once ready and, after the shutdown
+/// drain, the totals line. Must be called while the process is single-threaded
+/// (as the `selector-server` binary does): the shutdown signals are blocked in
+/// the calling thread only, and a thread that does not block them would be
+/// killed by their default action instead.
+pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
+    // `serve` did this already; `run` must not depend on its caller, and
+    // its writes (writev) cannot pass MSG_NOSIGNAL.
+    crate::signals::ignore_sigpipe().context("cannot ignore SIGPIPE")?;
+    let signals = block_shutdown_signals()?;
+    // Every connection is a file descriptor, and holding thousands of them
+    // is the point of this model.
+    crate::raise_nofile_limit();
+    let server = Server::bind(args)?;
+    server
+        .poll
+        .registry()
+        .register(
+            &mut SourceFd(&signals.as_raw_fd()),
+            STOP,
+            Interest::READABLE,
+        )
+        .context("cannot watch the shutdown signals")?;
+    crate::print_listening(server.local_addr()?);
+    let totals = server.serve(StopSource::Signals(signals))?;
+    crate::print_totals(&totals.json_line(Model::Selector));
+    Ok(())
+}
+
+/// Blocks SIGINT and SIGTERM and returns a non-blocking signalfd that reports
+/// them, so that shutdown is one more event in the loop instead of an
+/// asynchronous handler. The mask is deliberately left in place on return:
+/// the process is about to exit, and unblocking would let a late second
+/// signal kill it before it exits 0.
+fn block_shutdown_signals() -> anyhow::Result<SignalFd> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGINT);
+    mask.add(Signal::SIGTERM);
+    mask.thread_swap_mask(SigmaskHow::SIG_BLOCK)
+        .context("cannot block SIGINT and SIGTERM")?;
+    SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .context("cannot create a signalfd for SIGINT and SIGTERM")
+}
+
+/// What ends [`Server::serve`].
+enum StopSource {
+    /// SIGINT or SIGTERM, read from this signalfd (registered as [`STOP`]).
+    Signals(SignalFd),
+    /// Any wake-up of a [`Waker`] registered as [`STOP`] (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Waker,
+}
+
+/// The event loop and everything it owns.
+struct Server {
+    poll: Poll,
+    /// `None` once shutdown has begun.
+    listener: Option<TcpListener>,
+    conns: Slab,
+    shared: Shared,
+    /// Connections that used up their turn with bytes maybe left to read.
+    again: Vec<(usize, u64)>,
+    /// Accepting waits for a connection to close or a backoff timer.
+    accept_paused: bool,
+    /// Try to accept at the end of this turn (a connection closed while paused).
+    accept_wanted: bool,
+    /// Set on shutdown: the moment the drain gives up.
+    drain_until: Option<Instant>,
+    next_id: u64,
+    fd_exhaustion_logged: bool,
+}
+
+/// Loop state a connection needs while it is driven.
+struct Shared {
+    timers: TimerQueue<Timer>,
+    totals: Totals,
+    limits: Limits,
+    read_timeout: Duration,
+    linger: Duration,
+    /// The time this turn started; all deadlines of a turn use it.
+    now: Instant,
+    /// Shutdown has begun: responses carry `Connection: close`.
+    draining: bool,
+    scratch: Box<[u8]>,
+    log: Log,
+}
+
+impl Server {
+    fn bind(args: &ServerArgs) -> anyhow::Result<Server> {
+        let poll = Poll::new().context("cannot create the event loop (epoll)")?;
+        let listener = crate::bind_listener(args.addr)?;
+        listener
+            .set_nonblocking(true)
+            .context("cannot make the listening socket non-blocking")?;
+        let mut listener = TcpListener::from_std(listener);
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .context("cannot register the listening socket")?;
+        Ok(Server {
+            poll,
+            listener: Some(listener),
+            conns: Slab::default(),
+            shared: Shared {
+                timers: TimerQueue::default(),
+                totals: Totals::new(),
+                limits: Limits {
+                    max_body: args.max_body,
+                },
+                read_timeout: args.read_timeout,
+                linger: LINGER.min(args.read_timeout),
+                now: Instant::now(),
+                draining: false,
+                scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+                log: Log::default(),
+            },
+            again: Vec::new(),
+            accept_paused: false,
+            accept_wanted: false,
+            drain_until: None,
+            next_id: 0,
+            fd_exhaustion_logged: false,
+        })
+    }
+
+    fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listener
+            .as_ref()
+            .context("the listener is closed")?
+            .local_addr()
+            .context("cannot read the listening address")
+    }
+
+    /// Runs until `stop` fires and the drain ends; returns the totals.
+    fn serve(mut self, stop: StopSource) -> anyhow::Result<Totals> {
+        let mut events = Events::with_capacity(EVENTS_CAPACITY);
+        loop {
+            if let Some(until) = self.drain_until {
+                if self.conns.is_empty() || self.shared.now >= until {
+                    break;
+                }
+            }
+            let timeout = self.poll_timeout();
+            if let Err(err) = self.poll.poll(&mut events, timeout) {
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err).context("waiting for events failed");
+            }
+            self.shared.now = Instant::now();
+
+            for (slot, id) in std::mem::take(&mut self.again) {
+                if self.conns.get(slot).is_some_and(|c| c.id == id) {
+                    self.drive(slot);
+                }
+            }
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_all(),
+                    STOP => {
+                        if self.stop_requested(&stop) && self.begin_drain() {
+                            // A second signal during the drain: stop waiting.
+                            self.drain_until = Some(self.shared.now);
+                        }
+                    }
+                    Token(token) => self.on_connection_event(token - FIRST_CONNECTION, event),
+                }
+            }
+            while let Some(timer) = self.shared.timers.pop_due(self.shared.now) {
+                self.on_timer(timer);
+            }
+            if self.accept_wanted {
+                self.accept_wanted = false;
+                self.accept_paused = false;
+                self.accept_all();
+            }
+        }
+        for slot in 0..self.conns.capacity() {
+            self.close(slot);
+        }
+        let suppressed = self.shared.log.suppressed;
+        if suppressed > 0 {
+            eprintln!("selector-server: {suppressed} more connection errors were not logged");
+        }
+        Ok(self.shared.totals)
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.again.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let next = match (self.shared.timers.next_deadline(), self.drain_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // mio rounds a timeout up to whole milliseconds, so waking early and
+        // spinning on a sub-millisecond remainder cannot happen.
+        next.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Reads the stop source; true if shutdown was requested.
+    fn stop_requested(&mut self, stop: &StopSource) -> bool {
+        match stop {
+            StopSource::Waker => true,
+            StopSource::Signals(fd) => {
+                let mut requested = false;
+                loop {
+                    match fd.read_signal() {
+                        Ok(Some(_)) => requested = true,
+                        Ok(None) => break,
+                        Err(Errno::EINTR) => continue,
+                        Err(err) => {
+                            eprintln!(
+                                "selector-server: cannot read the signalfd: {err}; shutting down"
+                            );
+                            requested = true;
+                            break;
+                        }
+                    }
+                }
+                requested
+            }
+        }
+    }
+
+    /// Starts the graceful shutdown; returns true if it had already started.
+    fn begin_drain(&mut self) -> bool {
+        if self.drain_until.is_some() {
+            return true;
+        }
+        self.drain_until = Some(self.shared.now + DRAIN_LIMIT);
+        self.shared.draining = true;
+        if let Some(mut listener) = self.listener.take() {
+            // Closing the socket refuses new connections at once.
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        for slot in 0..self.conns.capacity() {
+            let Some(conn) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            if conn.linger_until.is_some() {
+                self.close(slot);
+            } else if !conn.out.is_empty() {
+                // Queued responses finish; nothing new is read after them.
+                conn.no_more_requests = true;
+            } else if conn.served > 0 && !conn.reader.has_partial() {
+                // An idle kept-alive connection has nothing in flight.
+                self.close(slot);
+            }
+            // A fresh or half-sent request may still arrive within the
+            // drain limit and gets a response with `Connection: close`.
+        }
+        false
+    }
+
+    fn accept_all(&mut self) {
+        while !self.accept_paused {
+            let Some(listener) = &self.listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, _)) => self.add_connection(stream),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                // The peer gave up before we accepted; nothing to do.
+                Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => continue,
+                Err(err) => {
+                    // EMFILE, ENFILE, ENOBUFS, ENOMEM: the pending connection
+                    // stays in the backlog and the listener stays readable, so
+                    // retrying now would spin. Pause until a connection closes
+                    // or the backoff ends.
+                    if !self.fd_exhaustion_logged {
+                        self.fd_exhaustion_logged = true;
+                        eprintln!(
+                            "selector-server: accept failed: {err}; holding {} connections, \
+                             pausing accept until one closes (logged once)",
+                            self.conns.len()
+                        );
+                    }
+                    self.accept_paused = true;
+                    self.shared
+                        .timers
+                        .push(self.shared.now + ACCEPT_BACKOFF, Timer::ResumeAccept);
+                }
+            }
+        }
+    }
+
+    fn add_connection(&mut self, mut stream: TcpStream) {
+        self.shared.totals.add_connection();
+        // Responses leave in one sendmsg each, and a pipelined burst in one
+        // for several; Nagle would only hold back the tail of large ones.
+        let _ = stream.set_nodelay(true);
+        let slot = self.conns.vacant_slot();
+        if let Err(err) =
+            self.poll
+                .registry()
+                .register(&mut stream, token_of(slot), Interest::READABLE)
+        {
+            self.shared
+                .log
+                .line(format_args!("cannot register a connection: {err}"));
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut conn = Conn::new(id, stream, &self.shared);
+        // Registration reports a socket that is already readable, so the
+        // first bytes arrive as an ordinary event.
+        conn.arm(
+            slot,
+            self.shared.now + self.shared.read_timeout,
+            &mut self.shared,
+        );
+        self.conns.insert(slot, conn);
+    }
+
+    fn on_connection_event(&mut self, slot: usize, event: &mio::event::Event) {
+        let Some(conn) = self.conns.get_mut(slot) else {
+            // Closed earlier in this batch of events.
+            return;
+        };
+        // An error or a hang-up is surfaced by the next read or write.
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            conn.readable = true;
+        }
+        if event.is_writable() || event.is_write_closed() || event.is_error() {
+            conn.write_blocked = false;
+        }
+        self.drive(slot);
+    }
+
+    fn on_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::ResumeAccept => self.accept_wanted = true,
+            Timer::Delay { slot, id } => {
+                let Some(conn) = self.conns.get_mut(slot).filter(|c| c.id == id) else {
+                    return;
+                };
+                // The client waited on us, not the other way round.
+                conn.last_progress = self.shared.now;
+                self.drive(slot);
+            }
+            Timer::Deadline { slot, id, at } => {
+                let Some(conn) = self.conns.get_mut(slot).filter(|c| c.id == id) else {
+                    return;
+                };
+                if conn.timer_at != Some(at) {
+                    // Superseded by an earlier deadline.
+                    return;
+                }
+                conn.timer_at = None;
+                match conn.on_deadline(slot, &mut self.shared) {
+                    Step::Close => self.close(slot),
+                    Step::Keep | Step::Again => self.drive(slot),
+                }
+            }
+        }
+    }
+
+    /// Lets connection `slot` make all the progress it can, then acts on it.
+    fn drive(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let mut step = conn.turn(slot, &mut self.shared);
+        if !matches!(step, Step::Close) {
+            if let Err(err) = conn.update_interest(slot, self.poll.registry()) {
+                self.shared
+                    .log
+                    .line(format_args!("cannot update a connection's interest: {err}"));
+                step = Step::Close;
+            }
+        }
+        match step {
+            Step::Keep => {}
+            Step::Again => {
+                let id = conn.id;
+                self.again.push((slot, id));
+            }
+            Step::Close => self.close(slot),
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        if let Some(mut conn) = self.conns.remove(slot) {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            if self.accept_paused {
+                self.accept_wanted = true;
+            }
+        }
+    }
+}
+
+fn token_of(slot: usize) -> Token {
+    Token(slot + FIRST_CONNECTION)
+}
+
+/// What a connection's turn ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Waiting for readiness or a timer.
+    Keep,
+    /// Turn used up with bytes maybe left to read: drive it again soon.
+    Again,
+    /// Finished, failed or timed out: deregister and drop it.
+    Close,
+}
+
+/// A queued response and what it counts for once written.
+struct Outgoing {
+    response: Response,
+    /// Decoded body bytes of the request it answers (for [`Totals`]).
+    request_body_bytes: u64,
+    /// `/delay/MS`: not to be written before this instant.
+    not_before: Option<Instant>,
+}
+
+impl Outgoing {
+    fn is_ready(&self, now: Instant) -> bool {
+        self.not_before.map_or(true, |at| at <= now)
+    }
+}
+
+/// How far [`Conn::flush`] got.
+enum Flushed {
+    /// Nothing is ready to write (the queue is empty or waits on a delay).
+    Idle,
+    /// The socket buffer is full; a WRITABLE event will resume.
+    Blocked,
+    /// A response with `Connection: close` is completely written.
+    Closing,
+}
+
+struct Conn {
+    /// Distinguishes this connection from later ones reusing its slot, so
+    /// stale timers and turns are ignored.
+    id: u64,
+    stream: TcpStream,
+    reader: RequestReader,
+    /// Responses in request order; only the front one is partly written.
+    out: VecDeque<Outgoing>,
+    /// Wire bytes of `out` (for [`MAX_QUEUED_BYTES`]).
+    out_bytes: usize,
+    /// Bytes of `out.front()` already written.
+    written: usize,
+    /// Responses completely written.
+    served: u64,
+    /// A readable edge was seen and the socket was not yet read to WouldBlock.
+    readable: bool,
+    /// The last write hit WouldBlock; cleared by a WRITABLE event.
+    write_blocked: bool,
+    /// WRITABLE is part of the registered interest.
+    write_registered: bool,
+    /// The client shut down its side; queued responses still go out.
+    read_eof: bool,
+    /// A closing response is queued, or the server is shutting down.
+    no_more_requests: bool,
+    /// The closing response is out and our side is shut down; unread bytes are
+    /// dropped until the client closes or this instant passes.
+    linger_until: Option<Instant>,
+    /// When the connection last moved: accepted, a response byte written, a
+    /// delay ended. `--read-timeout` counts from here; reads do not reset it,
+    /// so a request trickling in cannot hold the connection forever.
+    last_progress: Instant,
+    /// The instant of this connection's live deadline timer, if armed.
+    timer_at: Option<Instant>,
+}
+
+impl Conn {
+    fn new(id: u64, stream: TcpStream, shared: &Shared) -> Conn {
+        Conn {
+            id,
+            stream,
+            reader: RequestReader::new(shared.limits),
+            out: VecDeque::new(),
+            out_bytes: 0,
+            written: 0,
+            served: 0,
+            readable: false,
+            write_blocked: false,
+            write_registered: false,
+            read_eof: false,
+            no_more_requests: false,
+            linger_until: None,
+            last_progress: shared.now,
+            timer_at: None,
+        }
+    }
+
+    /// Whether another request may be parsed and answered now.
+    fn may_queue(&self) -> bool {
+        !self.no_more_requests
+            && self.out.len() < MAX_QUEUED_RESPONSES
+            && self.out_bytes < MAX_QUEUED_BYTES
+    }
+
+    /// Parses, writes and reads until nothing moves or the turn is used up.
+    fn turn(&mut self, slot: usize, shared: &mut Shared) -> Step {
+        let mut reads = 0;
+        loop {
+            let mut progress = false;
+            if self.linger_until.is_none() {
+                progress |= self.parse(slot, shared);
+                match self.flush(shared) {
+                    Ok((wrote, outcome)) => {
+                        progress |= wrote;
+                        if let Flushed::Closing = outcome {
+                            if self.read_eof || shared.draining {
+                                return Step::Close;
+                            }
+                            self.begin_linger(slot, shared);
+                            progress = true;
+                        }
+                    }
+                    Err(err) => {
+                        shared.log.connection_error("write", &err);
+                        return Step::Close;
+                    }
+                }
+                if self.linger_until.is_none()
+                    && self.out.is_empty()
+                    && (self.read_eof || self.no_more_requests)
+                {
+                    // Everything asked for is answered and no more will come
+                    // (a partial request cut off by EOF gets no answer).
+                    return Step::Close;
+                }
+            }
+
+            let lingering = self.linger_until.is_some();
+            if self.readable && !self.read_eof && (lingering || self.may_queue()) {
+                if reads == READS_PER_TURN {
+                    return Step::Again;
+                }
+                reads += 1;
+                match self.stream.read(&mut shared.scratch) {
+                    Ok(0) => {
+                        self.read_eof = true;
+                        self.readable = false;
+                        if lingering {
+                            return Step::Close;
+                        }
+                        progress = true;
+                    }
+                    Ok(n) => {
+                        if !lingering {
+                            self.reader.feed(&shared.scratch[..n]);
+                        }
+                        progress = true;
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.readable = false,
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
+                    Err(err) => {
+                        if !lingering {
+                            shared.log.connection_error("read", &err);
+                        }
+                        return Step::Close;
+                    }
+                }
+            }
+            if !progress {
+                return Step::Keep;
+            }
+        }
+    }
+
+    /// Turns complete buffered requests into queued responses; true if any.
+    fn parse(&mut self, slot: usize, shared: &mut Shared) -> bool {
+        let mut any = false;
+        while self.may_queue() {
+            match self.reader.next_request() {
+                Ok(None) => break,
+                Ok(Some(request)) => {
+                    let body_bytes = request.body.len() as u64;
+                    match http::route(&request, !shared.draining) {
+                        Routed::Now(response) => self.queue(response, body_bytes, None),
+                        Routed::After(delay, response) => {
+                            let at = shared.now + delay;
+                            shared.timers.push(at, Timer::Delay { slot, id: self.id });
+                            self.queue(response, body_bytes, Some(at));
+                        }
+                    }
+                }
+                Err(err) => self.queue(http::error_response(err.status), 0, None),
+            }
+            any = true;
+        }
+        any
+    }
+
+    fn queue(&mut self, response: Response, request_body_bytes: u64, not_before: Option<Instant>) {
+        if response.close() {
+            self.no_more_requests = true;
+        }
+        self.out_bytes += response.len();
+        self.out.push_back(Outgoing {
+            response,
+            request_body_bytes,
+            not_before,
+        });
+    }
+
+    /// Writes ready responses in order until done or blocked. Returns whether
+    /// any byte was written, and where it stopped.
+    fn flush(&mut self, shared: &mut Shared) -> io::Result<(bool, Flushed)> {
+        let mut wrote = false;
+        loop {
+            if self.write_blocked {
+                return Ok((wrote, Flushed::Blocked));
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let count = gather(&self.out, self.written, shared.now, &mut iov);
+            if count == 0 {
+                return Ok((wrote, Flushed::Idle));
+            }
+            let sent = match self.stream.write_vectored(&iov[..count]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(sent) => sent,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.write_blocked = true;
+                    return Ok((wrote, Flushed::Blocked));
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
+            wrote = true;
+            self.last_progress = shared.now;
+            if self.advance(sent, &shared.totals) {
+                return Ok((true, Flushed::Closing));
+            }
+        }
+    }
+
+    /// Accounts for `sent` written bytes: completed responses leave the queue
+    /// and are counted. True if a closing response completed.
+    fn advance(&mut self, mut sent: usize, totals: &Totals) -> bool {
+        while let Some(front) = self.out.front() {
+            let left = front.response.len() - self.written;
+            if sent < left {
+                self.written += sent;
+                return false;
+            }
+            sent -= left;
+            self.written = 0;
+            self.out_bytes -= front.response.len();
+            totals.add_request(front.request_body_bytes);
+            self.served += 1;
+            let close = front.response.close();
+            self.out.pop_front();
+            if close {
+                return true;
+            }
+            if sent == 0 {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Shuts down our side after the closing response and starts dropping
+    /// whatever the client still sends (see [`LINGER`]).
+    fn begin_linger(&mut self, slot: usize, shared: &mut Shared) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let until = shared.now + shared.linger;
+        self.linger_until = Some(until);
+        self.no_more_requests = true;
+        self.arm(slot, until, shared);
+    }
+
+    /// Makes sure a deadline timer fires no later than `due`. A deadline that
+    /// moves later needs no new timer: the live one re-arms when it fires.
+    fn arm(&mut self, slot: usize, due: Instant, shared: &mut Shared) {
+        if self.timer_at.map_or(true, |at| due < at) {
+            shared.timers.push(
+                due,
+                Timer::Deadline {
+                    slot,
+                    id: self.id,
+                    at: due,
+                },
+            );
+            self.timer_at = Some(due);
+        }
+    }
+
+    /// The live deadline timer fired: re-arm if the deadline moved, else act.
+    fn on_deadline(&mut self, slot: usize, shared: &mut Shared) -> Step {
+        let now = shared.now;
+        if let Some(until) = self.linger_until {
+            if now >= until {
+                return Step::Close;
+            }
+            self.arm(slot, until, shared);
+            return Step::Keep;
+        }
+        let due = match self.out.front() {
+            // Waiting on our own /delay timer; the client is not late.
+            Some(front) if !front.is_ready(now) => {
+                front.not_before.unwrap_or(now) + shared.read_timeout
+            }
+            _ => self.last_progress + shared.read_timeout,
+        };
+        if due > now {
+            self.arm(slot, due, shared);
+            return Step::Keep;
+        }
+        if !self.out.is_empty() {
+            shared.log.line(format_args!(
+                "closing a connection whose client took no response bytes for {}",
+                humantime::format_duration(shared.read_timeout)
+            ));
+            return Step::Close;
+        }
+        if self.reader.has_partial() {
+            // The 408 gets one more timeout to be read before the close.
+            self.no_more_requests = true;
+            self.queue(http::error_response(408), 0, None);
+            self.last_progress = now;
+            self.arm(slot, now + shared.read_timeout, shared);
+            return Step::Keep;
+        }
+        // An idle keep-alive connection: close without a word.
+        Step::Close
+    }
+
+    /// Registers WRITABLE only while a write waits for buffer space.
+    fn update_interest(&mut self, slot: usize, registry: &Registry) -> io::Result<()> {
+        let want_write = self.write_blocked && self.linger_until.is_none();
+        if want_write != self.write_registered {
+            let interest = if want_write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(&mut self.stream, token_of(slot), interest)?;
+            self.write_registered = want_write;
+        }
+        Ok(())
+    }
+}
+
+/// Fills `iov` with the unwritten bytes of the ready responses at the front
+/// of `out`, stopping after a closing one; returns how many slices it filled.
+fn gather<'a>(
+    out: &'a VecDeque<Outgoing>,
+    written: usize,
+    now: Instant,
+    iov: &mut [IoSlice<'a>],
+) -> usize {
+    let mut count = 0;
+    for (index, outgoing) in out.iter().enumerate() {
+        if !outgoing.is_ready(now) {
+            break;
+        }
+        let mut offset = if index == 0 { written } else { 0 };
+        loop {
+            let bytes = outgoing.response.bytes_at(offset);
+            if bytes.is_empty() {
+                break;
+            }
+            iov[count] = IoSlice::new(bytes);
+            count += 1;
+            offset += bytes.len();
+            if count == iov.len() {
+                return count;
+            }
+        }
+        if outgoing.response.close() {
+            break;
+        }
+    }
+    count
+}
+
+/// Timer payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// A connection's deadline (read timeout, write stall or linger end);
+    /// live only while `at` equals the connection's `timer_at`.
+    Deadline { slot: usize, id: u64, at: Instant },
+    /// A `/delay/MS` response became due.
+    Delay { slot: usize, id: u64 },
+    /// The accept backoff ended.
+    ResumeAccept,
+}
+
+/// A min-heap of timers with lazy deletion: cancelling is the owner's job (a
+/// fired timer whose owner is gone or moved on is ignored), which keeps every
+/// operation O(log n) without an index of entries.
+struct TimerQueue<T> {
+    heap: BinaryHeap<Reverse<TimerEntry<T>>>,
+    /// Ties break in insertion order.
+    next_seq: u64,
+}
+
+impl<T> Default for TimerQueue<T> {
+    fn default() -> Self {
+        TimerQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
+    }
+}
+
+struct TimerEntry<T> {
+    at: Instant,
+    seq: u64,
+    item: T,
+}
+
+impl<T> PartialEq for TimerEntry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl<T> Eq for TimerEntry<T> {}
+
+impl<T> PartialOrd for TimerEntry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for TimerEntry<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+impl<T> TimerQueue<T> {
+    fn push(&mut self, at: Instant, item: T) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Reverse(TimerEntry { at, seq, item }));
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.heap.peek().map(|Reverse(entry)| entry.at)
+    }
+
+    /// The earliest timer due at `now`, if any.
+    fn pop_due(&mut self, now: Instant) -> Option<T> {
+        if self.next_deadline()? > now {
+            return None;
+        }
+        self.heap.pop().map(|Reverse(entry)| entry.item)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+/// Connections by slot, with a free list so slots (and tokens) are reused
+/// and the table stays as large as the most connections held at once.
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    len: usize,
+}
+
+impl Slab {
+    /// The slot the next [`Slab::insert`] should use.
+    fn vacant_slot(&mut self) -> usize {
+        if let Some(&slot) = self.free.last() {
+            return slot;
+        }
+        self.entries.push(None);
+        self.free.push(self.entries.len() - 1);
+        self.entries.len() - 1
+    }
+
+    /// Fills `slot`, which must come from [`Slab::vacant_slot`].
+    fn insert(&mut self, slot: usize, conn: Conn) {
+        debug_assert_eq!(self.free.last(), Some(&slot));
+        self.free.pop();
+        self.entries[slot] = Some(conn);
+        self.len += 1;
+    }
+
+    fn get(&self, slot: usize) -> Option<&Conn> {
+        self.entries.get(slot)?.as_ref()
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Conn> {
+        self.entries.get_mut(slot)?.as_mut()
+    }
+
+    fn remove(&mut self, slot: usize) -> Option<Conn> {
+        let conn = self.entries.get_mut(slot)?.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        Some(conn)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// One past the highest slot ever used.
+    fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// stderr lines for per-connection failures, capped so that a storm of
+/// resets cannot flood the terminal; the rest are counted.
+#[derive(Default)]
+struct Log {
+    lines: u64,
+    suppressed: u64,
+}
+
+impl Log {
+    fn line(&mut self, message: std::fmt::Arguments<'_>) {
+        if self.lines < MAX_LOG_LINES {
+            self.lines += 1;
+            eprintln!("selector-server: {message}");
+            if self.lines == MAX_LOG_LINES {
+                eprintln!("selector-server: further connection errors are counted, not logged");
+            }
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    /// A client reset or vanished: one line, and the server goes on.
+    fn connection_error(&mut self, during: &str, err: &io::Error) {
+        self.line(format_args!(
+            "dropping a connection after a {during} error: {err}"
+        ));
+    }
+}
