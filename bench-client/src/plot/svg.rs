@@ -5,7 +5,9 @@
 
 use std::ops::Range;
 
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::ranged1d::{
+    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -54,13 +56,35 @@ pub fn nines_label(x: f64) -> String {
     format!("{pct:.decimals$}%")
 }
 
-fn fmt_ms(v: f64) -> String {
-    if v >= 100.0 {
+/// A formatter for one latency axis: the same decimals on every tick,
+/// enough for the axis's range.
+fn ms_formatter(max: f64) -> impl Fn(&f64) -> String {
+    let decimals = if max >= 100.0 {
+        0
+    } else if max >= 10.0 {
+        1
+    } else if max >= 1.0 {
+        2
+    } else {
+        3
+    };
+    move |v: &f64| format!("{v:.decimals$}")
+}
+
+/// A tick on a log axis spans decades, so each gets its own precision:
+/// `0.1`, `0.5`, `2`, `100`.
+fn log_ms(v: &f64) -> String {
+    let s = if *v >= 10.0 {
         format!("{v:.0}")
-    } else if v >= 10.0 {
+    } else if *v >= 1.0 {
         format!("{v:.1}")
     } else {
-        format!("{v:.2}")
+        format!("{v:.3}")
+    };
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -163,31 +187,51 @@ pub fn spectrum(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         .map(|r| r.max_nines)
         .fold(1.0f64, f64::max)
         .min(7.0);
-    let y_max = runs
-        .iter()
-        .flat_map(|r| r.spectrum.iter().map(|p| p.1))
-        .fold(0.0f64, f64::max)
-        .max(0.001);
+    let ys = || runs.iter().flat_map(|r| r.spectrum.iter().map(|p| p.1));
+    let y_max = ys().fold(0.0f64, f64::max).max(0.001);
+    let y_min = ys().filter(|&y| y > 0.0).fold(y_max, f64::min);
     let mut key_points = vec![0.0, 2f64.log10()];
     key_points.extend((1..=x_max.floor() as u32).map(f64::from));
-    let mut chart = ChartBuilder::on(&plot)
+    let x = KeyAxis {
+        range: 0.0..x_max,
+        keys: key_points,
+    };
+    // Linear like HdrHistogram's plotter, unless the runs span more than a
+    // factor of 30: then a linear axis flattens the fast runs into the floor.
+    if y_max / y_min > 30.0 {
+        let y = (y_min * 0.8..y_max * 1.25).log_scale();
+        draw_spectrum(&plot, runs, x, y, "latency (ms, log scale)", &log_ms)
+    } else {
+        let y_fmt = ms_formatter(y_max);
+        draw_spectrum(&plot, runs, x, 0f64..y_max * 1.05, "latency (ms)", &y_fmt)
+    }
+}
+
+fn draw_spectrum<Y>(
+    plot: &Area<'_>,
+    runs: &[PreparedRun],
+    x: KeyAxis,
+    y: Y,
+    y_desc: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> DrawResult
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(plot)
         .caption("Latency by percentile", (FONT, 18))
         .margin(10)
         .x_label_area_size(45)
         .y_label_area_size(60)
-        .build_cartesian_2d(
-            KeyAxis {
-                range: 0.0..x_max,
-                keys: key_points,
-            },
-            0f64..y_max * 1.05,
-        )?;
+        .build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("percentile")
-        .y_desc("latency (ms)")
+        .y_desc(y_desc)
         .x_label_formatter(&|x| nines_label(*x))
-        .y_label_formatter(&|y| fmt_ms(*y))
+        .y_label_formatter(y_fmt)
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
         .draw()?;
@@ -198,6 +242,18 @@ pub fn spectrum(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         ))?;
     }
     Ok(())
+}
+
+/// Whole seconds, at most about 15 of them, at a round step.
+fn second_ticks(t_max: f64) -> Vec<f64> {
+    let step = [1u64, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600]
+        .into_iter()
+        .find(|s| t_max / *s as f64 <= 15.0)
+        .unwrap_or(7200);
+    (0..=t_max as u64)
+        .step_by(step as usize)
+        .map(|t| t as f64)
+        .collect()
 }
 
 /// One line per run over the measured seconds.
@@ -224,9 +280,16 @@ fn over_time(
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..t_max, 0f64..y_max * 1.1)?;
+        .build_cartesian_2d(
+            KeyAxis {
+                range: 0.0..t_max,
+                keys: second_ticks(t_max),
+            },
+            0f64..y_max * 1.1,
+        )?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .x_desc("seconds since start")
         .y_desc(y_desc)
         .y_label_formatter(y_fmt)
@@ -267,7 +330,11 @@ pub fn p99_over_time(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         "p99 latency over time",
         "p99 (ms)",
         |r| &r.p99_over_time,
-        &|y| fmt_ms(*y),
+        &ms_formatter(
+            runs.iter()
+                .flat_map(|r| r.p99_over_time.iter().map(|p| p.1))
+                .fold(0.0, f64::max),
+        ),
     )
 }
 
@@ -312,6 +379,7 @@ pub fn rps_bars(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         )?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_y_mesh()
         .x_desc("req/s")
         .x_label_formatter(&|x| fmt_count(*x))
