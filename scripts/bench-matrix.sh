@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# bench-matrix.sh: the three reference servers (sync, selector, fork) under a
+# small grid of loads, one short run each, then an HTML report and SVGs.
+#
+# Usage: scripts/bench-matrix.sh [-d DURATION] [-o DIR] [-h]
+#   -d DURATION  measured length of each run (default 3s)
+#   -o DIR       where results go (default results/matrix)
+#
+# Grid: clients x conns {1x1, 10x4, 50x4} x payload {0, 64k (POST)} for each
+# server, plus GET /delay/10 at 50x4, which shows what each concurrency model
+# does with requests that wait: the iterative sync server serves them one at
+# a time, fork and selector overlap them. 21 runs; about 2 minutes with the
+# defaults (each run also spawns and stops its server and has 0.5 s warm-up).
+#
+# Output, in DIR: one result per run, named MODEL-CxN-PAYLOAD.json
+# (e.g. selector-50x4-64k.json, fork-50x4-delay10.json), report.html (every
+# run: key figures, then charts grouped by load) and one SVG per load
+# (e.g. 50x4-64k.svg) comparing the three servers.
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
+DURATION=3s
+OUT=results/matrix
+while getopts "d:o:h" opt; do
+    case "$opt" in
+        d) DURATION=$OPTARG ;;
+        o) OUT=$OPTARG ;;
+        h) usage; exit 0 ;;
+        *) usage >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --release --quiet -p bench-client
+BC="${CARGO_TARGET_DIR:-target}/release/bench-client"
+mkdir -p "$OUT"
+
+MODELS=(sync selector fork)
+SHAPES=("1 1" "10 4" "50 4")
+failed=()
+
+# run NAME ARGS...: one measured run saved as $OUT/NAME.json. A failed run is
+# reported and skipped, so that one misbehaving server still leaves a report.
+run() {
+    local name=$1
+    shift
+    printf '%-26s ' "$name"
+    if "$BC" "$@" -d "$DURATION" --warmup 500ms --quiet -o "$OUT/$name.json" >"$OUT/$name.txt" 2>&1; then
+        grep -m1 -i 'req/s\|requests/sec' "$OUT/$name.txt" || echo "done"
+    else
+        echo "FAILED (exit $?), see $OUT/$name.txt"
+        failed+=("$name")
+    fi
+}
+
+start=$(date +%s)
+for model in "${MODELS[@]}"; do
+    for shape in "${SHAPES[@]}"; do
+        read -r c n <<<"$shape"
+        run "$model-${c}x$n-0" --server "$model" --max-clients "$c" --max-conns "$n"
+        run "$model-${c}x$n-64k" --server "$model" --max-clients "$c" --max-conns "$n" --payload 64k
+    done
+    run "$model-50x4-delay10" --server "$model" --max-clients 50 --max-conns 4 \
+        http://127.0.0.1:8888/delay/10
+done
+echo "runs took $(($(date +%s) - start)) s"
+
+shopt -s nullglob
+"$BC" plot "$OUT"/*.json -o "$OUT/report.html" --title "Reference servers: sync vs selector vs fork"
+for load in 1x1-0 1x1-64k 10x4-0 10x4-64k 50x4-0 50x4-64k 50x4-delay10; do
+    files=("$OUT"/*-"$load".json)
+    if ((${#files[@]})); then
+        "$BC" plot "${files[@]}" -o "$OUT/$load.svg" --title "Reference servers at $load"
+    fi
+done
+
+if ((${#failed[@]})); then
+    echo "failed runs: ${failed[*]}" >&2
+    exit 1
+fi
