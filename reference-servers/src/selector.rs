@@ -19,6 +19,8 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -30,7 +32,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::cli::{Model, ServerArgs};
-use crate::http::{self, Limits, RequestReader, Response, Routed};
+use crate::http::{self, Limits, Request, RequestReader, Response, Routed};
 use crate::totals::Totals;
 
 /// The listening socket.
@@ -138,6 +140,8 @@ struct Server {
     drain_until: Option<Instant>,
     next_id: u64,
     fd_exhaustion_logged: bool,
+    /// Returns from `poll`; tests read it to prove an idle loop sleeps.
+    polls: Arc<AtomicU64>,
 }
 
 /// Loop state a connection needs while it is driven.
@@ -189,6 +193,7 @@ impl Server {
             drain_until: None,
             next_id: 0,
             fd_exhaustion_logged: false,
+            polls: Arc::default(),
         })
     }
 
@@ -217,6 +222,7 @@ impl Server {
                 return Err(err).context("waiting for events failed");
             }
             self.shared.now = Instant::now();
+            self.polls.fetch_add(1, AtomicOrdering::Relaxed);
 
             for (slot, id) in std::mem::take(&mut self.again) {
                 if self.conns.get(slot).is_some_and(|c| c.id == id) {
@@ -312,6 +318,8 @@ impl Server {
             } else if !conn.out.is_empty() {
                 // Queued responses finish; nothing new is read after them.
                 conn.no_more_requests = true;
+                conn.cut_delays_short(self.shared.now);
+                self.drive(slot);
             } else if conn.served > 0 && !conn.reader.has_partial() {
                 // An idle kept-alive connection has nothing in flight.
                 self.close(slot);
@@ -483,6 +491,9 @@ struct Outgoing {
     request_body_bytes: u64,
     /// `/delay/MS`: not to be written before this instant.
     not_before: Option<Instant>,
+    /// `/delay/MS`: the request, to answer it again with `Connection: close`
+    /// if shutdown cuts the delay short.
+    delayed_request: Option<Request>,
 }
 
 impl Outgoing {
@@ -643,22 +654,28 @@ impl Conn {
                 Ok(Some(request)) => {
                     let body_bytes = request.body.len() as u64;
                     match http::route(&request, !shared.draining) {
-                        Routed::Now(response) => self.queue(response, body_bytes, None),
+                        Routed::Now(response) => self.queue(response, body_bytes, None, None),
                         Routed::After(delay, response) => {
                             let at = shared.now + delay;
                             shared.timers.push(at, Timer::Delay { slot, id: self.id });
-                            self.queue(response, body_bytes, Some(at));
+                            self.queue(response, body_bytes, Some(at), Some(request));
                         }
                     }
                 }
-                Err(err) => self.queue(http::error_response(err.status), 0, None),
+                Err(err) => self.queue(http::error_response(err.status), 0, None, None),
             }
             any = true;
         }
         any
     }
 
-    fn queue(&mut self, response: Response, request_body_bytes: u64, not_before: Option<Instant>) {
+    fn queue(
+        &mut self,
+        response: Response,
+        request_body_bytes: u64,
+        not_before: Option<Instant>,
+        delayed_request: Option<Request>,
+    ) {
         if response.close() {
             self.no_more_requests = true;
         }
@@ -667,7 +684,26 @@ impl Conn {
             response,
             request_body_bytes,
             not_before,
+            delayed_request,
         });
+    }
+
+    /// On shutdown, `/delay` responses still waiting go out now, announcing
+    /// the close (as the blocking servers cut their sleep short), so the drain
+    /// does not wait for them and the client does not reuse the connection.
+    fn cut_delays_short(&mut self, now: Instant) {
+        for outgoing in self.out.iter_mut() {
+            if outgoing.is_ready(now) {
+                continue;
+            }
+            if let Some(request) = &outgoing.delayed_request {
+                let (Routed::Now(response) | Routed::After(_, response)) =
+                    http::route(request, false);
+                self.out_bytes = self.out_bytes - outgoing.response.len() + response.len();
+                outgoing.response = response;
+            }
+            outgoing.not_before = None;
+        }
     }
 
     /// Writes ready responses in order until done or blocked. Returns whether
@@ -784,7 +820,7 @@ impl Conn {
         if self.reader.has_partial() {
             // The 408 gets one more timeout to be read before the close.
             self.no_more_requests = true;
-            self.queue(http::error_response(408), 0, None);
+            self.queue(http::error_response(408), 0, None, None);
             self.last_progress = now;
             self.arm(slot, now + shared.read_timeout, shared);
             return Step::Keep;
@@ -1006,5 +1042,320 @@ impl Log {
         self.line(format_args!(
             "dropping a connection after a {during} error: {err}"
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream as StdStream;
+    use std::sync::mpsc;
+    use std::thread::{self, JoinHandle};
+
+    use clap::Parser;
+    use mio::Waker;
+
+    use super::*;
+
+    /// Bound on every blocking client read, so a broken loop fails instead of hanging.
+    const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    /// The event loop on its own thread, stopped through a [`Waker`] instead
+    /// of a signal (signals would reach the whole test process).
+    struct TestServer {
+        addr: SocketAddr,
+        waker: Arc<Waker>,
+        polls: Arc<AtomicU64>,
+        thread: Option<JoinHandle<anyhow::Result<Totals>>>,
+    }
+
+    impl TestServer {
+        fn start(extra_args: &[&str]) -> TestServer {
+            let mut argv = vec!["test", "--addr", "127.0.0.1:0"];
+            argv.extend_from_slice(extra_args);
+            let args = Cli::parse_from(argv).server;
+            let (ready_tx, ready_rx) = mpsc::channel();
+            let thread = thread::spawn(move || {
+                let server = Server::bind(&args)?;
+                let waker = Arc::new(Waker::new(server.poll.registry(), STOP)?);
+                let ready = (server.local_addr()?, waker, Arc::clone(&server.polls));
+                ready_tx
+                    .send(ready)
+                    .expect("the test waits for the address");
+                server.serve(StopSource::Waker)
+            });
+            let (addr, waker, polls) = ready_rx
+                .recv_timeout(IO_TIMEOUT)
+                .expect("the server thread starts");
+            TestServer {
+                addr,
+                waker,
+                polls,
+                thread: Some(thread),
+            }
+        }
+
+        fn connect(&self) -> StdStream {
+            let stream = StdStream::connect(self.addr).expect("connect to the test server");
+            stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+            stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+            stream
+        }
+
+        /// Stops the loop (as SIGTERM would) and returns its totals.
+        fn stop(mut self) -> (u64, u64, u64) {
+            self.waker.wake().expect("wake the loop");
+            let totals = self
+                .thread
+                .take()
+                .expect("stopped once")
+                .join()
+                .expect("the loop does not panic")
+                .expect("the loop ends cleanly");
+            let load = |counter: &AtomicU64| counter.load(AtomicOrdering::SeqCst);
+            (
+                load(&totals.connections),
+                load(&totals.requests),
+                load(&totals.body_bytes),
+            )
+        }
+    }
+
+    impl Drop for TestServer {
+        fn drop(&mut self) {
+            if let Some(thread) = self.thread.take() {
+                let _ = self.waker.wake();
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// Reads one response with a Content-Length body; returns (status line, body).
+    fn read_response(stream: &mut StdStream, pending: &mut Vec<u8>) -> (String, Vec<u8>) {
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8(pending[..end].to_vec()).expect("ASCII head");
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Content-Length: "))
+                    .expect("a Content-Length header")
+                    .parse()
+                    .expect("a numeric Content-Length");
+                let start = end + 4;
+                while pending.len() < start + length {
+                    let n = stream.read(&mut chunk).expect("read the body");
+                    assert!(n > 0, "EOF inside a body");
+                    pending.extend_from_slice(&chunk[..n]);
+                }
+                let body = pending[start..start + length].to_vec();
+                pending.drain(..start + length);
+                let status = head.lines().next().unwrap_or_default().to_string();
+                return (status, body);
+            }
+            let n = stream.read(&mut chunk).expect("read a head");
+            assert!(n > 0, "EOF before a complete head");
+            pending.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    fn read_to_eof(stream: &mut StdStream) -> usize {
+        let mut chunk = [0u8; 64 * 1024];
+        let mut total = 0;
+        loop {
+            match stream.read(&mut chunk) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(err) if err.kind() == io::ErrorKind::ConnectionReset => return total,
+                Err(err) => panic!("read failed: {err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn timers_pop_in_deadline_order_and_ties_in_insertion_order() {
+        let base = Instant::now();
+        let mut timers = TimerQueue::default();
+        timers.push(base + Duration::from_millis(30), "c");
+        timers.push(base + Duration::from_millis(10), "a1");
+        timers.push(base + Duration::from_millis(20), "b");
+        timers.push(base + Duration::from_millis(10), "a2");
+        assert_eq!(
+            timers.next_deadline(),
+            Some(base + Duration::from_millis(10))
+        );
+        assert_eq!(timers.pop_due(base), None, "nothing is due before its time");
+        let now = base + Duration::from_millis(20);
+        let mut fired = Vec::new();
+        while let Some(item) = timers.pop_due(now) {
+            fired.push(item);
+        }
+        assert_eq!(fired, ["a1", "a2", "b"]);
+        assert_eq!(timers.len(), 1);
+        assert_eq!(
+            timers.next_deadline(),
+            Some(base + Duration::from_millis(30))
+        );
+    }
+
+    #[test]
+    fn slab_reuses_freed_slots() {
+        let mut slab = Slab::default();
+        let first = slab.vacant_slot();
+        assert_eq!(
+            slab.vacant_slot(),
+            first,
+            "asking twice gives the same slot"
+        );
+        assert_eq!(slab.capacity(), 1);
+        assert!(slab.is_empty());
+        assert!(slab.remove(first).is_none());
+        assert!(slab.get(first).is_none());
+    }
+
+    #[test]
+    fn a_delay_keeps_pipelined_order_and_holds_up_no_other_client() {
+        let server = TestServer::start(&[]);
+        let mut delayed = server.connect();
+        delayed
+            .write_all(
+                b"GET /delay/400 HTTP/1.1\r\nHost: t\r\n\r\n\
+                  GET /bytes/3 HTTP/1.1\r\nHost: t\r\n\r\n\
+                  POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
+            )
+            .unwrap();
+
+        let mut other = server.connect();
+        other
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let (status, body) = read_response(&mut other, &mut Vec::new());
+        assert_eq!(
+            (status.as_str(), body.as_slice()),
+            ("HTTP/1.1 200 OK", http::HELLO)
+        );
+        // The other client was answered while the delay still runs: nothing
+        // of the pipelined answers may have been sent yet.
+        delayed.set_nonblocking(true).unwrap();
+        let mut probe = [0u8; 1];
+        let early = delayed.read(&mut probe);
+        assert!(
+            matches!(&early, Err(err) if err.kind() == io::ErrorKind::WouldBlock),
+            "the delayed connection got an answer before its delay: {early:?}"
+        );
+        delayed.set_nonblocking(false).unwrap();
+
+        let mut pending = Vec::new();
+        let answers: Vec<_> = (0..3)
+            .map(|_| read_response(&mut delayed, &mut pending))
+            .collect();
+        assert_eq!(answers[0].1, http::HELLO);
+        assert_eq!(answers[1].1, b"abc");
+        assert_eq!(answers[2].1, b"hello");
+        drop((delayed, other));
+        assert_eq!(server.stop(), (2, 4, 5));
+    }
+
+    #[test]
+    fn a_slow_reader_gets_every_byte_of_a_large_response_in_order() {
+        const LEN: usize = 8_000_000;
+        let server = TestServer::start(&[]);
+        let mut client = server.connect();
+        client
+            .write_all(
+                format!(
+                    "GET /bytes/{LEN} HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        // Let the server fill the socket buffers and wait for WRITABLE.
+        thread::sleep(Duration::from_millis(200));
+        let mut pending = Vec::new();
+        let (status, body) = read_response(&mut client, &mut pending);
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert_eq!(body.len(), LEN);
+        let first_wrong = (0..LEN).find(|&i| body[i] != http::fill_byte(i as u64));
+        assert_eq!(first_wrong, None, "the body follows the fill pattern");
+        let (_, hello) = read_response(&mut client, &mut pending);
+        assert_eq!(hello, http::HELLO);
+        drop(client);
+        assert_eq!(server.stop(), (1, 2, 0));
+    }
+
+    #[test]
+    fn a_client_that_stops_reading_is_dropped_and_its_request_not_counted() {
+        let server = TestServer::start(&["--read-timeout", "300ms"]);
+        let mut client = server.connect();
+        client
+            .write_all(b"GET /bytes/67108864 HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        // Far longer than the read timeout, and 64 MiB cannot fit in the
+        // socket buffers, so the server's writes stall.
+        thread::sleep(Duration::from_millis(1200));
+        let received = read_to_eof(&mut client);
+        assert!(
+            received > 0 && received < 67_108_864,
+            "got {received} bytes"
+        );
+        assert_eq!(server.stop(), (1, 0, 0));
+    }
+
+    #[test]
+    fn idle_connections_do_not_wake_the_loop() {
+        let server = TestServer::start(&["--read-timeout", "60s"]);
+        let idle: Vec<_> = (0..100).map(|_| server.connect()).collect();
+        let mut active = server.connect();
+        active
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        read_response(&mut active, &mut Vec::new());
+        // Accepting all of them and answering took some wake-ups; from now on
+        // nothing is due for a minute and no socket has anything to say.
+        thread::sleep(Duration::from_millis(100));
+        let before = server.polls.load(AtomicOrdering::SeqCst);
+        thread::sleep(Duration::from_millis(500));
+        let after = server.polls.load(AtomicOrdering::SeqCst);
+        assert_eq!(
+            after - before,
+            0,
+            "the loop woke while every connection was idle"
+        );
+        drop((idle, active));
+        let (connections, requests, _) = server.stop();
+        assert_eq!((connections, requests), (101, 1));
+    }
+
+    #[test]
+    fn shutdown_closes_idle_connections_and_finishes_a_queued_delay_with_close() {
+        let server = TestServer::start(&[]);
+        let mut idle = server.connect();
+        idle.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        read_response(&mut idle, &mut Vec::new());
+        let mut waiting = server.connect();
+        waiting
+            .write_all(b"GET /delay/30000 HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        let totals = server.stop();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the drain waited for the whole delay"
+        );
+        let mut data = Vec::new();
+        waiting.read_to_end(&mut data).unwrap();
+        let text = String::from_utf8_lossy(&data);
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Connection: close\r\n"), "{text}");
+        assert_eq!(read_to_eof(&mut idle), 0, "the idle connection is closed");
+        assert_eq!(totals, (2, 2, 0));
     }
 }
