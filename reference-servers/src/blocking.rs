@@ -24,6 +24,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// the response before the client reads it.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// Longest single wait in read(2) before the shutdown flag is checked again.
+const SIGNAL_CHECK: Duration = Duration::from_millis(500);
+
 /// Socket read size; also the largest piece handed to the reader at once.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -113,7 +116,10 @@ pub fn serve_connection(
             }
             return;
         }
-        if let Err(e) = stream.set_read_timeout(Some(deadline - now)) {
+        // Waiting in slices closes the window where a signal lands just
+        // before read(2) and so never interrupts it.
+        let wait = (deadline - now).min(SIGNAL_CHECK);
+        if let Err(e) = stream.set_read_timeout(Some(wait)) {
             log(config, peer, "cannot set the read timeout", &e);
             return;
         }
