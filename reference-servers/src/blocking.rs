@@ -11,7 +11,9 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::http::{error_response, route, Limits, Request, RequestReader, Response, Routed};
+use crate::http::{
+    error_response, route, Limits, Request, RequestReader, Response, Routed, CONTINUE,
+};
 use crate::signals::shutdown_requested;
 use crate::totals::Totals;
 
@@ -93,7 +95,15 @@ pub fn serve_connection(
                 deadline = Instant::now() + config.read_timeout;
                 continue;
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if reader.take_continue() {
+                    let interim = stream.write_all(CONTINUE);
+                    if let Err(e) = interim {
+                        log(config, peer, "cannot write 100 Continue", &e);
+                        return;
+                    }
+                }
+            }
             Err(error) => {
                 answer_error(stream, peer, config, totals, error.status, &mut buf);
                 return;

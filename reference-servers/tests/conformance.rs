@@ -30,6 +30,8 @@ enum Kind {
 
 const ALL: &[Kind] = &[Kind::Sync, Kind::Selector, Kind::Fork];
 const CONCURRENT: &[Kind] = &[Kind::Selector, Kind::Fork];
+/// Models that answer `Expect: 100-continue` (the selector does not yet).
+const CONTINUES: &[Kind] = &[Kind::Sync, Kind::Fork];
 
 impl Kind {
     fn binary(self) -> &'static str {
@@ -412,6 +414,16 @@ const TABLE: &[Case] = &[
         run: keep_alive_then_close,
     },
     Case {
+        name: "Expect: 100-continue gets 100 before the body is sent",
+        models: CONTINUES,
+        run: expect_continue,
+    },
+    Case {
+        name: "a transfer coding other than chunked is 501",
+        models: ALL,
+        run: unknown_coding,
+    },
+    Case {
         name: "malformed request line is 400",
         models: ALL,
         run: bad_request_line,
@@ -630,6 +642,38 @@ fn expect_error(server: &Server, request: &[u8], status: u16) -> Sent {
     assert_eq!(reply.status, status);
     assert!(reply.closes(), "an error response closes the connection");
     Sent::new(1, 1, 0)
+}
+
+fn expect_continue(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    stream
+        .write_all(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n\
+              Content-Length: 5\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut interim = [0u8; 25];
+    stream
+        .read_exact(&mut interim)
+        .expect("100 Continue before the body");
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(b"hello").unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let replies = parse_replies(&rest);
+    assert_eq!(
+        (replies[0].status, replies[0].body.as_slice()),
+        (200, &b"hello"[..])
+    );
+    Sent::new(1, 1, 5)
+}
+
+fn unknown_coding(server: &Server) -> Sent {
+    expect_error(
+        server,
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n",
+        501,
+    )
 }
 
 fn bad_request_line(server: &Server) -> Sent {
