@@ -320,7 +320,7 @@ impl Server {
                 conn.no_more_requests = true;
                 conn.cut_delays_short(self.shared.now);
                 self.drive(slot);
-            } else if conn.served > 0 && !conn.reader.has_partial() {
+            } else if conn.served > 0 && !conn.has_partial() {
                 // An idle kept-alive connection has nothing in flight.
                 self.close(slot);
             }
@@ -517,7 +517,9 @@ struct Conn {
     /// stale timers and turns are ignored.
     id: u64,
     stream: TcpStream,
-    reader: RequestReader,
+    /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
+    /// connection that never sends anything (the idle thousands) needs none.
+    reader: Option<RequestReader>,
     /// Responses in request order; only the front one is partly written.
     out: VecDeque<Outgoing>,
     /// Wire bytes of `out` (for [`MAX_QUEUED_BYTES`]).
@@ -552,7 +554,7 @@ impl Conn {
         Conn {
             id,
             stream,
-            reader: RequestReader::new(shared.limits),
+            reader: None,
             out: VecDeque::new(),
             out_bytes: 0,
             written: 0,
@@ -566,6 +568,11 @@ impl Conn {
             last_progress: shared.now,
             timer_at: None,
         }
+    }
+
+    /// Whether bytes of an unfinished request are buffered.
+    fn has_partial(&self) -> bool {
+        self.reader.as_ref().is_some_and(RequestReader::has_partial)
     }
 
     /// Whether another request may be parsed and answered now.
@@ -625,7 +632,10 @@ impl Conn {
                     }
                     Ok(n) => {
                         if !lingering {
-                            self.reader.feed(&shared.scratch[..n]);
+                            let limits = shared.limits;
+                            self.reader
+                                .get_or_insert_with(|| RequestReader::new(limits))
+                                .feed(&shared.scratch[..n]);
                         }
                         progress = true;
                     }
@@ -649,7 +659,10 @@ impl Conn {
     fn parse(&mut self, slot: usize, shared: &mut Shared) -> bool {
         let mut any = false;
         while self.may_queue() {
-            match self.reader.next_request() {
+            let Some(reader) = &mut self.reader else {
+                break;
+            };
+            match reader.next_request() {
                 Ok(None) => break,
                 Ok(Some(request)) => {
                     let body_bytes = request.body.len() as u64;
@@ -817,7 +830,7 @@ impl Conn {
             ));
             return Step::Close;
         }
-        if self.reader.has_partial() {
+        if self.has_partial() {
             // The 408 gets one more timeout to be read before the close.
             self.no_more_requests = true;
             self.queue(http::error_response(408), 0, None, None);
