@@ -23,6 +23,12 @@ fn ms(us: u64) -> String {
     format!("{:.3}", us as f64 / 1000.0)
 }
 
+/// `2026-11-25T19:20:00.123Z` → `2026-11-25 19:20:00`: the table is wide
+/// enough without milliseconds.
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..19).unwrap_or(rfc3339).replacen('T', " ", 1)
+}
+
 fn table(runs: &[PreparedRun]) -> String {
     let mut t = String::from(
         "<table>\n<thead><tr><th>run</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th>\
@@ -46,7 +52,7 @@ fn table(runs: &[PreparedRun]) -> String {
         t += &format!(
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>\
              <td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.2}%)</td>\
-             <td>{}&times;{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+             <td>{}&times;{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
             svg::css_color(r.color),
             escape(&r.label),
             run.summary.requests_per_sec,
@@ -60,15 +66,20 @@ fn table(runs: &[PreparedRun]) -> String {
             run.config.max_conns,
             fmt_bytes(run.config.payload_bytes),
             run.summary.duration_s,
-            escape(&run.started_at),
+            escape(&short_time(&run.started_at)),
             escape(&host),
             escape(&r.file.display().to_string()),
+            escape(
+                &r.file
+                    .file_name()
+                    .map_or_else(|| r.file.display().to_string(), |n| n.to_string_lossy().into_owned())
+            ),
         );
     }
     t + "</tbody>\n</table>\n"
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1040px}\
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;font-size:13px;margin-bottom:2em}\
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}\
 th:first-child,td:first-child{text-align:left}\
@@ -112,5 +123,10 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(escape("a<b> & \"c\""), "a&lt;b&gt; &amp; &quot;c&quot;");
+        assert_eq!(
+            short_time("2026-11-25T19:20:00.123Z"),
+            "2026-11-25 19:20:00"
+        );
+        assert_eq!(short_time("junk"), "junk");
     }
 }

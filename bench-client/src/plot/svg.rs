@@ -190,15 +190,22 @@ pub fn spectrum(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
     let ys = || runs.iter().flat_map(|r| r.spectrum.iter().map(|p| p.1));
     let y_max = ys().fold(0.0f64, f64::max).max(0.001);
     let y_min = ys().filter(|&y| y > 0.0).fold(y_max, f64::min);
+    // The fastest run's median (the spectrum point nearest 50 %).
+    let min_p50 = runs
+        .iter()
+        .filter_map(|r| r.spectrum.iter().find(|p| p.0 >= 2f64.log10()).map(|p| p.1))
+        .fold(y_max, f64::min)
+        .max(1e-3);
     let mut key_points = vec![0.0, 2f64.log10()];
     key_points.extend((1..=x_max.floor() as u32).map(f64::from));
     let x = KeyAxis {
         range: 0.0..x_max,
         keys: key_points,
     };
-    // Linear like HdrHistogram's plotter, unless the runs span more than a
-    // factor of 30: then a linear axis flattens the fast runs into the floor.
-    if y_max / y_min > 30.0 {
+    // Linear like HdrHistogram's plotter, unless the top of the chart is more
+    // than 30 times the fastest median: then a linear axis flattens the
+    // bodies of the distributions into the floor.
+    if y_max / min_p50 > 30.0 {
         let y = (y_min * 0.8..y_max * 1.25).log_scale();
         draw_spectrum(&plot, runs, x, y, "latency (ms, log scale)", &log_ms)
     } else {
