@@ -621,3 +621,193 @@ fn plot_html_is_self_contained_with_a_table_and_each_label() {
         p[0].run.summary.requests_per_sec
     )));
 }
+
+// ---------------------------------------------------------------------------
+// The subcommands' argument parsing and run functions (in-process; the
+// binary-level tests below need main.rs to dispatch the subcommands).
+
+#[derive(clap::Parser)]
+struct Wrap {
+    #[command(subcommand)]
+    cmd: Sub,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    Compare(compare::CompareArgs),
+    Merge(merge::MergeArgs),
+    Plot(plot::PlotArgs),
+}
+
+fn parse(args: &[&str]) -> Sub {
+    use clap::Parser as _;
+    Wrap::try_parse_from(std::iter::once("bench-client").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+        .cmd
+}
+
+fn fx(name: &str) -> String {
+    fixture(name).display().to_string()
+}
+
+fn compare_args(args: &[&str]) -> compare::CompareArgs {
+    let mut full = vec!["compare"];
+    full.extend_from_slice(args);
+    match parse(&full) {
+        Sub::Compare(a) => a,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn compare_cli_fails_on_the_regression_and_passes_identical_runs() {
+    let (b, r) = (BASELINE.map(fx), REGRESSED.map(fx));
+    let a = compare_args(&[&b[0], &b[1], &b[2], "--against", &r[0], &r[1], &r[2]]);
+    assert_eq!(a.format, compare::Format::Terminal);
+    let (cmp, text) = compare::execute(&a).unwrap();
+    assert!(!cmp.pass);
+    assert!(
+        text.contains("FAIL: significant regression beyond its limit in rps"),
+        "{text}"
+    );
+    assert!(
+        text.contains("percentile bootstrap 95% confidence interval"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("p99 ") && l.contains("REGRESSION")),
+        "{text}"
+    );
+
+    let a = compare_args(&[&b[0], &b[1], &b[2], "--against", &b[0], &b[1], &b[2]]);
+    let (cmp, text) = compare::execute(&a).unwrap();
+    assert!(cmp.pass, "{text}");
+    assert!(text.contains("PASS"), "{text}");
+}
+
+#[test]
+fn compare_cli_limits_and_formats() {
+    let (b, r) = (BASELINE.map(fx), REGRESSED.map(fx));
+    let a = compare_args(&[
+        &b[0],
+        &b[1],
+        &b[2],
+        "--against",
+        &r[0],
+        &r[1],
+        &r[2],
+        "--max-regression",
+        "30%",
+        "--max-regression",
+        "p99=15%",
+        "--format",
+        "json",
+    ]);
+    let (cmp, text) = compare::execute(&a).unwrap();
+    assert_eq!(cmp.regressions, vec!["p99"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["regressions"], serde_json::json!(["p99"]));
+    assert_eq!(v["candidate_files"][2], r[2]);
+
+    let a = compare_args(&[&b[0], "--against", &r[0], "--format", "markdown"]);
+    let (_, md) = compare::execute(&a).unwrap();
+    assert!(md.contains("no statistical test"), "{md}");
+    assert!(md.contains("**REGRESSION**"), "{md}");
+
+    let a = compare_args(&[&b[0], "--against", &r[0], "--max-regression", "p42=1%"]);
+    let err = compare::execute(&a).unwrap_err();
+    assert!(format!("{err:#}").contains("unknown metric"), "{err:#}");
+}
+
+#[test]
+fn compare_cli_refuses_other_load_shapes_unless_forced() {
+    let (b, s) = (fx("baseline-1.json"), fx("shape-50x4-64k.json"));
+    let err = compare::execute(&compare_args(&[&b, "--against", &s])).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("shape-50x4-64k.json") && msg.contains("clients 10 vs 50"),
+        "{msg}"
+    );
+    let (cmp, _) = compare::execute(&compare_args(&[&b, "--against", &s, "--force"])).unwrap();
+    assert!(
+        !cmp.pass,
+        "6x slower runs compared by force are a regression"
+    );
+}
+
+#[test]
+fn merge_cli_writes_a_loadable_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sub/all.json");
+    let out_s = out.display().to_string();
+    let a = match parse(&[
+        "merge",
+        &fx("host-a.json"),
+        &fx("host-b.json"),
+        "-o",
+        &out_s,
+    ]) {
+        Sub::Merge(a) => a,
+        _ => unreachable!(),
+    };
+    merge::run(&a).unwrap();
+    let m = bench_client::report::json::load(&out).unwrap();
+    assert_eq!(m.sources.len(), 2);
+    // No temporary file left beside it.
+    let names: Vec<_> = std::fs::read_dir(out.parent().unwrap()).unwrap().collect();
+    assert_eq!(names.len(), 1);
+
+    // One input is not a merge.
+    use clap::Parser as _;
+    assert!(Wrap::try_parse_from(["x", "merge", &fx("host-a.json"), "-o", &out_s]).is_err());
+    // Different shapes are refused, naming the file.
+    let a = match parse(&[
+        "merge",
+        &fx("host-a.json"),
+        &fx("shape-50x4-64k.json"),
+        "-o",
+        &out_s,
+    ]) {
+        Sub::Merge(a) => a,
+        _ => unreachable!(),
+    };
+    let err = format!("{:#}", merge::run(&a).unwrap_err());
+    assert!(
+        err.contains("shape-50x4-64k.json") && err.contains("payload_bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plot_cli_writes_svg_and_html_and_refuses_other_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["p.svg", "p.html"] {
+        let out = dir.path().join(name).display().to_string();
+        let a = match parse(&[
+            "plot",
+            &fx("baseline-1.json"),
+            &fx("noise-1.json"),
+            "-o",
+            &out,
+        ]) {
+            Sub::Plot(a) => a,
+            _ => unreachable!(),
+        };
+        plot::run(&a).unwrap();
+        let doc = std::fs::read_to_string(&out).unwrap();
+        assert!(doc.contains("selector 10x4 #2"), "{name}");
+    }
+    assert_balanced_svg(&std::fs::read_to_string(dir.path().join("p.svg")).unwrap());
+    let out = dir.path().join("p.png").display().to_string();
+    let a = match parse(&["plot", &fx("baseline-1.json"), "-o", &out]) {
+        Sub::Plot(a) => a,
+        _ => unreachable!(),
+    };
+    let err = plot::run(&a).unwrap_err().to_string();
+    assert!(
+        err.contains("p.png") && err.contains("OUT.svg or OUT.html"),
+        "{err}"
+    );
+    assert!(!dir.path().join("p.png").exists());
+}

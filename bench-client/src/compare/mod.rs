@@ -59,6 +59,18 @@ pub struct CompareArgs {
 }
 
 pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let (cmp, out) = execute(args)?;
+    print!("{out}");
+    Ok(if cmp.pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `compare` without the printing: the comparison and its rendering in the
+/// requested format.
+pub fn execute(args: &CompareArgs) -> anyhow::Result<(Comparison, String)> {
     let limits = Limits::parse(&args.max_regression)?;
     let noise = parse_pct(&args.noise_threshold)
         .with_context(|| format!("--noise-threshold {:?}", args.noise_threshold))?;
@@ -82,12 +94,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         Format::Markdown => render::markdown(&cmp),
         Format::Json => serde_json::to_string_pretty(&cmp)? + "\n",
     };
-    print!("{out}");
-    Ok(if cmp.pass {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok((cmp, out))
 }
 
 /// Reads result files in parallel; errors name the file.
