@@ -642,7 +642,10 @@ impl Conn {
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.readable = false,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
                     Err(err) => {
-                        if !lingering {
+                        // A reset between requests is just an abrupt close
+                        // (load generators end that way); only one that cuts
+                        // a request or response short is worth a line.
+                        if !lingering && (self.has_partial() || !self.out.is_empty()) {
                             shared.log.connection_error("read", &err);
                         }
                         return Step::Close;
