@@ -1,0 +1,490 @@
+//! One client connection: a state machine that connects, writes the shared
+//! request bytes (keeping an offset across partial writes), frames the
+//! response in a reused buffer, records the outcome and starts the next
+//! request when the schedule says so.
+//!
+//! Sockets are registered once, edge-triggered, for both directions: the
+//! request is written eagerly (the socket is almost always writable), and a
+//! writable event matters only after a write returned `WouldBlock`. That
+//! saves the two `epoll_ctl` calls per request that toggling write interest
+//! would cost.
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use mio::event::Event;
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+
+use super::Ctx;
+use crate::http::{Progress, ResponseFramer, MAX_HEAD_BYTES};
+use crate::stats::{Cause, ErrorKind};
+
+/// Read buffer of a connection at first; it grows (rarely) only to hold a long response head.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Closed loop: pause before reconnecting after a failed connect, so that a
+/// dead server costs a few hundred attempts per second, not a busy loop.
+const RECONNECT_DELAY: Duration = Duration::from_millis(10);
+
+/// A request sent later than this after its due time is a late send.
+const LATE: Duration = Duration::from_millis(1);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between requests with no timer (about to start one).
+    Idle,
+    /// Waiting for its timer: the next due time, or a reconnect delay.
+    Waiting,
+    Connecting,
+    Writing,
+    Reading,
+    /// No more requests (`-n` used up).
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// Send the request intended for this instant.
+    Due(Instant),
+    /// Ask the schedule again (after a reconnect delay).
+    Retry,
+}
+
+/// Token bits: the connection index in the low 32 bits, its socket
+/// generation above, so that a late event for a closed socket is ignored.
+pub fn token(idx: usize, gen: u32) -> Token {
+    Token(idx | ((gen as usize & 0x7fff_ffff) << 32))
+}
+
+pub fn split_token(t: Token) -> (usize, u32) {
+    (t.0 & 0xffff_ffff, (t.0 >> 32) as u32)
+}
+
+pub struct Conn {
+    /// Position in the worker's connection list (the token).
+    idx: usize,
+    /// Run-wide connection number (its place in the schedule).
+    id: u32,
+    /// The client (group of `--max-conns` connections) it belongs to.
+    client: u32,
+    gen: u32,
+    sock: Option<TcpStream>,
+    state: State,
+    /// Bytes of the shared request already written.
+    written: usize,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    framer: ResponseFramer,
+    /// When the current request was due (open loop) or started (closed loop).
+    intended: Instant,
+    /// First byte written, or the connect with `--connection-per-request`.
+    sent: Instant,
+    /// Start of the current connect or request, for `--timeout`.
+    attempt: Instant,
+    /// Started in the measured phase (after warm-up), so it counts.
+    measured: bool,
+    /// Open loop: index of the next request in this connection's schedule.
+    k: u64,
+    wake: Option<(Instant, Wake)>,
+    /// A readable event came while the request was still being written.
+    read_pending: bool,
+}
+
+impl Conn {
+    pub fn new(idx: usize, id: u32, client: u32, head_request: bool, now: Instant) -> Conn {
+        Conn {
+            idx,
+            id,
+            client,
+            gen: 0,
+            sock: None,
+            state: State::Idle,
+            written: 0,
+            buf: vec![0; READ_BUFFER_BYTES],
+            start: 0,
+            end: 0,
+            framer: ResponseFramer::new(head_request),
+            intended: now,
+            sent: now,
+            attempt: now,
+            measured: false,
+            k: 0,
+            wake: None,
+            read_pending: false,
+        }
+    }
+
+    pub fn gen(&self) -> u32 {
+        self.gen & 0x7fff_ffff
+    }
+
+    /// Asks the schedule for the next request and sends it, or sets a timer.
+    pub fn next_request(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        match ctx.schedule.due(self.id, self.k) {
+            None => self.begin(ctx, now, now, false),
+            Some(due) => {
+                self.k += 1;
+                if due <= now {
+                    self.begin(ctx, now, due, false);
+                } else {
+                    self.wait(ctx, due, Wake::Due(due));
+                }
+            }
+        }
+    }
+
+    fn wait(&mut self, ctx: &mut Ctx<'_>, at: Instant, wake: Wake) {
+        self.state = State::Waiting;
+        self.wake = Some((at, wake));
+        ctx.timers.push(at, self.idx);
+    }
+
+    /// The timer for `at` fired; stale entries are ignored.
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, at: Instant, now: Instant) {
+        match self.wake {
+            Some((when, wake)) if when == at && self.state == State::Waiting => {
+                self.wake = None;
+                self.state = State::Idle;
+                match wake {
+                    Wake::Due(intended) => self.begin(ctx, now, intended, true),
+                    Wake::Retry => self.next_request(ctx, now),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts the request intended for `intended`; `from_timer` says the
+    /// connection was idle, waiting for it (so any lateness is the client's).
+    fn begin(&mut self, ctx: &mut Ctx<'_>, now: Instant, intended: Instant, from_timer: bool) {
+        let measured = now >= ctx.measure_start;
+        if measured && !ctx.tickets.take() {
+            self.finish(ctx);
+            return;
+        }
+        self.measured = measured;
+        self.intended = intended;
+        self.read_pending = false;
+        if measured && ctx.schedule.is_open() {
+            let late = now.saturating_duration_since(intended);
+            let (sent_in, due_in) = (ctx.second_of(now), ctx.second_of(intended));
+            let stats = &mut ctx.stats;
+            stats.sent += 1;
+            stats.second(sent_in).sent += 1;
+            stats.second(due_in).due += 1;
+            if late > LATE {
+                stats.late_sends += 1;
+                if !from_timer {
+                    stats.late_busy += 1;
+                }
+            }
+            if from_timer {
+                crate::hdr::record(&mut stats.schedule_error, late.as_micros() as u64);
+            }
+        }
+        if self.sock.is_none() {
+            self.connect(ctx, now);
+        } else {
+            self.sent = now;
+            self.attempt = now;
+            self.state = State::Writing;
+            self.written = 0;
+            self.write(ctx);
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        self.attempt = now;
+        self.sent = now;
+        self.gen = self.gen.wrapping_add(1);
+        let mut sock = match TcpStream::connect(ctx.plan.addr) {
+            Ok(s) => s,
+            Err(e) => return self.fail(ctx, now, connect_kind(&e), Cause::from_io(&e)),
+        };
+        let token = token(self.idx, self.gen());
+        if let Err(e) =
+            ctx.registry
+                .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
+        {
+            return self.fail(ctx, now, ErrorKind::Connect, Cause::from_io(&e));
+        }
+        self.sock = Some(sock);
+        self.state = State::Connecting;
+    }
+
+    pub fn on_event(&mut self, ctx: &mut Ctx<'_>, ev: &Event) {
+        match self.state {
+            State::Connecting => {
+                if ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()
+                {
+                    self.on_connect(ctx);
+                }
+            }
+            State::Writing => {
+                if ev.is_readable() || ev.is_read_closed() {
+                    self.read_pending = true;
+                }
+                if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
+                    self.write(ctx);
+                }
+            }
+            State::Reading => {
+                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                    self.read(ctx, ev.is_read_closed());
+                }
+            }
+            State::Idle | State::Waiting => self.check_idle(),
+            State::Done => {}
+        }
+    }
+
+    fn on_connect(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(sock) = self.sock.as_ref() else {
+            return;
+        };
+        let now = Instant::now();
+        match sock.take_error() {
+            Ok(None) => {}
+            Ok(Some(e)) | Err(e) => {
+                return self.fail(ctx, now, connect_kind(&e), Cause::from_io(&e))
+            }
+        }
+        match sock.peer_addr() {
+            Ok(_) => {}
+            // Not connected yet: a spurious wake-up; the next event finishes it.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+            Err(e) => return self.fail(ctx, now, connect_kind(&e), Cause::from_io(&e)),
+        }
+        // Requests are small writes that must not wait for Nagle.
+        let _ = sock.set_nodelay(true);
+        if !ctx.plan.connection_per_request {
+            // Keep-alive: latency and timeout start at the first byte written.
+            self.sent = now;
+            self.attempt = now;
+        }
+        self.state = State::Writing;
+        self.written = 0;
+        self.write(ctx);
+    }
+
+    fn write(&mut self, ctx: &mut Ctx<'_>) {
+        let plan = ctx.plan;
+        let request = &plan.request[..];
+        let Some(sock) = self.sock.as_mut() else {
+            return;
+        };
+        while self.written < request.len() {
+            match sock.write(&request[self.written..]) {
+                Ok(0) => {
+                    let now = Instant::now();
+                    return self.fail(ctx, now, ErrorKind::Write, Cause::None);
+                }
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let now = Instant::now();
+                    return self.fail(ctx, now, io_kind(&e, ErrorKind::Write), Cause::from_io(&e));
+                }
+            }
+        }
+        if self.measured {
+            ctx.stats.bytes_sent += request.len() as u64;
+        }
+        self.state = State::Reading;
+        self.framer.reset();
+        self.start = 0;
+        self.end = 0;
+        if std::mem::take(&mut self.read_pending) {
+            self.read(ctx, false);
+        }
+    }
+
+    /// Reads until the response is complete or the socket is drained.
+    /// `peer_closed` (the event saw the peer's FIN) means read on to the end.
+    fn read(&mut self, ctx: &mut Ctx<'_>, peer_closed: bool) {
+        loop {
+            if self.end == self.buf.len() {
+                // Only a partial head or line is ever left unconsumed.
+                if self.start > 0 {
+                    self.buf.copy_within(self.start..self.end, 0);
+                    self.end -= self.start;
+                    self.start = 0;
+                } else if self.buf.len() < MAX_HEAD_BYTES {
+                    let len = (self.buf.len() * 2).min(MAX_HEAD_BYTES);
+                    self.buf.resize(len, 0);
+                } else {
+                    let now = Instant::now();
+                    return self.fail(ctx, now, ErrorKind::InvalidResponse, Cause::Protocol);
+                }
+            }
+            let space = self.buf.len() - self.end;
+            let Some(sock) = self.sock.as_mut() else {
+                return;
+            };
+            match sock.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    let now = Instant::now();
+                    return match self.framer.on_eof() {
+                        Ok(Progress::Complete { status, .. }) => {
+                            self.complete(ctx, now, status, false)
+                        }
+                        _ => self.fail(ctx, now, ErrorKind::Read, Cause::Eof),
+                    };
+                }
+                Ok(n) => {
+                    if self.measured {
+                        ctx.stats.bytes_received += n as u64;
+                    }
+                    self.end += n;
+                    match self.framer.advance(&self.buf[self.start..self.end]) {
+                        Err(_) => {
+                            let now = Instant::now();
+                            return self.fail(
+                                ctx,
+                                now,
+                                ErrorKind::InvalidResponse,
+                                Cause::Protocol,
+                            );
+                        }
+                        Ok((used, Progress::Complete { status, keep_alive })) => {
+                            self.start += used;
+                            // Bytes beyond the response were never asked for:
+                            // the connection cannot be trusted for another.
+                            let reusable = keep_alive && !peer_closed && self.start == self.end;
+                            let now = Instant::now();
+                            return self.complete(ctx, now, status, reusable);
+                        }
+                        Ok((used, Progress::More)) => {
+                            self.start += used;
+                            if self.start == self.end {
+                                self.start = 0;
+                                self.end = 0;
+                            }
+                        }
+                    }
+                    // A short read drained the socket: the next bytes bring a new edge.
+                    if n < space && !peer_closed {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let now = Instant::now();
+                    return self.fail(ctx, now, io_kind(&e, ErrorKind::Read), Cause::from_io(&e));
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, ctx: &mut Ctx<'_>, now: Instant, status: u16, keep_alive: bool) {
+        if self.measured && ctx.counts(now) {
+            let t = ctx.second_of(now);
+            let (latency, uncorrected) = self.latencies(ctx, now);
+            ctx.stats
+                .response(t, self.client, status, latency, uncorrected);
+            ctx.publish();
+        }
+        if !keep_alive || ctx.plan.connection_per_request {
+            self.close();
+        }
+        self.state = State::Idle;
+        self.next_request(ctx, now);
+    }
+
+    /// A failed attempt: counted (timeouts with their latency), the socket
+    /// dropped, and the next request started, after a pause if the connect failed.
+    fn fail(&mut self, ctx: &mut Ctx<'_>, now: Instant, kind: ErrorKind, cause: Cause) {
+        if self.measured && ctx.counts(now) {
+            let t = ctx.second_of(now);
+            let timed_out = (kind == ErrorKind::Timeout).then(|| self.latencies(ctx, now));
+            ctx.stats.error(t, self.client, kind, cause, timed_out);
+            ctx.publish();
+        }
+        self.close();
+        self.state = State::Idle;
+        let connect_failed = matches!(
+            kind,
+            ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
+        );
+        if connect_failed && !ctx.schedule.is_open() {
+            self.wait(ctx, now + RECONNECT_DELAY, Wake::Retry);
+        } else {
+            self.next_request(ctx, now);
+        }
+    }
+
+    /// (recorded latency, uncorrected latency in open-loop runs), in µs.
+    fn latencies(&self, ctx: &Ctx<'_>, now: Instant) -> (u64, Option<u64>) {
+        let since_sent = now.saturating_duration_since(self.sent).as_micros() as u64;
+        if ctx.schedule.is_open() {
+            let since_due = now.saturating_duration_since(self.intended).as_micros() as u64;
+            (since_due, Some(since_sent))
+        } else {
+            (since_sent, None)
+        }
+    }
+
+    /// Fails the current attempt if it has run past `--timeout`.
+    pub fn check_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        let kind = match self.state {
+            State::Connecting => ErrorKind::ConnectTimeout,
+            State::Writing | State::Reading => ErrorKind::Timeout,
+            _ => return,
+        };
+        if now.saturating_duration_since(self.attempt) >= ctx.plan.timeout {
+            self.fail(ctx, now, kind, Cause::None);
+        }
+    }
+
+    /// A keep-alive connection between requests became readable: the server
+    /// closed it (or sent bytes nobody asked for). Drop it quietly; the next
+    /// request reconnects.
+    fn check_idle(&mut self) {
+        let Some(sock) = self.sock.as_mut() else {
+            return;
+        };
+        let mut scratch = [0u8; 64];
+        loop {
+            match sock.read(&mut scratch) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                _ => return self.close(),
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        // Dropping the socket closes it, which also removes it from epoll.
+        self.sock = None;
+        self.gen = self.gen.wrapping_add(1);
+    }
+
+    /// No more requests for this connection.
+    fn finish(&mut self, ctx: &mut Ctx<'_>) {
+        self.close();
+        self.state = State::Done;
+        ctx.active -= 1;
+    }
+}
+
+fn connect_kind(e: &io::Error) -> ErrorKind {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
+        io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
+        _ => ErrorKind::Connect,
+    }
+}
+
+/// Resets and broken pipes are `reset`; anything else keeps `default`.
+fn io_kind(e: &io::Error, default: ErrorKind) -> ErrorKind {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => ErrorKind::Reset,
+        _ => default,
+    }
+}

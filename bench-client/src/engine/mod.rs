@@ -1,0 +1,337 @@
+//! The load engine: T worker threads, each one `mio` event loop that owns a
+//! fixed share of the connections. No thread per connection, no async
+//! runtime, no lock, channel or allocation per request: a worker writes the
+//! shared request bytes, frames responses in each connection's reused buffer
+//! and records into its own [`Stats`], which are merged once at the end.
+//!
+//! One connection loop serves every mode; what differs is the [`Schedule`]
+//! (closed loop, or open loop at `--rate`) it asks before each request.
+
+mod conn;
+mod schedule;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::{Events, Poll, Registry, Token};
+use nix::sys::signal::Signal;
+use rayon::prelude::*;
+
+use crate::config::Stop;
+use crate::progress::{Counters, Slot};
+use crate::signals;
+use crate::stats::Stats;
+use conn::Conn;
+pub use schedule::Schedule;
+
+/// The worker's timerfd; connection tokens never reach it (their index is below 2³²).
+const TIMER: Token = Token(usize::MAX);
+
+/// Longest a worker sleeps in `poll`, so that it sees a signal promptly.
+const POLL_CAP: Duration = Duration::from_millis(50);
+
+/// What the engine runs: everything resolved and built.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub addr: SocketAddr,
+    /// Head and body, built once, shared by every connection.
+    pub request: Arc<[u8]>,
+    /// The method is HEAD (responses have no body).
+    pub head_request: bool,
+    pub clients: u32,
+    pub conns_per_client: u32,
+    pub threads: u32,
+    pub stop: Stop,
+    pub warmup: Duration,
+    pub timeout: Duration,
+    pub connection_per_request: bool,
+    /// Open loop: total requests per second.
+    pub rate: Option<f64>,
+}
+
+impl Plan {
+    pub fn connections(&self) -> u32 {
+        self.clients * self.conns_per_client
+    }
+}
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct Outcome {
+    pub stats: Stats,
+    /// Length of the measured phase (warm-up excluded).
+    pub measured: Duration,
+    /// Wall-clock start of the measured phase.
+    pub started_at: SystemTime,
+    /// The signal that cut the run short.
+    pub interrupted: Option<Signal>,
+}
+
+/// Runs the load described by `plan`. `origin` is the start of the run
+/// (warm-up included); workers publish their totals into `counters`.
+pub fn run(plan: &Plan, origin: Instant, counters: &Counters) -> io::Result<Outcome> {
+    let started_at =
+        SystemTime::now() + origin.saturating_duration_since(Instant::now()) + plan.warmup;
+    let measure_start = origin + plan.warmup;
+    let measure_end = match plan.stop {
+        Stop::Duration(d) => Some(measure_start + d),
+        Stop::Requests(_) => None,
+    };
+    let tickets = AtomicU64::new(match plan.stop {
+        Stop::Requests(n) => n,
+        Stop::Duration(_) => 0,
+    });
+    let schedule = match plan.rate {
+        Some(rate) => Schedule::Open {
+            origin,
+            rate,
+            connections: plan.connections(),
+        },
+        None => Schedule::Closed,
+    };
+    let threads = plan.threads.clamp(1, plan.connections().max(1)) as usize;
+    let results: Vec<io::Result<WorkerEnd>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let ids: Vec<u32> = (t as u32..plan.connections()).step_by(threads).collect();
+                let shared = Shared {
+                    plan,
+                    schedule,
+                    measure_start,
+                    measure_end,
+                    tickets: matches!(plan.stop, Stop::Requests(_)).then_some(&tickets),
+                    slot: counters.slot(t),
+                };
+                std::thread::Builder::new()
+                    .name(format!("bench-worker-{t}"))
+                    .spawn_scoped(scope, move || worker(shared, ids))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a worker thread panicked"))),
+                Err(e) => Err(e),
+            })
+            .collect()
+    });
+    let mut per_thread = Vec::with_capacity(threads);
+    let mut end = measure_start;
+    let mut interrupted = None;
+    for r in results {
+        let w = r?;
+        end = end.max(w.end);
+        interrupted = interrupted.or(w.interrupted);
+        per_thread.push(w.stats);
+    }
+    let stats = per_thread
+        .into_par_iter()
+        .reduce_with(|mut a, b| {
+            a += b;
+            a
+        })
+        .unwrap_or_else(|| Stats::new(plan.clients));
+    let measured = match (measure_end, interrupted) {
+        (Some(e), None) => e - measure_start,
+        _ => end.saturating_duration_since(measure_start),
+    };
+    Ok(Outcome {
+        stats,
+        measured,
+        started_at,
+        interrupted,
+    })
+}
+
+/// What every worker reads; nothing in it is written per request but the
+/// `-n` tickets, which are taken in batches.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    plan: &'a Plan,
+    schedule: Schedule,
+    measure_start: Instant,
+    measure_end: Option<Instant>,
+    tickets: Option<&'a AtomicU64>,
+    slot: &'a Slot,
+}
+
+struct WorkerEnd {
+    stats: Stats,
+    end: Instant,
+    interrupted: Option<Signal>,
+}
+
+/// `-n`: the run-wide count of requests left, claimed in small batches so
+/// that workers rarely touch the shared counter, and the batches shrink
+/// towards the end so that no worker sits on tickets another could use.
+pub(crate) struct Tickets<'a> {
+    left: Option<&'a AtomicU64>,
+    local: u64,
+    divisor: u64,
+}
+
+impl Tickets<'_> {
+    /// One more request may be sent.
+    #[inline]
+    pub fn take(&mut self) -> bool {
+        let Some(left) = self.left else {
+            return true;
+        };
+        if self.local > 0 {
+            self.local -= 1;
+            return true;
+        }
+        let mut cur = left.load(Ordering::Relaxed);
+        loop {
+            if cur == 0 {
+                return false;
+            }
+            let batch = (cur / self.divisor).clamp(1, 64);
+            match left.compare_exchange_weak(cur, cur - batch, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    self.local = batch - 1;
+                    return true;
+                }
+                Err(now) => cur = now,
+            }
+        }
+    }
+}
+
+/// A worker's state that every connection touches: passed to the
+/// connection's methods beside the connection itself.
+pub(crate) struct Ctx<'a> {
+    pub plan: &'a Plan,
+    pub schedule: Schedule,
+    pub registry: Registry,
+    pub stats: Stats,
+    pub tickets: Tickets<'a>,
+    pub timers: schedule::Timers,
+    pub measure_start: Instant,
+    pub measure_end: Option<Instant>,
+    /// Connections not yet done.
+    pub active: usize,
+    slot: &'a Slot,
+}
+
+impl Ctx<'_> {
+    /// The timeline second `t` falls in (0 before the measured phase).
+    #[inline]
+    pub fn second_of(&self, t: Instant) -> usize {
+        t.saturating_duration_since(self.measure_start).as_secs() as usize
+    }
+
+    /// Whether an outcome at `now` still belongs to the measured phase
+    /// (requests in flight when `-d` runs out are not counted, as in wrk).
+    #[inline]
+    pub fn counts(&self, now: Instant) -> bool {
+        match self.measure_end {
+            Some(end) => now < end,
+            None => true,
+        }
+    }
+
+    /// Lets the progress thread see this worker's totals.
+    #[inline]
+    pub fn publish(&self) {
+        self.slot
+            .requests
+            .store(self.stats.requests, Ordering::Relaxed);
+        self.slot.errors.store(self.stats.errors, Ordering::Relaxed);
+    }
+}
+
+fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
+    let plan = shared.plan;
+    let mut poll = Poll::new()?;
+    let registry = poll.registry().try_clone()?;
+    let timers = schedule::Timers::new(ids.len())?;
+    timers.register(&registry, TIMER)?;
+    let threads = plan.threads.clamp(1, plan.connections().max(1)) as u64;
+    let now = Instant::now();
+    let mut conns: Vec<Conn> = ids
+        .iter()
+        .enumerate()
+        .map(|(idx, &id)| Conn::new(idx, id, id / plan.conns_per_client, plan.head_request, now))
+        .collect();
+    let mut ctx = Ctx {
+        plan,
+        schedule: shared.schedule,
+        registry,
+        stats: Stats::new(plan.clients),
+        tickets: Tickets {
+            left: shared.tickets,
+            local: 0,
+            divisor: threads * 16,
+        },
+        timers,
+        measure_start: shared.measure_start,
+        measure_end: shared.measure_end,
+        active: conns.len(),
+        slot: shared.slot,
+    };
+    let mut events = Events::with_capacity(1024.min(conns.len() + 1));
+    let sweep_every = (plan.timeout / 20).clamp(Duration::from_millis(1), POLL_CAP);
+    for c in conns.iter_mut() {
+        c.next_request(&mut ctx, now);
+    }
+    let mut next_sweep = now + sweep_every;
+    let mut interrupted = None;
+    let end = loop {
+        let now = Instant::now();
+        if let Some(signal) = signals::received() {
+            interrupted = Some(signal);
+            break now;
+        }
+        if ctx.measure_end.is_some_and(|e| now >= e) {
+            break now;
+        }
+        while let Some((at, idx)) = ctx.timers.pop_due(now) {
+            conns[idx].on_timer(&mut ctx, at, now);
+        }
+        if now >= next_sweep {
+            for c in conns.iter_mut() {
+                c.check_timeout(&mut ctx, now);
+            }
+            next_sweep = now + sweep_every;
+        }
+        if ctx.active == 0 {
+            break now;
+        }
+        ctx.timers.arm(now)?;
+        let mut timeout = next_sweep.saturating_duration_since(now).min(POLL_CAP);
+        if let Some(e) = ctx.measure_end {
+            timeout = timeout.min(e.saturating_duration_since(now));
+        }
+        match poll.poll(&mut events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        for ev in events.iter() {
+            if ev.token() == TIMER {
+                ctx.timers.fired();
+                continue;
+            }
+            let (idx, gen) = conn::split_token(ev.token());
+            match conns.get_mut(idx) {
+                Some(c) if c.gen() == gen => c.on_event(&mut ctx, ev),
+                _ => {}
+            }
+        }
+    };
+    // Report the final totals even if the last request was not published.
+    ctx.publish();
+    drop(conns);
+    Ok(WorkerEnd {
+        stats: ctx.stats,
+        end,
+        interrupted,
+    })
+}

@@ -1,0 +1,194 @@
+//! When a connection may send its next request, and the per-thread timer
+//! that wakes it then.
+//!
+//! The schedule is a parameter of the one connection loop: a closed loop
+//! sends as soon as the previous response is in; an open loop gives each
+//! connection its own due times. Timers fire through a `timerfd` registered in
+//! the worker's `mio::Poll`: epoll's own timeout has millisecond resolution
+//! (plus the thread's timer slack), a timerfd has nanoseconds, so pacing needs
+//! no spinning.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+
+/// When requests are sent.
+#[derive(Debug, Clone, Copy)]
+pub enum Schedule {
+    /// The next request goes out as soon as the connection is free.
+    Closed,
+    /// Request `k` of connection `i` is due at
+    /// `origin + (i + k * connections) / rate`: every connection runs at
+    /// `rate / connections`, and their starts are staggered by `1 / rate`
+    /// so that they interleave instead of firing in lockstep. Any rate above
+    /// zero works with any number of connections and threads.
+    Open {
+        origin: Instant,
+        rate: f64,
+        connections: u32,
+    },
+}
+
+impl Schedule {
+    /// When request `k` of connection `conn` is due; `None` means now.
+    #[inline]
+    pub fn due(&self, conn: u32, k: u64) -> Option<Instant> {
+        match *self {
+            Schedule::Closed => None,
+            Schedule::Open {
+                origin,
+                rate,
+                connections,
+            } => {
+                let slot = conn as f64 + k as f64 * connections as f64;
+                Some(origin + Duration::from_secs_f64(slot / rate))
+            }
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(self, Schedule::Open { .. })
+    }
+}
+
+/// A min-heap of (wake time, connection index) behind one timerfd.
+///
+/// Each connection has at most one entry, so the heap never grows past the
+/// capacity reserved at the start: no allocation while running.
+pub struct Timers {
+    heap: BinaryHeap<Reverse<(Instant, usize)>>,
+    fd: TimerFd,
+    armed: Option<Instant>,
+}
+
+impl Timers {
+    pub fn new(capacity: usize) -> io::Result<Timers> {
+        let fd = TimerFd::new(
+            ClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )?;
+        Ok(Timers {
+            heap: BinaryHeap::with_capacity(capacity),
+            fd,
+            armed: None,
+        })
+    }
+
+    pub fn register(&self, registry: &Registry, token: Token) -> io::Result<()> {
+        registry.register(
+            &mut SourceFd(&self.fd.as_fd().as_raw_fd()),
+            token,
+            Interest::READABLE,
+        )
+    }
+
+    #[inline]
+    pub fn push(&mut self, at: Instant, conn: usize) {
+        self.heap.push(Reverse((at, conn)));
+    }
+
+    /// The next entry due at or before `now`.
+    #[inline]
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, usize)> {
+        match self.heap.peek() {
+            Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse(e)| e),
+            _ => None,
+        }
+    }
+
+    /// Points the timerfd at the earliest entry (call after [`pop_due`](Self::pop_due)
+    /// with the same `now`, so that the entry lies in the future).
+    pub fn arm(&mut self, now: Instant) -> io::Result<()> {
+        let next = self.heap.peek().map(|Reverse((at, _))| *at);
+        if next == self.armed {
+            return Ok(());
+        }
+        match next {
+            Some(at) => {
+                // A zero expiry would disarm the timer: wait at least 1 ns.
+                let wait = at
+                    .saturating_duration_since(now)
+                    .max(Duration::from_nanos(1));
+                self.fd.set(
+                    Expiration::OneShot(TimeSpec::from_duration(wait)),
+                    TimerSetTimeFlags::empty(),
+                )?;
+            }
+            None => self.fd.unset()?,
+        }
+        self.armed = next;
+        Ok(())
+    }
+
+    /// After the timerfd fired: consume its expiry count.
+    pub fn fired(&mut self) {
+        let mut count = [0u8; 8];
+        // Non-blocking; EAGAIN just means a stale readiness event.
+        let _ = nix::unistd::read(self.fd.as_fd().as_raw_fd(), &mut count);
+        self.armed = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_loop_is_staggered_and_holds_the_total_rate() {
+        let origin = Instant::now();
+        let s = Schedule::Open {
+            origin,
+            rate: 1000.0,
+            connections: 4,
+        };
+        let ms = |c, k| (s.due(c, k).unwrap() - origin).as_secs_f64() * 1000.0;
+        // Connections interleave 1 ms apart; each one runs every 4 ms.
+        for (c, k, want) in [
+            (0, 0, 0.0),
+            (1, 0, 1.0),
+            (3, 0, 3.0),
+            (0, 1, 4.0),
+            (2, 250, 1002.0),
+        ] {
+            assert!(
+                (ms(c, k) - want).abs() < 1e-6,
+                "conn {c} req {k}: {} ms",
+                ms(c, k)
+            );
+        }
+    }
+
+    #[test]
+    fn rate_below_connections_does_not_round_to_zero() {
+        let origin = Instant::now();
+        let s = Schedule::Open {
+            origin,
+            rate: 1.0,
+            connections: 100,
+        };
+        assert_eq!(s.due(99, 0).unwrap() - origin, Duration::from_secs(99));
+        assert_eq!(s.due(0, 1).unwrap() - origin, Duration::from_secs(100));
+    }
+
+    #[test]
+    fn timers_pop_in_order() {
+        let now = Instant::now();
+        let mut t = Timers::new(4).unwrap();
+        t.push(now + Duration::from_millis(3), 3);
+        t.push(now + Duration::from_millis(1), 1);
+        t.push(now + Duration::from_millis(2), 2);
+        assert!(t.pop_due(now).is_none());
+        t.arm(now).unwrap();
+        let later = now + Duration::from_millis(2);
+        assert_eq!(t.pop_due(later).map(|e| e.1), Some(1));
+        assert_eq!(t.pop_due(later).map(|e| e.1), Some(2));
+        assert!(t.pop_due(later).is_none());
+    }
+}

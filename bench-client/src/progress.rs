@@ -1,0 +1,143 @@
+//! The live progress line on stderr (elapsed, remaining, req/s, errors).
+//!
+//! Workers never talk to it: each publishes its running totals into its own
+//! cache-line-sized [`Slot`] with relaxed stores, and a separate thread
+//! samples the slots a few times a second. The bar is hidden when stderr is
+//! not a terminal or with `--quiet`, and then no thread is started at all.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Stop;
+
+const SAMPLE_EVERY: Duration = Duration::from_millis(200);
+
+/// One worker's running totals (measured phase only). Aligned to a cache
+/// line so that workers do not contend over each other's counters.
+#[repr(align(64))]
+#[derive(Debug, Default)]
+pub struct Slot {
+    pub requests: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// One [`Slot`] per worker.
+#[derive(Debug)]
+pub struct Counters {
+    slots: Vec<Slot>,
+}
+
+impl Counters {
+    pub fn new(workers: usize) -> Counters {
+        Counters {
+            slots: (0..workers).map(|_| Slot::default()).collect(),
+        }
+    }
+
+    pub fn slot(&self, worker: usize) -> &Slot {
+        &self.slots[worker]
+    }
+
+    /// (requests, errors) over all workers.
+    pub fn totals(&self) -> (u64, u64) {
+        self.slots.iter().fold((0, 0), |(r, e), s| {
+            (
+                r + s.requests.load(Ordering::Relaxed),
+                e + s.errors.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+/// The running progress bar; [`finish`](Self::finish) clears it.
+pub struct Progress {
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Progress {
+    /// Starts the bar unless `quiet` or stderr is not a terminal.
+    pub fn start(
+        counters: Arc<Counters>,
+        origin: Instant,
+        warmup: Duration,
+        stop: Stop,
+        quiet: bool,
+    ) -> Progress {
+        let done = Arc::new(AtomicBool::new(false));
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress { done, thread: None };
+        }
+        let flag = Arc::clone(&done);
+        let thread = std::thread::Builder::new()
+            .name("bench-progress".into())
+            .spawn(move || draw(&counters, origin, warmup, stop, &flag))
+            .ok();
+        Progress { done, thread }
+    }
+
+    pub fn finish(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn draw(counters: &Counters, origin: Instant, warmup: Duration, stop: Stop, done: &AtomicBool) {
+    let (len, template) = match stop {
+        Stop::Duration(d) => (
+            (warmup + d).as_millis() as u64,
+            "{spinner} [{elapsed_precise}] [{bar:30}] {msg}",
+        ),
+        Stop::Requests(n) => (
+            n,
+            "{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} {msg}",
+        ),
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let mut last = (Instant::now(), 0u64);
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(SAMPLE_EVERY);
+        let now = Instant::now();
+        let (requests, errors) = counters.totals();
+        let rate =
+            (requests - last.1.min(requests)) as f64 / (now - last.0).as_secs_f64().max(1e-3);
+        last = (now, requests);
+        let elapsed = now.saturating_duration_since(origin);
+        let phase = if elapsed < warmup { "warm-up, " } else { "" };
+        let remaining = match stop {
+            Stop::Duration(d) => {
+                bar.set_position((elapsed.as_millis() as u64).min(len));
+                let left = (warmup + d).saturating_sub(elapsed);
+                format!(", {}s left", left.as_secs())
+            }
+            Stop::Requests(_) => {
+                bar.set_position(requests + errors);
+                String::new()
+            }
+        };
+        bar.set_message(format!(
+            "{phase}{rate:.0} req/s, {errors} errors{remaining}"
+        ));
+    }
+    bar.finish_and_clear();
+}

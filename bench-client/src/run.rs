@@ -1,0 +1,234 @@
+//! One load run, end to end: validated [`Config`] → (reference server) →
+//! [`engine::run`] → merged stats → [`RunResult`] → JSON file + text summary.
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
+
+use crate::config::{Config, HttpUrl, Output};
+use crate::engine::{self, Outcome, Plan};
+use crate::progress::{Counters, Progress};
+use crate::result::{RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
+use crate::server::SpawnedServer;
+use crate::{hdr, host, http, report, signals};
+
+/// File descriptors kept free beside the connections (epoll, timerfds,
+/// stdio, the server's pipes, the result file).
+const SPARE_FDS: u64 = 64;
+
+/// Runs the load described by `config`, saves and prints the result.
+/// Exit status: 0, or 130/143 when SIGINT/SIGTERM cut the run short.
+pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    raise_fd_limit(config)?;
+
+    let server = match config.server {
+        Some(model) => Some(
+            SpawnedServer::start(model, &[])
+                .with_context(|| format!("cannot start the {} server", model.name()))?,
+        ),
+        None => None,
+    };
+    let (url, addr) = match &server {
+        Some(s) => {
+            let url = HttpUrl {
+                host: s.addr().ip().to_string(),
+                port: s.addr().port(),
+                path: config.url.path.clone(),
+            };
+            (url, s.addr())
+        }
+        None => (config.url.clone(), resolve(&config.url)?),
+    };
+    preflight(addr, config.timeout.min(Duration::from_secs(5)))?;
+
+    let request = http::build_request(&http::RequestSpec {
+        method: &config.method,
+        path: &url.path,
+        host: &url.authority(),
+        headers: &config.headers,
+        body: &config.body,
+        connection_close: config.connection_per_request,
+    });
+    let plan = Plan {
+        addr,
+        request,
+        head_request: config.method.eq_ignore_ascii_case("HEAD"),
+        clients: config.max_clients,
+        conns_per_client: config.max_conns,
+        threads: config.effective_threads(),
+        stop: config.stop,
+        warmup: config.warmup,
+        timeout: config.timeout,
+        connection_per_request: config.connection_per_request,
+        rate: config.rate,
+    };
+    let counters = Arc::new(Counters::new(plan.threads as usize));
+    let origin = Instant::now();
+    let progress = Progress::start(
+        Arc::clone(&counters),
+        origin,
+        config.warmup,
+        config.stop,
+        config.quiet,
+    );
+    let outcome = engine::run(&plan, origin, &counters);
+    progress.finish();
+    let outcome = outcome.context("the load engine failed")?;
+
+    let server = match (server, config.server) {
+        (Some(s), Some(model)) => {
+            let totals = match s.stop() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("warning: {e:#}");
+                    None
+                }
+            };
+            Some(ServerInfo {
+                model: model.name().to_string(),
+                totals,
+            })
+        }
+        _ => None,
+    };
+
+    let result = build_result(config, &url, &outcome, server);
+    let saved = save(config, &result, &outcome)?;
+    let text = report::text::render(&result, saved.as_deref());
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(e).context("cannot write the summary to stdout")
+        }
+        _ => {}
+    }
+    Ok(match outcome.interrupted {
+        Some(signal) => ExitCode::from(signals::exit_status(signal)),
+        None => ExitCode::SUCCESS,
+    })
+}
+
+/// Assembles the result document from what the engine measured.
+pub fn build_result(
+    config: &Config,
+    url: &HttpUrl,
+    outcome: &Outcome,
+    server: Option<ServerInfo>,
+) -> RunResult {
+    let stats = &outcome.stats;
+    let duration_s = outcome.measured.as_secs_f64();
+    let per_sec = |n: u64| {
+        if duration_s > 0.0 {
+            n as f64 / duration_s
+        } else {
+            0.0
+        }
+    };
+    let open_loop = config.rate.is_some();
+    let url_text = url.to_url();
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "bench-client".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        started_at: humantime::format_rfc3339_millis(outcome.started_at).to_string(),
+        label: config.label.clone(),
+        host: host::host_info(),
+        sources: Vec::new(),
+        config: config.run_config(&url_text),
+        target: Target {
+            url: url_text,
+            server,
+        },
+        interrupted: outcome.interrupted.is_some(),
+        summary: Summary {
+            requests: stats.requests,
+            errors: stats.errors,
+            duration_s,
+            requests_per_sec: per_sec(stats.requests),
+            bytes_sent: stats.bytes_sent,
+            bytes_received: stats.bytes_received,
+            status_codes: stats.status_codes(),
+            errors_by_kind: stats.errors_by_kind(),
+            target_rate: config.rate,
+            achieved_rate: open_loop.then(|| per_sec(stats.sent)),
+            late_sends: open_loop.then_some(stats.late_sends),
+        },
+        latency: hdr::latency_from(&stats.latency),
+        latency_uncorrected: open_loop.then(|| hdr::latency_from(&stats.latency_uncorrected)),
+        timeline: stats.timeline_entries(open_loop, duration_s.ceil() as usize),
+        clients: stats.client_counts(),
+        fairness: stats.fairness(),
+    }
+}
+
+fn save(config: &Config, result: &RunResult, outcome: &Outcome) -> anyhow::Result<Option<PathBuf>> {
+    let path = match &config.output {
+        Output::None => return Ok(None),
+        Output::File(p) => p.clone(),
+        Output::Dir(dir) => {
+            let label = config
+                .label
+                .clone()
+                .or_else(|| config.server.map(|m| m.name().to_string()))
+                .unwrap_or_else(|| "run".to_string());
+            report::json::default_path(dir, outcome.started_at, &label)
+        }
+    };
+    report::json::save(result, &path)?;
+    Ok(Some(path))
+}
+
+fn resolve(url: &HttpUrl) -> anyhow::Result<SocketAddr> {
+    (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve host '{}'", url.host))?
+        .next()
+        .with_context(|| format!("host '{}' has no address", url.host))
+}
+
+/// One connect before the run, so that a missing server is one clear line
+/// instead of a run full of `connect_refused`.
+fn preflight(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
+    match TcpStream::connect_timeout(&addr, timeout) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            bail!("cannot connect to {addr}: connection refused (start a server, or pass --server selector)")
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot connect to {addr}")),
+    }
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit if the connections need
+/// it, or refuses before anything starts, saying how many would fit.
+fn raise_fd_limit(config: &Config) -> anyhow::Result<()> {
+    let connections = u64::from(config.connections());
+    let needed = connections + u64::from(config.effective_threads()) * 3 + SPARE_FDS;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).context("cannot read RLIMIT_NOFILE")?;
+    if soft != RLIM_INFINITY && soft < needed {
+        if hard != RLIM_INFINITY && hard < needed {
+            let fit = hard.saturating_sub(needed - connections);
+            bail!(
+                "{connections} connections (--max-clients {} x --max-conns {}) need about {needed} file descriptors, \
+                 but the hard limit (RLIMIT_NOFILE) is {hard}, which fits at most {fit} connections; \
+                 raise it (e.g. `ulimit -Hn {needed}; ulimit -n {needed}` as root, or in /etc/security/limits.conf) \
+                 or use fewer connections",
+                config.max_clients,
+                config.max_conns,
+            );
+        }
+        let target = if hard == RLIM_INFINITY { needed } else { hard };
+        setrlimit(Resource::RLIMIT_NOFILE, target, hard)
+            .with_context(|| format!("cannot raise RLIMIT_NOFILE from {soft} to {target}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! Per-thread run statistics: a plain struct each worker fills without
+//! locks, added together once at the end (`+=`), then turned into the
+//! result's `summary`, `latency`, `timeline` and `clients` blocks.
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+use hdrhistogram::Histogram;
+
+use crate::hdr;
+use crate::result::{ClientCount, Fairness, TimelineEntry};
+
+/// Highest status code counted on its own; anything above is kept as 999.
+const MAX_STATUS: usize = 999;
+
+/// What went wrong with a request attempt. The names are the keys of
+/// `summary.errors_by_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// The server refused the connection (nothing listening).
+    ConnectRefused,
+    /// The connection was not established within `--timeout`.
+    ConnectTimeout,
+    /// Any other failure to connect (e.g. `EADDRNOTAVAIL`: out of local ports).
+    Connect,
+    /// The peer reset the connection (`ECONNRESET`, `EPIPE`, `ECONNABORTED`).
+    Reset,
+    /// Reading failed, or the connection closed before the response was complete.
+    Read,
+    /// Writing the request failed.
+    Write,
+    /// No complete response within `--timeout` (its latency is still recorded).
+    Timeout,
+    /// The response could not be framed as HTTP/1.x.
+    InvalidResponse,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::ConnectRefused,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::Connect,
+        ErrorKind::Reset,
+        ErrorKind::Read,
+        ErrorKind::Write,
+        ErrorKind::Timeout,
+        ErrorKind::InvalidResponse,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::ConnectRefused => "connect_refused",
+            ErrorKind::ConnectTimeout => "connect_timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Read => "read",
+            ErrorKind::Write => "write",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+/// The detail kept beside an error kind: the OS error, or what the framer saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// An `errno` value.
+    Os(i32),
+    /// The peer closed before the response was complete.
+    Eof,
+    /// The framer rejected the bytes.
+    Protocol,
+    /// Nothing more specific (timeouts).
+    None,
+}
+
+impl Cause {
+    pub fn from_io(e: &std::io::Error) -> Cause {
+        e.raw_os_error().map_or(Cause::None, Cause::Os)
+    }
+
+    /// `ECONNRESET`, `EOF`, ...; `None` where there is nothing to add.
+    pub fn name(self) -> Option<String> {
+        match self {
+            Cause::Os(code) => Some(format!("{:?}", nix::errno::Errno::from_raw(code))),
+            Cause::Eof => Some("EOF".to_string()),
+            Cause::Protocol | Cause::None => None,
+        }
+    }
+}
+
+/// Requests and errors that completed within one second of the measured phase.
+#[derive(Debug, Clone)]
+pub struct Second {
+    pub requests: u64,
+    pub errors: u64,
+    /// Open loop: requests whose intended send time fell in this second.
+    pub due: u64,
+    /// Open loop: requests actually sent in this second.
+    pub sent: u64,
+    /// Lower precision than the run's histogram to bound memory on long runs.
+    pub latency: Histogram<u64>,
+}
+
+impl Second {
+    fn new() -> Second {
+        Second {
+            requests: 0,
+            errors: 0,
+            due: 0,
+            sent: 0,
+            latency: Histogram::new_with_bounds(1, hdr::MAX_LATENCY_US, 2)
+                .expect("static histogram bounds are valid"),
+        }
+    }
+}
+
+impl AddAssign<&Second> for Second {
+    fn add_assign(&mut self, o: &Second) {
+        self.requests += o.requests;
+        self.errors += o.errors;
+        self.due += o.due;
+        self.sent += o.sent;
+        // Same shape on both sides, so this cannot fail.
+        let _ = self.latency.add(&o.latency);
+    }
+}
+
+/// Everything one worker thread measured. Built per thread, merged with `+=`.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Completed responses (any status).
+    pub requests: u64,
+    /// Failed attempts, all kinds.
+    pub errors: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Responses by status code (index = code, 999 = anything above).
+    pub status: Vec<u64>,
+    /// Errors by [`ErrorKind`] (index = position in [`ErrorKind::ALL`]).
+    pub errors_by_kind: [u64; ErrorKind::ALL.len()],
+    /// Errors by kind and cause; a few entries, searched linearly (errors are rare).
+    pub causes: Vec<(ErrorKind, Cause, u64)>,
+    /// Latency (µs): from the intended send time in open-loop runs, from the
+    /// first byte written (or the connect) otherwise. Timed-out requests included.
+    pub latency: Histogram<u64>,
+    /// Open loop only: from the actual send (service time).
+    pub latency_uncorrected: Histogram<u64>,
+    /// How late requests were sent after their intended time (µs), for
+    /// requests that waited on the timer (the pacing error of the client).
+    pub schedule_error: Histogram<u64>,
+    /// Open loop: requests sent more than 1 ms after they were due.
+    pub late_sends: u64,
+    /// Of `late_sends`: the connection was still busy with an earlier
+    /// request when this one was due (the server is the limit).
+    pub late_busy: u64,
+    /// Requests sent in the measured phase (open loop: the achieved rate).
+    pub sent: u64,
+    /// Per second of the measured phase.
+    pub timeline: Vec<Second>,
+    /// Per client: (requests, errors).
+    pub clients: Vec<(u64, u64)>,
+}
+
+impl Stats {
+    pub fn new(clients: u32) -> Stats {
+        Stats {
+            requests: 0,
+            errors: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            status: vec![0; MAX_STATUS + 1],
+            errors_by_kind: [0; ErrorKind::ALL.len()],
+            causes: Vec::new(),
+            latency: hdr::new_histogram(),
+            latency_uncorrected: hdr::new_histogram(),
+            schedule_error: hdr::new_histogram(),
+            late_sends: 0,
+            late_busy: 0,
+            sent: 0,
+            timeline: Vec::new(),
+            clients: vec![(0, 0); clients as usize],
+        }
+    }
+
+    /// The timeline slot of second `t`, created on first use (once a second).
+    #[inline]
+    pub fn second(&mut self, t: usize) -> &mut Second {
+        if t >= self.timeline.len() {
+            self.timeline.resize_with(t + 1, Second::new);
+        }
+        &mut self.timeline[t]
+    }
+
+    /// A complete response at second `t` of the measured phase.
+    #[inline]
+    pub fn response(
+        &mut self,
+        t: usize,
+        client: u32,
+        status: u16,
+        latency_us: u64,
+        uncorrected_us: Option<u64>,
+    ) {
+        self.requests += 1;
+        self.status[(status as usize).min(MAX_STATUS)] += 1;
+        self.clients[client as usize].0 += 1;
+        hdr::record(&mut self.latency, latency_us);
+        if let Some(u) = uncorrected_us {
+            hdr::record(&mut self.latency_uncorrected, u);
+        }
+        let s = self.second(t);
+        s.requests += 1;
+        let _ = s.latency.record(latency_us.clamp(1, hdr::MAX_LATENCY_US));
+    }
+
+    /// A failed attempt at second `t`. Timeouts carry their elapsed time,
+    /// which goes into the latency histograms as well.
+    pub fn error(
+        &mut self,
+        t: usize,
+        client: u32,
+        kind: ErrorKind,
+        cause: Cause,
+        timed_out: Option<(u64, Option<u64>)>,
+    ) {
+        self.errors += 1;
+        let k = ErrorKind::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        self.errors_by_kind[k] += 1;
+        match self
+            .causes
+            .iter_mut()
+            .find(|(k, c, _)| *k == kind && *c == cause)
+        {
+            Some(entry) => entry.2 += 1,
+            None => self.causes.push((kind, cause, 1)),
+        }
+        self.clients[client as usize].1 += 1;
+        let s = self.second(t);
+        s.errors += 1;
+        if let Some((latency_us, uncorrected_us)) = timed_out {
+            let _ = s.latency.record(latency_us.clamp(1, hdr::MAX_LATENCY_US));
+            hdr::record(&mut self.latency, latency_us);
+            if let Some(u) = uncorrected_us {
+                hdr::record(&mut self.latency_uncorrected, u);
+            }
+        }
+    }
+
+    /// `summary.status_codes`.
+    pub fn status_codes(&self) -> BTreeMap<String, u64> {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(code, &n)| (code.to_string(), n))
+            .collect()
+    }
+
+    /// `summary.errors_by_kind`: every kind that occurred, by its name.
+    pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
+        ErrorKind::ALL
+            .iter()
+            .zip(self.errors_by_kind)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (k.name().to_string(), n))
+            .collect()
+    }
+
+    /// `summary.errors_by_cause`: `kind:CAUSE` (e.g. `reset:ECONNRESET`,
+    /// `read:EOF`) for the errors that have a cause.
+    pub fn errors_by_cause(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for &(kind, cause, n) in &self.causes {
+            if let Some(c) = cause.name() {
+                *out.entry(format!("{}:{c}", kind.name())).or_insert(0) += n;
+            }
+        }
+        out
+    }
+
+    /// `timeline`: at least `seconds` entries (quiet seconds included);
+    /// open-loop runs add the target and achieved rates of each second.
+    pub fn timeline_entries(&self, open_loop: bool, seconds: usize) -> Vec<TimelineEntry> {
+        let empty = Second::new();
+        (0..seconds.max(self.timeline.len()))
+            .map(|t| {
+                let s = self.timeline.get(t).unwrap_or(&empty);
+                TimelineEntry {
+                    t_s: t as u64,
+                    requests: s.requests,
+                    errors: s.errors,
+                    p50_us: hdr::percentile(&s.latency, "50"),
+                    p99_us: hdr::percentile(&s.latency, "99"),
+                    target_rate: open_loop.then_some(s.due as f64),
+                    achieved_rate: open_loop.then_some(s.sent as f64),
+                }
+            })
+            .collect()
+    }
+
+    /// `clients`.
+    pub fn client_counts(&self) -> Vec<ClientCount> {
+        self.clients
+            .iter()
+            .enumerate()
+            .map(|(id, &(requests, errors))| ClientCount {
+                id: id as u32,
+                requests,
+                errors,
+            })
+            .collect()
+    }
+
+    /// `fairness`: Jain's index over the clients' completed requests.
+    pub fn fairness(&self) -> Fairness {
+        Fairness {
+            jain: jain_index(self.clients.iter().map(|c| c.0 as f64)),
+        }
+    }
+}
+
+impl AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.requests += o.requests;
+        self.errors += o.errors;
+        self.bytes_sent += o.bytes_sent;
+        self.bytes_received += o.bytes_received;
+        for (a, b) in self.status.iter_mut().zip(&o.status) {
+            *a += b;
+        }
+        for (a, b) in self.errors_by_kind.iter_mut().zip(o.errors_by_kind) {
+            *a += b;
+        }
+        for (kind, cause, n) in o.causes {
+            match self
+                .causes
+                .iter_mut()
+                .find(|(k, c, _)| *k == kind && *c == cause)
+            {
+                Some(entry) => entry.2 += n,
+                None => self.causes.push((kind, cause, n)),
+            }
+        }
+        // Same shape on both sides, so these cannot fail.
+        let _ = self.latency.add(&o.latency);
+        let _ = self.latency_uncorrected.add(&o.latency_uncorrected);
+        let _ = self.schedule_error.add(&o.schedule_error);
+        self.late_sends += o.late_sends;
+        self.late_busy += o.late_busy;
+        self.sent += o.sent;
+        if o.timeline.len() > self.timeline.len() {
+            self.timeline.resize_with(o.timeline.len(), Second::new);
+        }
+        for (a, b) in self.timeline.iter_mut().zip(&o.timeline) {
+            *a += b;
+        }
+        for (a, b) in self.clients.iter_mut().zip(&o.clients) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+    }
+}
+
+/// Jain's fairness index `(Σx)² / (n·Σx²)`: 1 when all are equal (all
+/// zero included), 1/n when one has everything.
+pub fn jain_index(xs: impl Iterator<Item = f64> + Clone) -> f64 {
+    let n = xs.clone().count() as f64;
+    let sum: f64 = xs.clone().sum();
+    let sum_sq: f64 = xs.map(|x| x * x).sum();
+    if n == 0.0 || sum_sq == 0.0 {
+        1.0
+    } else {
+        sum * sum / (n * sum_sq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain() {
+        let table: &[(&[f64], f64)] = &[
+            (&[], 1.0),
+            (&[0.0, 0.0], 1.0),
+            (&[5.0, 5.0, 5.0], 1.0),
+            (&[10.0, 0.0, 0.0, 0.0], 0.25),
+            (&[1.0, 3.0], 16.0 / 20.0),
+        ];
+        for &(xs, want) in table {
+            let got = jain_index(xs.iter().copied());
+            assert!((got - want).abs() < 1e-12, "{xs:?}: {got} != {want}");
+        }
+    }
+
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = Stats::new(2);
+        a.response(0, 0, 200, 100, None);
+        a.error(2, 1, ErrorKind::Reset, Cause::Os(libc::ECONNRESET), None);
+        let mut b = Stats::new(2);
+        b.response(1, 1, 200, 300, None);
+        b.response(1, 1, 503, 300, None);
+        b.error(
+            0,
+            0,
+            ErrorKind::Timeout,
+            Cause::None,
+            Some((10_000_000, None)),
+        );
+        b.error(0, 0, ErrorKind::Reset, Cause::Os(libc::ECONNRESET), None);
+        a += b;
+        assert_eq!((a.requests, a.errors), (3, 3));
+        assert_eq!(a.latency.len(), 4, "3 responses and 1 timeout");
+        assert_eq!(
+            a.status_codes(),
+            BTreeMap::from([("200".into(), 2), ("503".into(), 1)])
+        );
+        assert_eq!(
+            a.errors_by_kind(),
+            BTreeMap::from([("reset".into(), 2), ("timeout".into(), 1)])
+        );
+        assert_eq!(
+            a.errors_by_cause(),
+            BTreeMap::from([("reset:ECONNRESET".into(), 2)])
+        );
+        assert_eq!(a.clients, vec![(1, 2), (2, 1)]);
+        let tl = a.timeline_entries(false, 3);
+        assert_eq!(
+            tl.iter().map(|e| e.requests).collect::<Vec<_>>(),
+            vec![1, 2, 0]
+        );
+        assert_eq!(
+            tl.iter().map(|e| e.errors).collect::<Vec<_>>(),
+            vec![2, 0, 1]
+        );
+        assert!(tl[0].target_rate.is_none());
+    }
+}
