@@ -811,3 +811,91 @@ fn plot_cli_writes_svg_and_html_and_refuses_other_formats() {
     );
     assert!(!dir.path().join("p.png").exists());
 }
+
+// ---------------------------------------------------------------------------
+// The real binary: exit codes and messages as a CI job sees them.
+
+fn bench_client(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bench-client"))
+        .args(args)
+        .output()
+        .expect("bench-client runs");
+    (
+        out.status.code().expect("exited, not killed"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn binary_compare_exit_codes_are_0_pass_1_regression_2_error() {
+    let (b, r, n) = (BASELINE.map(fx), REGRESSED.map(fx), NOISE.map(fx));
+    let (code, out, _) = bench_client(&[
+        "compare",
+        &b[0],
+        &b[1],
+        &b[2],
+        "--against",
+        &b[0],
+        &b[1],
+        &b[2],
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = bench_client(&[
+        "compare",
+        &b[0],
+        &b[1],
+        &b[2],
+        "--against",
+        &n[0],
+        &n[1],
+        &n[2],
+    ]);
+    assert_eq!(code, 0, "noise within the threshold: {out}");
+    let (code, out, _) = bench_client(&[
+        "compare",
+        &b[0],
+        &b[1],
+        &b[2],
+        "--against",
+        &r[0],
+        &r[1],
+        &r[2],
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("| p99 (lower is better) |") && out.contains("**REGRESSION**"),
+        "{out}"
+    );
+
+    let (code, out, err) =
+        bench_client(&["compare", &b[0], "--against", &fx("shape-50x4-64k.json")]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.is_empty());
+    assert!(err.starts_with("error: load shapes differ from "), "{err}");
+    assert!(
+        err.contains("clients 10 vs 50, payload_bytes 0 vs 65536"),
+        "{err}"
+    );
+
+    let (code, _, err) = bench_client(&["compare", &b[0], "--against", "no/such/file.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/file.json"), "{err}");
+}
+
+#[test]
+fn binary_merge_then_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.json").display().to_string();
+    let (code, _, err) =
+        bench_client(&["merge", &fx("host-a.json"), &fx("host-b.json"), "-o", &all]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("merged 2 runs"), "{err}");
+    let html = dir.path().join("r.html").display().to_string();
+    let (code, _, err) = bench_client(&["plot", &all, &fx("host-a.json"), "-o", &html]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("two-hosts #2") && page.contains("(merged from 2)"));
+}

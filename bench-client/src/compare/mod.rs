@@ -35,7 +35,12 @@ pub enum Format {
     Json,
 }
 
+/// Exit status: 0 no significant regression beyond its limit, 1 one or more,
+/// 2 the comparison could not be made.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 no significant regression beyond its limit; 1 at least one; 2 error (unreadable file, different load shapes, bad option)."
+)]
 pub struct CompareArgs {
     /// Baseline result files (repeated runs of one configuration).
     #[arg(required = true, value_name = "BASELINE.json")]
@@ -58,8 +63,17 @@ pub struct CompareArgs {
     pub force: bool,
 }
 
+/// Exit status 0: pass; 1: a significant regression beyond its limit; 2: the
+/// comparison could not be made (bad file, other load shapes, bad option), so
+/// that a CI gate can tell a regression from a broken setup.
 pub fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let (cmp, out) = execute(args)?;
+    let (cmp, out) = match execute(args) {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     print!("{out}");
     Ok(if cmp.pass {
         ExitCode::SUCCESS

@@ -106,7 +106,7 @@ pub struct ShapeMismatch {
 
 impl fmt::Display for ShapeMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        write!(
             f,
             "load shapes differ from {} (pass --force to use these runs anyway):",
             self.reference.display()
@@ -116,7 +116,7 @@ impl fmt::Display for ShapeMismatch {
                 .iter()
                 .map(|d| format!("{} {} vs {}", d.field, d.expected, d.found))
                 .collect();
-            writeln!(f, "  {}: {}", path.display(), fields.join(", "))?;
+            write!(f, "\n  {}: {}", path.display(), fields.join(", "))?;
         }
         Ok(())
     }
