@@ -53,7 +53,7 @@ const READS_PER_TURN: usize = 16;
 const MAX_QUEUED_RESPONSES: usize = 32;
 /// Wire bytes of queued responses past which the connection stops reading.
 const MAX_QUEUED_BYTES: usize = 1024 * 1024;
-/// Slices handed to one `sendmsg`, so pipelined responses leave together.
+/// Slices handed to one `writev`, so pipelined responses leave together.
 const MAX_IOV: usize = 64;
 /// After a response with `Connection: close`, unread request bytes are read
 /// and dropped for at most this long before closing, so that the kernel does
@@ -314,7 +314,11 @@ impl Server {
                 continue;
             };
             if conn.linger_until.is_some() {
-                self.close(slot);
+                // A lingering connection with bytes unread keeps dropping
+                // them (within the drain limit) so its last answer survives.
+                if !conn.readable {
+                    self.close(slot);
+                }
             } else if !conn.out.is_empty() {
                 // Queued responses finish; nothing new is read after them.
                 conn.no_more_requests = true;
@@ -365,7 +369,7 @@ impl Server {
 
     fn add_connection(&mut self, mut stream: TcpStream) {
         self.shared.totals.add_connection();
-        // Responses leave in one sendmsg each, and a pipelined burst in one
+        // Responses leave in one writev each, and a pipelined burst in one
         // for several; Nagle would only hold back the tail of large ones.
         let _ = stream.set_nodelay(true);
         let slot = self.conns.vacant_slot();
@@ -593,7 +597,9 @@ impl Conn {
                     Ok((wrote, outcome)) => {
                         progress |= wrote;
                         if let Flushed::Closing = outcome {
-                            if self.read_eof || shared.draining {
+                            // Nothing unread (or a drain that cannot wait):
+                            // closing cannot provoke a reset.
+                            if self.read_eof || (shared.draining && !self.readable) {
                                 return Step::Close;
                             }
                             self.begin_linger(slot, shared);
@@ -611,7 +617,13 @@ impl Conn {
                 {
                     // Everything asked for is answered and no more will come
                     // (a partial request cut off by EOF gets no answer).
-                    return Step::Close;
+                    if self.read_eof || !self.readable {
+                        return Step::Close;
+                    }
+                    // The drain stopped reading pipelined requests: closing
+                    // with them unread would reset the answers in flight.
+                    self.begin_linger(slot, shared);
+                    progress = true;
                 }
             }
 
