@@ -144,6 +144,11 @@ pub fn serve_connection(
                         | io::ErrorKind::WouldBlock
                         | io::ErrorKind::TimedOut
                 ) => {}
+            // Load generators often end kept-alive connections with a reset;
+            // between requests that loses nothing and is not worth a line.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !reader.has_partial() => {
+                return;
+            }
             Err(e) => {
                 log(config, peer, "cannot read the request", &e);
                 return;
