@@ -1,0 +1,253 @@
+//! Helpers for the end-to-end tests: run the real `bench-client` binary with
+//! a bounded wait, start reference servers as children, and tiny
+//! misbehaving TCP servers on loopback. Everything spawned is killed on drop.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bench_client::result::RunResult;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_bench-client");
+
+/// A child process killed (and reaped) when dropped.
+pub struct ChildGuard(pub Child);
+
+impl ChildGuard {
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+
+    /// Waits at most `limit` for the exit; panics (after killing) beyond it.
+    pub fn wait_bounded(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+                panic!("process {} did not exit within {limit:?}", self.0.id());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// What a finished bench-client printed.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    pub fn code(&self) -> i32 {
+        self.status.code().unwrap_or(-1)
+    }
+}
+
+/// Starts bench-client with `args` (stdout and stderr piped, read on threads
+/// so that a full pipe never blocks it).
+pub fn spawn_client(
+    args: &[&str],
+    dir: &Path,
+) -> (ChildGuard, JoinHandle<String>, JoinHandle<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn bench-client");
+    let out = read_all(child.stdout.take().expect("stdout"));
+    let err = read_all(child.stderr.take().expect("stderr"));
+    (ChildGuard(child), out, err)
+}
+
+fn read_all(mut r: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = r.read_to_string(&mut s);
+        s
+    })
+}
+
+/// Runs bench-client to the end, at most `limit`.
+pub fn run_client(args: &[&str], dir: &Path, limit: Duration) -> Finished {
+    let start = Instant::now();
+    let (mut child, out, err) = spawn_client(args, dir);
+    let status = child.wait_bounded(limit);
+    let elapsed = start.elapsed();
+    Finished {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+        elapsed,
+    }
+}
+
+/// Reads a saved result.
+pub fn load(path: &Path) -> RunResult {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fresh folder for one test (results land here, never in the repo).
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// `bench-client serve MODEL --addr 127.0.0.1:0`, started and waited for.
+pub fn serve(model: &str) -> (ChildGuard, SocketAddr) {
+    let mut child = Command::new(BIN)
+        .args(["serve", model, "--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = ChildGuard(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(line)) = lines.next() {
+            let _ = tx.send(line);
+        }
+        // Keep reading so that the server never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server printed its listening line within 10 s");
+    let addr = line
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    (guard, addr)
+}
+
+/// A loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// How a [`FaultServer`] answers each request.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Bytes that are not HTTP.
+    Garbage,
+    /// A head promising 100 bytes, then nothing (the connection held open).
+    StallAfterHeaders,
+    /// A head promising 100 bytes, 10 of them, then close.
+    CloseMidBody,
+}
+
+/// A misbehaving HTTP server on a loopback port, stopped on drop.
+pub struct FaultServer {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FaultServer {
+    pub fn start(fault: Fault) -> FaultServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            // Bounded: stops when dropped, or after 60 s whatever happens.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((sock, _)) => {
+                        let flag = Arc::clone(&flag);
+                        std::thread::spawn(move || answer(sock, fault, &flag));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        FaultServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(mut sock: TcpStream, fault: Fault, stop: &AtomicBool) {
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
+    // Read up to the end of a request head (the client sends small GETs).
+    let mut buf = [0u8; 4096];
+    let mut seen = Vec::new();
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+    match fault {
+        Fault::Garbage => {
+            let _ = sock.write_all(b"\x16\x03\x01 this is not http at all\r\n\r\n");
+        }
+        Fault::StallAfterHeaders => {
+            let _ = sock.write_all(head);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Fault::CloseMidBody => {
+            let _ = sock.write_all(head);
+            let _ = sock.write_all(b"0123456789");
+        }
+    }
+}
+
+/// The result file a test asks for.
+pub fn result_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}

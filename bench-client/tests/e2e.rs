@@ -1,0 +1,414 @@
+//! End-to-end tests of the `bench-client` binary: real reference servers
+//! (spawned through `--server` or `serve`), real sockets on loopback, exact
+//! exit codes and error messages, and faults that must be counted, not
+//! crashed on. Every wait is bounded; nothing is written outside a tempdir.
+
+mod common;
+
+use std::time::Duration;
+
+use bench_client::hdr;
+use common::*;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `-n` against `--server MODEL` and checks the client's count against
+/// the server's own totals, and the saved histogram against the summary.
+fn exact_count_against(model: &str, clients: &str, conns: &str) {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let args = vec![
+        "--server",
+        model,
+        "-n",
+        "1500",
+        "--max-clients",
+        clients,
+        "--max-conns",
+        conns,
+        "-q",
+        "-o",
+        path_str(&out),
+    ];
+    let run = run_client(&args, dir.path(), LIMIT);
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("server totals stored");
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert_eq!(r.summary.requests, 1500);
+    assert_eq!(
+        totals.requests, r.summary.requests,
+        "client and server disagree"
+    );
+    assert_eq!(r.summary.status_codes.get("200"), Some(&1500));
+    let clients: u64 = r.clients.iter().map(|c| c.requests).sum();
+    assert_eq!(clients, 1500);
+    assert_eq!(r.timeline.iter().map(|t| t.requests).sum::<u64>(), 1500);
+
+    let h = hdr::decode(&r.latency.hdr).expect("hdr decodes");
+    assert_eq!(h.len(), r.summary.requests);
+    assert_eq!(hdr::percentile(&h, "99"), r.latency.percentiles["99"]);
+    assert!(run.stdout.contains("Requests/sec"), "{}", run.stdout);
+}
+
+#[test]
+fn n_run_matches_selector_totals_exactly() {
+    exact_count_against("selector", "2", "4");
+}
+
+#[test]
+fn n_run_matches_fork_totals_exactly() {
+    exact_count_against("fork", "2", "2");
+}
+
+#[test]
+fn n_run_matches_sync_totals_exactly() {
+    // sync serves one connection at a time: one keep-alive connection at a time.
+    exact_count_against("sync", "1", "1");
+}
+
+#[test]
+fn payload_64k_is_posted_whole() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            "http://127.0.0.1:1/echo",
+            "--server",
+            "selector",
+            "--payload",
+            "64k",
+            "-n",
+            "200",
+            "--max-conns",
+            "4",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    assert_eq!(r.config.method, "POST");
+    assert_eq!(r.config.payload_bytes, 65_536);
+    assert!(
+        r.target.url.ends_with("/echo"),
+        "path kept: {}",
+        r.target.url
+    );
+    assert_eq!(r.summary.requests, 200);
+    assert_eq!(r.summary.errors, 0);
+    let totals = r.target.server.unwrap().totals.expect("totals");
+    assert_eq!(
+        totals.body_bytes,
+        200 * 65_536,
+        "the server received every body byte"
+    );
+    assert!(r.summary.bytes_sent > 200 * 65_536);
+    assert!(
+        r.summary.bytes_received > 200 * 65_536,
+        "echo sends the bodies back"
+    );
+}
+
+#[test]
+fn connection_per_request_against_sync() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            "--server",
+            "sync",
+            "--connection-per-request",
+            "-n",
+            "300",
+            "--max-conns",
+            "3",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    assert!(r.config.connection_per_request);
+    assert_eq!(r.summary.requests, 300);
+    assert_eq!(r.summary.errors, 0);
+    let totals = r.target.server.unwrap().totals.expect("totals");
+    assert_eq!(totals.requests, 300);
+    // One connection per request, plus the client's reachability check.
+    assert_eq!(totals.connections, 301);
+}
+
+#[test]
+fn duration_run_against_a_serve_child_saves_under_results_dir() {
+    let (_server, addr) = serve("selector");
+    let dir = tempdir();
+    let url = format!("http://{addr}/");
+    let run = run_client(
+        &[
+            &url,
+            "-d",
+            "1s",
+            "--warmup",
+            "200ms",
+            "--max-clients",
+            "3",
+            "--max-conns",
+            "2",
+            "--label",
+            "e2e",
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let saved: Vec<_> = std::fs::read_dir(dir.path().join("results"))
+        .expect("results/ created in the working directory")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let name = saved[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.ends_with("-e2e.json"), "{name}");
+    assert!(run.stdout.contains(&name), "path printed: {}", run.stdout);
+    let r = load(&saved[0]);
+    assert_eq!(r.summary.duration_s, 1.0);
+    assert!(r.summary.requests > 0);
+    assert_eq!(r.clients.len(), 3);
+    assert!(r.fairness.jain > 0.0 && r.fairness.jain <= 1.0);
+    assert_eq!(r.timeline.len(), 1);
+    assert_eq!(r.config.warmup_s, 0.2);
+    assert!(!r.interrupted);
+}
+
+/// (arguments, exit code, exact stderr)
+fn bad_input_cases(port: u16) -> Vec<(Vec<String>, i32, String)> {
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            s(&["--payload", "64x"]),
+            2,
+            "error: invalid value '64x' for --payload: expected a size in bytes such as 512, 64k (= 65536), 1m, 64KiB or 1MiB\n".into(),
+        ),
+        (
+            s(&["-d", "10q"]),
+            2,
+            "error: invalid value '10q' for --duration: expected a duration such as 10s, 500ms or 2m\n".into(),
+        ),
+        (
+            s(&["--timeout", "0s"]),
+            2,
+            "error: invalid value '0s' for --timeout: expected a duration above zero, such as 10s, 500ms or 2m\n".into(),
+        ),
+        (
+            s(&["https://127.0.0.1:8443/"]),
+            2,
+            "error: https is not supported yet: https://127.0.0.1:8443/ (use an http:// URL)\n".into(),
+        ),
+        (
+            vec![format!("http://127.0.0.1:{port}/"), "-d".into(), "1s".into()],
+            1,
+            format!(
+                "error: cannot connect to 127.0.0.1:{port}: connection refused (start a server, or pass --server selector)\n"
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn bad_input_exits_with_one_clear_line() {
+    let dir = tempdir();
+    for (args, code, stderr) in bad_input_cases(closed_port()) {
+        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        argv.push("--no-save");
+        let run = run_client(&argv, dir.path(), LIMIT);
+        assert_eq!(run.code(), code, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr, stderr, "{args:?}");
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing saved"
+    );
+}
+
+#[test]
+fn bad_flags_are_clap_errors_with_status_2() {
+    let dir = tempdir();
+    let run = run_client(&["--max-clients", "many"], dir.path(), LIMIT);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr
+            .contains("invalid value 'many' for '--max-clients <N>'"),
+        "{}",
+        run.stderr
+    );
+    let run = run_client(&["-d", "1s", "-n", "3"], dir.path(), LIMIT);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}
+
+/// Runs 1 s against a misbehaving server and returns the result.
+fn against_fault(fault: Fault, timeout: &str) -> (bench_client::result::RunResult, Finished) {
+    let server = FaultServer::start(fault);
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            &server.url(),
+            "-d",
+            "1s",
+            "--timeout",
+            timeout,
+            "--max-conns",
+            "2",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        Duration::from_secs(20),
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        run.elapsed
+    );
+    (load(&out), run)
+}
+
+#[test]
+fn garbage_responses_are_counted_as_invalid() {
+    let (r, _) = against_fault(Fault::Garbage, "1s");
+    assert_eq!(r.summary.requests, 0);
+    assert!(r.summary.errors > 0);
+    assert_eq!(
+        r.summary.errors_by_kind.get("invalid_response"),
+        Some(&r.summary.errors)
+    );
+}
+
+#[test]
+fn stall_after_headers_times_out_with_latency_recorded() {
+    let (r, _) = against_fault(Fault::StallAfterHeaders, "300ms");
+    assert_eq!(r.summary.requests, 0);
+    let timeouts = *r
+        .summary
+        .errors_by_kind
+        .get("timeout")
+        .expect("timeouts counted");
+    assert!(timeouts >= 2, "{:?}", r.summary.errors_by_kind);
+    let h = hdr::decode(&r.latency.hdr).unwrap();
+    assert_eq!(
+        h.len(),
+        timeouts,
+        "every timed-out request is in the histogram"
+    );
+    assert!(
+        r.latency.min >= 300_000,
+        "recorded with its elapsed time: {}",
+        r.latency.min
+    );
+}
+
+#[test]
+fn close_mid_body_is_a_read_error() {
+    let (r, _) = against_fault(Fault::CloseMidBody, "1s");
+    assert_eq!(r.summary.requests, 0);
+    assert!(r.summary.errors > 0);
+    assert_eq!(
+        r.summary.errors_by_kind.get("read"),
+        Some(&r.summary.errors)
+    );
+}
+
+#[test]
+fn server_killed_mid_run_is_counted_and_the_run_ends_on_time() {
+    let (mut server, addr) = serve("selector");
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let url = format!("http://{addr}/");
+    let (mut client, stdout, stderr) = spawn_client(
+        &[
+            &url,
+            "-d",
+            "2s",
+            "--max-conns",
+            "4",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    server.0.kill().expect("kill server");
+    let _ = server.0.wait();
+    let status = client.wait_bounded(Duration::from_secs(15));
+    let (_, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    let r = load(&out);
+    assert!(r.summary.requests > 0);
+    assert!(r.summary.errors > 0, "{:?}", r.summary);
+    assert!(
+        r.summary.errors_by_kind.contains_key("connect_refused"),
+        "reconnects were refused: {:?}",
+        r.summary.errors_by_kind
+    );
+    assert_eq!(r.summary.duration_s, 2.0);
+    let errors_late: u64 = r.timeline.iter().skip(1).map(|t| t.errors).sum();
+    assert!(
+        errors_late > 0,
+        "errors kept coming in after the kill: {:?}",
+        r.timeline
+    );
+}
+
+#[test]
+fn sigint_writes_a_partial_result_and_exits_130() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let (mut client, stdout, stderr) = spawn_client(
+        &[
+            "--server",
+            "selector",
+            "-d",
+            "60s",
+            "--max-conns",
+            "2",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(Pid::from_raw(client.pid()), Signal::SIGINT).expect("SIGINT");
+    let status = client.wait_bounded(Duration::from_secs(15));
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+    let r = load(&out);
+    assert!(r.interrupted);
+    assert!(r.summary.requests > 0);
+    assert!(r.summary.duration_s < 60.0);
+    let totals = r
+        .target
+        .server
+        .and_then(|s| s.totals)
+        .expect("the server was still stopped cleanly");
+    assert!(totals.requests >= r.summary.requests);
+    assert!(stdout.contains("Requests/sec"), "{stdout}");
+}
