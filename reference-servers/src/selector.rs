@@ -488,9 +488,38 @@ enum Step {
     Close,
 }
 
-/// A queued response and what it counts for once written.
+/// What a queue entry puts on the wire.
+enum Wire {
+    /// A final response; counted in [`Totals`] once completely written.
+    Final(Response),
+    /// `100 Continue` ([`http::CONTINUE`]) for a client that waits for it
+    /// before sending its body; not a response of its own.
+    Continue,
+}
+
+impl Wire {
+    fn len(&self) -> usize {
+        match self {
+            Wire::Final(response) => response.len(),
+            Wire::Continue => http::CONTINUE.len(),
+        }
+    }
+
+    fn bytes_at(&self, offset: usize) -> &[u8] {
+        match self {
+            Wire::Final(response) => response.bytes_at(offset),
+            Wire::Continue => http::CONTINUE.get(offset..).unwrap_or_default(),
+        }
+    }
+
+    fn close(&self) -> bool {
+        matches!(self, Wire::Final(response) if response.close())
+    }
+}
+
+/// A queued response (or interim response) and what it counts for once written.
 struct Outgoing {
-    response: Response,
+    wire: Wire,
     /// Decoded body bytes of the request it answers (for [`Totals`]).
     request_body_bytes: u64,
     /// `/delay/MS`: not to be written before this instant.
@@ -677,7 +706,14 @@ impl Conn {
             let Some(reader) = &mut self.reader else {
                 break;
             };
-            match reader.next_request() {
+            let next = reader.next_request();
+            // Interim responses queue like final ones: pipelined answers
+            // ahead of this request must leave first.
+            if matches!(next, Ok(None)) && reader.take_continue() {
+                self.queue_wire(Wire::Continue, 0, None, None);
+                any = true;
+            }
+            match next {
                 Ok(None) => break,
                 Ok(Some(request)) => {
                     let body_bytes = request.body.len() as u64;
@@ -704,12 +740,23 @@ impl Conn {
         not_before: Option<Instant>,
         delayed_request: Option<Request>,
     ) {
-        if response.close() {
+        let wire = Wire::Final(response);
+        self.queue_wire(wire, request_body_bytes, not_before, delayed_request);
+    }
+
+    fn queue_wire(
+        &mut self,
+        wire: Wire,
+        request_body_bytes: u64,
+        not_before: Option<Instant>,
+        delayed_request: Option<Request>,
+    ) {
+        if wire.close() {
             self.no_more_requests = true;
         }
-        self.out_bytes += response.len();
+        self.out_bytes += wire.len();
         self.out.push_back(Outgoing {
-            response,
+            wire,
             request_body_bytes,
             not_before,
             delayed_request,
@@ -727,8 +774,8 @@ impl Conn {
             if let Some(request) = &outgoing.delayed_request {
                 let (Routed::Now(response) | Routed::After(_, response)) =
                     http::route(request, false);
-                self.out_bytes = self.out_bytes - outgoing.response.len() + response.len();
-                outgoing.response = response;
+                self.out_bytes = self.out_bytes - outgoing.wire.len() + response.len();
+                outgoing.wire = Wire::Final(response);
             }
             outgoing.not_before = None;
         }
@@ -769,17 +816,19 @@ impl Conn {
     /// and are counted. True if a closing response completed.
     fn advance(&mut self, mut sent: usize, totals: &Totals) -> bool {
         while let Some(front) = self.out.front() {
-            let left = front.response.len() - self.written;
+            let left = front.wire.len() - self.written;
             if sent < left {
                 self.written += sent;
                 return false;
             }
             sent -= left;
             self.written = 0;
-            self.out_bytes -= front.response.len();
-            totals.add_request(front.request_body_bytes);
-            self.served += 1;
-            let close = front.response.close();
+            self.out_bytes -= front.wire.len();
+            if let Wire::Final(_) = front.wire {
+                totals.add_request(front.request_body_bytes);
+                self.served += 1;
+            }
+            let close = front.wire.close();
             self.out.pop_front();
             if close {
                 return true;
@@ -888,7 +937,7 @@ fn gather<'a>(
         }
         let mut offset = if index == 0 { written } else { 0 };
         loop {
-            let bytes = outgoing.response.bytes_at(offset);
+            let bytes = outgoing.wire.bytes_at(offset);
             if bytes.is_empty() {
                 break;
             }
@@ -899,7 +948,7 @@ fn gather<'a>(
                 return count;
             }
         }
-        if outgoing.response.close() {
+        if outgoing.wire.close() {
             break;
         }
     }
@@ -1288,6 +1337,42 @@ mod tests {
         assert_eq!(answers[2].1, b"hello");
         drop((delayed, other));
         assert_eq!(server.stop(), (2, 4, 5));
+    }
+
+    #[test]
+    fn continue_follows_the_answers_ahead_of_it_and_precedes_the_body() {
+        let server = TestServer::start(&[]);
+        let mut client = server.connect();
+        client
+            .write_all(
+                b"GET /delay/200 HTTP/1.1\r\nHost: t\r\n\r\n\
+                  POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n\
+                  Content-Length: 5\r\n\r\n",
+            )
+            .unwrap();
+        let mut pending = Vec::new();
+        let (_, first) = read_response(&mut client, &mut pending);
+        assert_eq!(first, http::HELLO, "the delayed answer comes first");
+        let mut chunk = [0u8; 64];
+        while pending.len() < http::CONTINUE.len() {
+            let n = client.read(&mut chunk).expect("read 100 Continue");
+            assert!(n > 0, "EOF instead of 100 Continue");
+            pending.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(
+            pending,
+            http::CONTINUE,
+            "then 100 Continue, and nothing more"
+        );
+        pending.clear();
+        client.write_all(b"hello").unwrap();
+        let (status, echoed) = read_response(&mut client, &mut pending);
+        assert_eq!(
+            (status.as_str(), echoed.as_slice()),
+            ("HTTP/1.1 200 OK", &b"hello"[..])
+        );
+        drop(client);
+        assert_eq!(server.stop(), (1, 2, 5), "100 Continue is not a request");
     }
 
     #[test]
