@@ -336,6 +336,14 @@ fn close_mid_body_is_a_read_error() {
 }
 
 #[test]
+fn responses_trickling_in_byte_by_byte_are_framed() {
+    let (r, _) = against_fault(Fault::Trickle, "5s");
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert!(r.summary.requests >= 2, "{}", r.summary.requests);
+    assert_eq!(r.summary.status_codes.get("200"), Some(&r.summary.requests));
+}
+
+#[test]
 fn server_killed_mid_run_is_counted_and_the_run_ends_on_time() {
     let (mut server, addr) = serve("selector");
     let dir = tempdir();

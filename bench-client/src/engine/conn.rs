@@ -17,11 +17,8 @@ use mio::net::TcpStream;
 use mio::{Interest, Token};
 
 use super::Ctx;
-use crate::http::{Progress, ResponseFramer, MAX_HEAD_BYTES};
+use crate::http::{Progress, ResponseFramer};
 use crate::stats::{Cause, ErrorKind};
-
-/// Read buffer of a connection at first; it grows (rarely) only to hold a long response head.
-const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Closed loop: pause before reconnecting after a failed connect, so that a
 /// dead server costs a few hundred attempts per second, not a busy loop.
@@ -73,9 +70,8 @@ pub struct Conn {
     state: State,
     /// Bytes of the shared request already written.
     written: usize,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    /// Unconsumed bytes of a head or chunk line split across reads (rarely used).
+    pending: Vec<u8>,
     framer: ResponseFramer,
     /// When the current request was due (open loop) or started (closed loop).
     intended: Instant,
@@ -102,9 +98,7 @@ impl Conn {
             sock: None,
             state: State::Idle,
             written: 0,
-            buf: vec![0; READ_BUFFER_BYTES],
-            start: 0,
-            end: 0,
+            pending: Vec::new(),
             framer: ResponseFramer::new(head_request),
             intended: now,
             sent: now,
@@ -295,8 +289,7 @@ impl Conn {
         }
         self.state = State::Reading;
         self.framer.reset();
-        self.start = 0;
-        self.end = 0;
+        self.pending.clear();
         if std::mem::take(&mut self.read_pending) {
             self.read(ctx, false);
         }
@@ -304,27 +297,17 @@ impl Conn {
 
     /// Reads until the response is complete or the socket is drained.
     /// `peer_closed` (the event saw the peer's FIN) means read on to the end.
+    ///
+    /// Reads land in the worker's scratch buffer: body bytes are only
+    /// counted, so a connection keeps bytes of its own only when a head (or
+    /// chunk line) arrives split across reads, in `pending`. That keeps a
+    /// connection to a few hundred bytes, whatever the response sizes.
     fn read(&mut self, ctx: &mut Ctx<'_>, peer_closed: bool) {
         loop {
-            if self.end == self.buf.len() {
-                // Only a partial head or line is ever left unconsumed.
-                if self.start > 0 {
-                    self.buf.copy_within(self.start..self.end, 0);
-                    self.end -= self.start;
-                    self.start = 0;
-                } else if self.buf.len() < MAX_HEAD_BYTES {
-                    let len = (self.buf.len() * 2).min(MAX_HEAD_BYTES);
-                    self.buf.resize(len, 0);
-                } else {
-                    let now = Instant::now();
-                    return self.fail(ctx, now, ErrorKind::InvalidResponse, Cause::Protocol);
-                }
-            }
-            let space = self.buf.len() - self.end;
             let Some(sock) = self.sock.as_mut() else {
                 return;
             };
-            match sock.read(&mut self.buf[self.end..]) {
+            let n = match sock.read(&mut ctx.scratch[..]) {
                 Ok(0) => {
                     let now = Instant::now();
                     return match self.framer.on_eof() {
@@ -334,48 +317,48 @@ impl Conn {
                         _ => self.fail(ctx, now, ErrorKind::Read, Cause::Eof),
                     };
                 }
-                Ok(n) => {
-                    if self.measured {
-                        ctx.stats.bytes_received += n as u64;
-                    }
-                    self.end += n;
-                    match self.framer.advance(&self.buf[self.start..self.end]) {
-                        Err(_) => {
-                            let now = Instant::now();
-                            return self.fail(
-                                ctx,
-                                now,
-                                ErrorKind::InvalidResponse,
-                                Cause::Protocol,
-                            );
-                        }
-                        Ok((used, Progress::Complete { status, keep_alive })) => {
-                            self.start += used;
-                            // Bytes beyond the response were never asked for:
-                            // the connection cannot be trusted for another.
-                            let reusable = keep_alive && !peer_closed && self.start == self.end;
-                            let now = Instant::now();
-                            return self.complete(ctx, now, status, reusable);
-                        }
-                        Ok((used, Progress::More)) => {
-                            self.start += used;
-                            if self.start == self.end {
-                                self.start = 0;
-                                self.end = 0;
-                            }
-                        }
-                    }
-                    // A short read drained the socket: the next bytes bring a new edge.
-                    if n < space && !peer_closed {
-                        return;
-                    }
-                }
+                Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let now = Instant::now();
                     return self.fail(ctx, now, io_kind(&e, ErrorKind::Read), Cause::from_io(&e));
                 }
+            };
+            if self.measured {
+                ctx.stats.bytes_received += n as u64;
+            }
+            let framed = if self.pending.is_empty() {
+                let bytes = &ctx.scratch[..n];
+                self.framer.advance(bytes).map(|(used, p)| {
+                    self.pending.extend_from_slice(&bytes[used..]);
+                    p
+                })
+            } else {
+                self.pending.extend_from_slice(&ctx.scratch[..n]);
+                self.framer.advance(&self.pending).map(|(used, p)| {
+                    self.pending.drain(..used);
+                    p
+                })
+            };
+            match framed {
+                Err(_) => {
+                    let now = Instant::now();
+                    return self.fail(ctx, now, ErrorKind::InvalidResponse, Cause::Protocol);
+                }
+                Ok(Progress::Complete { status, keep_alive }) => {
+                    // Bytes beyond the response were never asked for:
+                    // the connection cannot be trusted for another.
+                    let reusable = keep_alive && !peer_closed && self.pending.is_empty();
+                    self.pending.clear();
+                    let now = Instant::now();
+                    return self.complete(ctx, now, status, reusable);
+                }
+                Ok(Progress::More) => {}
+            }
+            // A short read drained the socket: the next bytes bring a new edge.
+            if n < ctx.scratch.len() && !peer_closed {
+                return;
             }
         }
     }

@@ -30,6 +30,10 @@ pub use schedule::Schedule;
 /// The worker's timerfd; connection tokens never reach it (their index is below 2³²).
 const TIMER: Token = Token(usize::MAX);
 
+/// One worker's read buffer, shared by its connections: large reads mean
+/// few system calls for large responses.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
 /// Longest a worker sleeps in `poll`, so that it sees a signal promptly.
 const POLL_CAP: Duration = Duration::from_millis(50);
 
@@ -217,6 +221,8 @@ pub(crate) struct Ctx<'a> {
     pub measure_end: Option<Instant>,
     /// Connections not yet done.
     pub active: usize,
+    /// Every read of this worker lands here (see `Conn::read`).
+    pub scratch: Box<[u8]>,
     slot: &'a Slot,
 }
 
@@ -274,6 +280,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         measure_start: shared.measure_start,
         measure_end: shared.measure_end,
         active: conns.len(),
+        scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
         slot: shared.slot,
     };
     let mut events = Events::with_capacity(1024.min(conns.len() + 1));

@@ -167,6 +167,8 @@ pub enum Fault {
     StallAfterHeaders,
     /// A head promising 100 bytes, 10 of them, then close.
     CloseMidBody,
+    /// A valid chunked response, one byte per write, on a keep-alive connection.
+    Trickle,
 }
 
 /// A misbehaving HTTP server on a loopback port, stopped on drop.
@@ -217,16 +219,24 @@ impl Drop for FaultServer {
     }
 }
 
+/// Reads up to the end of a request head (the client sends small GETs).
+fn read_head(sock: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    let mut seen = Vec::new();
+    while !seen.ends_with(b"\r\n\r\n") {
+        match sock.read(&mut byte) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => seen.push(byte[0]),
+        }
+    }
+    true
+}
+
 fn answer(mut sock: TcpStream, fault: Fault, stop: &AtomicBool) {
     let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
-    // Read up to the end of a request head (the client sends small GETs).
-    let mut buf = [0u8; 4096];
-    let mut seen = Vec::new();
-    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-        match sock.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => seen.extend_from_slice(&buf[..n]),
-        }
+    let _ = sock.set_nodelay(true);
+    if !read_head(&mut sock) {
+        return;
     }
     let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
     match fault {
@@ -243,6 +253,21 @@ fn answer(mut sock: TcpStream, fault: Fault, stop: &AtomicBool) {
         Fault::CloseMidBody => {
             let _ = sock.write_all(head);
             let _ = sock.write_all(b"0123456789");
+        }
+        Fault::Trickle => {
+            let response =
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+            loop {
+                for b in response {
+                    if sock.write_all(&[*b]).is_err() || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                if !read_head(&mut sock) {
+                    return;
+                }
+            }
         }
     }
 }
