@@ -30,8 +30,6 @@ enum Kind {
 
 const ALL: &[Kind] = &[Kind::Sync, Kind::Selector, Kind::Fork];
 const CONCURRENT: &[Kind] = &[Kind::Selector, Kind::Fork];
-/// Models that answer `Expect: 100-continue` (the selector does not yet).
-const CONTINUES: &[Kind] = &[Kind::Sync, Kind::Fork];
 
 impl Kind {
     fn binary(self) -> &'static str {
@@ -415,7 +413,7 @@ const TABLE: &[Case] = &[
     },
     Case {
         name: "Expect: 100-continue gets 100 before the body is sent",
-        models: CONTINUES,
+        models: ALL,
         run: expect_continue,
     },
     Case {
