@@ -13,7 +13,8 @@
 # defaults (each run also spawns and stops its server and has 0.5 s warm-up).
 #
 # Output, in DIR: one result per run, named MODEL-CxN-PAYLOAD.json
-# (e.g. selector-50x4-64k.json, fork-50x4-delay10.json), report.html (every
+# (e.g. selector-50x4-64k.json, fork-50x4-delay10.json) with its text
+# summary in logs/, report.html (every
 # run: key figures, then charts grouped by load) and one SVG per load
 # (e.g. 50x4-64k.svg) comparing the three servers.
 set -euo pipefail
@@ -35,7 +36,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo build --release --quiet -p bench-client
 BC="${CARGO_TARGET_DIR:-target}/release/bench-client"
-mkdir -p "$OUT"
+mkdir -p "$OUT/logs"
 
 MODELS=(sync selector fork)
 SHAPES=("1 1" "10 4" "50 4")
@@ -47,10 +48,10 @@ run() {
     local name=$1
     shift
     printf '%-26s ' "$name"
-    if "$BC" "$@" -d "$DURATION" --warmup 500ms --quiet -o "$OUT/$name.json" >"$OUT/$name.txt" 2>&1; then
-        grep -m1 -i 'req/s\|requests/sec' "$OUT/$name.txt" || echo "done"
+    if "$BC" "$@" -d "$DURATION" --warmup 500ms --quiet -o "$OUT/$name.json" >"$OUT/logs/$name.txt" 2>&1; then
+        grep -m1 -i 'requests/sec' "$OUT/logs/$name.txt" || echo "done"
     else
-        echo "FAILED (exit $?), see $OUT/$name.txt"
+        echo "FAILED (exit $?), see $OUT/logs/$name.txt"
         failed+=("$name")
     fi
 }

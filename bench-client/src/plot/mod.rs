@@ -231,16 +231,19 @@ fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
         }
     }
     // The last timeline entry may cover less than a second; rescale it to a
-    // rate, and drop it when it is too short to mean anything.
+    // rate, and drop it when it is too short to mean anything (unless it is
+    // the whole run).
     let duration = run.summary.duration_s;
     let mut rps_over_time = Vec::new();
     let mut p99_over_time = Vec::new();
     for e in &run.timeline {
         let covered = (duration - e.t_s as f64).clamp(0.0, 1.0);
         let covered = if duration <= 0.0 { 1.0 } else { covered };
-        if covered < 0.25 {
+        // A run shorter than a second still gets its one point.
+        if covered < 0.25 && run.timeline.len() > 1 {
             continue;
         }
+        let covered = covered.max(1e-3);
         rps_over_time.push((e.t_s as f64, e.requests as f64 / covered));
         if e.requests > 0 {
             p99_over_time.push((e.t_s as f64, e.p99_us as f64 / 1000.0));

@@ -264,12 +264,22 @@ fn second_ticks(t_max: f64) -> Vec<f64> {
 }
 
 /// One line per run over the measured seconds.
+/// How an over-time chart scales its y axis.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum YScale {
+    Linear,
+    /// Log when the values span more than 30x (a stalled server next to a
+    /// fast one), else linear.
+    LogIfWide,
+}
+
 fn over_time(
     area: &Area<'_>,
     runs: &[PreparedRun],
     caption: &str,
     y_desc: &str,
     series: impl Fn(&PreparedRun) -> &[(f64, f64)],
+    scale: YScale,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> DrawResult {
     let plot = with_legend(area, runs)?;
@@ -277,23 +287,50 @@ fn over_time(
         .iter()
         .flat_map(|r| series(r).iter().map(|p| p.0))
         .fold(1.0f64, f64::max);
-    let y_max = runs
-        .iter()
-        .flat_map(|r| series(r).iter().map(|p| p.1))
-        .fold(0.0f64, f64::max)
-        .max(1e-3);
-    let mut chart = ChartBuilder::on(&plot)
+    let ys = || runs.iter().flat_map(|r| series(r).iter().map(|p| p.1));
+    let y_max = ys().fold(0.0f64, f64::max).max(1e-3);
+    let y_min = ys().filter(|&y| y > 0.0).fold(y_max, f64::min);
+    let x = KeyAxis {
+        range: 0.0..t_max,
+        keys: second_ticks(t_max),
+    };
+    let mut builder = ChartBuilder::on(&plot);
+    builder
         .caption(caption, (FONT, 18))
         .margin(10)
         .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(
-            KeyAxis {
-                range: 0.0..t_max,
-                keys: second_ticks(t_max),
-            },
+        .y_label_area_size(60);
+    if scale == YScale::LogIfWide && y_max / y_min > 30.0 {
+        let y = (y_min * 0.8..y_max * 1.25).log_scale();
+        let desc = format!("{y_desc}, log scale");
+        draw_over_time(&mut builder, runs, x, y, &desc, &series, &log_ms)
+    } else {
+        draw_over_time(
+            &mut builder,
+            runs,
+            x,
             0f64..y_max * 1.1,
-        )?;
+            y_desc,
+            &series,
+            y_fmt,
+        )
+    }
+}
+
+fn draw_over_time<Y>(
+    builder: &mut ChartBuilder<'_, '_, SVGBackend<'_>>,
+    runs: &[PreparedRun],
+    x: KeyAxis,
+    y: Y,
+    y_desc: &str,
+    series: &dyn Fn(&PreparedRun) -> &[(f64, f64)],
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> DrawResult
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = builder.build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
@@ -325,6 +362,7 @@ pub fn rps_over_time(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         "Requests per second over time",
         "req/s",
         |r| &r.rps_over_time,
+        YScale::Linear,
         &|y| fmt_count(*y),
     )
 }
@@ -337,6 +375,7 @@ pub fn p99_over_time(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         "p99 latency over time",
         "p99 (ms)",
         |r| &r.p99_over_time,
+        YScale::LogIfWide,
         &ms_formatter(
             runs.iter()
                 .flat_map(|r| r.p99_over_time.iter().map(|p| p.1))
