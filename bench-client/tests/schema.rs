@@ -347,14 +347,14 @@ fn readme_example_validates_and_loads() {
     assert_eq!(h.max(), r.latency.max);
 }
 
-/// Runs the real binary against a spawned selector server, bounded in time.
-#[test]
-fn real_output_validates_and_hdr_matches_summary() {
+/// Runs the real binary with `args` plus `--quiet -o FILE` (bounded in
+/// time), checks the file against the schema and returns it.
+fn run_real(args: &[&str]) -> RunResult {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_bench-client"))
-        .args(["--server", "selector", "-n", "200", "--max-clients", "2"])
-        .args(["--max-conns", "2", "--quiet", "-o"])
+        .args(args)
+        .args(["--quiet", "-o"])
         .arg(&out)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -369,24 +369,67 @@ fn real_output_validates_and_hdr_matches_summary() {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("bench-client did not finish 200 requests within 60 s");
+            panic!("bench-client {args:?} did not finish within 60 s");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert!(status.success(), "bench-client failed ({status}): {stderr}");
+    assert!(
+        status.success(),
+        "bench-client {args:?} failed ({status}): {stderr}"
+    );
 
     let text = std::fs::read_to_string(&out).expect("result file written");
     let d: Value = serde_json::from_str(&text).expect("result is JSON");
     assert_valid(&validator(), &d);
-    let r: RunResult = serde_json::from_value(d).unwrap();
+    serde_json::from_value(d).expect("result loads")
+}
+
+/// The histogram in `l` holds `count` samples and gives `l`'s own p99 and max.
+fn assert_hdr_matches(l: &Latency, count: u64, what: &str) {
+    let h = hdr::decode(&l.hdr).unwrap_or_else(|e| panic!("{what}.hdr: {e}"));
+    assert_eq!(h.len(), count, "{what}.hdr count vs summary.requests");
+    assert_eq!(hdr::percentile(&h, "99"), l.percentiles["99"], "{what} p99");
+    assert_eq!(h.max(), l.max, "{what} max");
+}
+
+#[test]
+fn real_output_validates_and_hdr_matches_summary() {
+    let r = run_real(&[
+        "--server",
+        "selector",
+        "-n",
+        "200",
+        "--max-clients",
+        "2",
+        "--max-conns",
+        "2",
+    ]);
     assert_eq!(r.summary.requests, 200);
-    let h = hdr::decode(&r.latency.hdr).expect("latency.hdr decodes");
-    assert_eq!(
-        h.len(),
-        r.summary.requests,
-        "histogram count vs summary.requests"
-    );
-    assert_eq!(hdr::percentile(&h, "99"), r.latency.percentiles["99"]);
+    // Timed-out requests are recorded too; none are expected here.
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert_hdr_matches(&r.latency, r.summary.requests, "latency");
+}
+
+#[test]
+fn real_open_loop_output_validates_and_both_hdrs_match() {
+    let r = run_real(&[
+        "--server",
+        "selector",
+        "--rate",
+        "400",
+        "-n",
+        "100",
+        "--max-clients",
+        "2",
+        "--max-conns",
+        "1",
+    ]);
+    assert_eq!(r.summary.requests, 100);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert_eq!(r.summary.target_rate, Some(400.0));
+    assert_hdr_matches(&r.latency, r.summary.requests, "latency");
+    let unc = r.latency_uncorrected.as_ref().expect("latency_uncorrected");
+    assert_hdr_matches(unc, r.summary.requests, "latency_uncorrected");
 }
