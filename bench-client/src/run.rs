@@ -100,6 +100,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
 
     let result = build_result(config, &url, &outcome, server);
+    if config.rate.is_some() && !config.quiet {
+        eprintln!("{}", pacing_note(&outcome));
+    }
     let saved = save(config, &result, &outcome)?;
     let text = report::text::render(&result, saved.as_deref());
     let mut out = std::io::stdout().lock();
@@ -169,6 +172,23 @@ pub fn build_result(
         clients: stats.client_counts(),
         fairness: stats.fairness(),
     }
+}
+
+/// Open loop: how precisely the client kept its schedule, for stderr.
+/// (Not in the result file yet: see the engine's report for the proposed fields.)
+pub fn pacing_note(outcome: &Outcome) -> String {
+    let s = &outcome.stats;
+    let h = &s.schedule_error;
+    format!(
+        "pacing: {} requests sent on their timer went out p50 {} µs, p99 {} µs, max {} µs after their due time; \
+         {} late sends (> 1 ms), {} of them due while their connection was still busy",
+        h.len(),
+        hdr::percentile(h, "50"),
+        hdr::percentile(h, "99"),
+        hdr::percentile(h, "100"),
+        s.late_sends,
+        s.late_busy,
+    )
 }
 
 fn save(config: &Config, result: &RunResult, outcome: &Outcome) -> anyhow::Result<Option<PathBuf>> {

@@ -245,6 +245,28 @@ fn bad_input_exits_with_one_clear_line() {
 }
 
 #[test]
+fn too_many_connections_for_the_fd_limit_are_refused_before_starting() {
+    let dir = tempdir();
+    let port = closed_port();
+    let script = format!(
+        "ulimit -n 200 && ulimit -Hn 200 && exec \"$0\" http://127.0.0.1:{port}/ --max-clients 50 --max-conns 4 -t 2 --no-save"
+    );
+    let run = std::process::Command::new("sh")
+        .args(["-c", &script, BIN])
+        .current_dir(dir.path())
+        .output()
+        .expect("run sh");
+    assert_eq!(run.status.code(), Some(1));
+    // Refused before connecting: the closed port would give another message.
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "error: 200 connections (--max-clients 50 x --max-conns 4) need about 270 file descriptors, \
+         but the hard limit (RLIMIT_NOFILE) is 200, which fits at most 130 connections; raise it \
+         (e.g. `ulimit -Hn 270; ulimit -n 270` as root, or in /etc/security/limits.conf) or use fewer connections\n"
+    );
+}
+
+#[test]
 fn bad_flags_are_clap_errors_with_status_2() {
     let dir = tempdir();
     let run = run_client(&["--max-clients", "many"], dir.path(), LIMIT);
