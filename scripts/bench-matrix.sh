@@ -2,9 +2,10 @@
 # bench-matrix.sh: the three reference servers (sync, selector, fork) under a
 # small grid of loads, one short run each, then an HTML report and SVGs.
 #
-# Usage: scripts/bench-matrix.sh [-d DURATION] [-o DIR] [-h]
+# Usage: scripts/bench-matrix.sh [-d DURATION] [-o DIR] [-p] [-h]
 #   -d DURATION  measured length of each run (default 3s)
 #   -o DIR       where results go (default results/matrix)
+#   -p           plot only: redraw report.html and the SVGs from DIR's results
 #
 # Grid: clients x conns {1x1, 10x4, 50x4} x payload {0, 64k (POST)} for each
 # server, plus GET /delay/10 at 50x4, which shows what each concurrency model
@@ -23,10 +24,12 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 DURATION=3s
 OUT=results/matrix
-while getopts "d:o:h" opt; do
+PLOT_ONLY=0
+while getopts "d:o:ph" opt; do
     case "$opt" in
         d) DURATION=$OPTARG ;;
         o) OUT=$OPTARG ;;
+        p) PLOT_ONLY=1 ;;
         h) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -56,17 +59,25 @@ run() {
     fi
 }
 
-start=$(date +%s)
-for model in "${MODELS[@]}"; do
-    for shape in "${SHAPES[@]}"; do
-        read -r c n <<<"$shape"
-        run "$model-${c}x$n-0" --server "$model" --max-clients "$c" --max-conns "$n"
-        run "$model-${c}x$n-64k" --server "$model" --max-clients "$c" --max-conns "$n" --payload 64k
+if ((!PLOT_ONLY)); then
+    # The machine's state, since short runs on a shared machine are noisy.
+    {
+        echo "cores: $(nproc); $(uname -sr)"
+        echo "before: $(uptime)"
+    } >"$OUT/logs/conditions.txt"
+    start=$(date +%s)
+    for model in "${MODELS[@]}"; do
+        for shape in "${SHAPES[@]}"; do
+            read -r c n <<<"$shape"
+            run "$model-${c}x$n-0" --server "$model" --max-clients "$c" --max-conns "$n"
+            run "$model-${c}x$n-64k" --server "$model" --max-clients "$c" --max-conns "$n" --payload 64k
+        done
+        run "$model-50x4-delay10" --server "$model" --max-clients 50 --max-conns 4 \
+            http://127.0.0.1:8888/delay/10
     done
-    run "$model-50x4-delay10" --server "$model" --max-clients 50 --max-conns 4 \
-        http://127.0.0.1:8888/delay/10
-done
-echo "runs took $(($(date +%s) - start)) s"
+    echo "runs took $(($(date +%s) - start)) s"
+    echo "after: $(uptime)" >>"$OUT/logs/conditions.txt"
+fi
 
 shopt -s nullglob
 "$BC" plot "$OUT"/*.json -o "$OUT/report.html" --title "Reference servers: sync vs selector vs fork"
