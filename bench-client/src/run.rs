@@ -168,7 +168,7 @@ pub fn build_result(
         },
         latency: hdr::latency_from(&stats.latency),
         latency_uncorrected: open_loop.then(|| hdr::latency_from(&stats.latency_uncorrected)),
-        timeline: stats.timeline_entries(open_loop, duration_s.ceil() as usize),
+        timeline: stats.timeline_entries(config.rate, duration_s),
         clients: stats.client_counts(),
         fairness: stats.fairness(),
     }

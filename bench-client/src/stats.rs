@@ -94,8 +94,6 @@ impl Cause {
 pub struct Second {
     pub requests: u64,
     pub errors: u64,
-    /// Open loop: requests whose intended send time fell in this second.
-    pub due: u64,
     /// Open loop: requests actually sent in this second.
     pub sent: u64,
     /// Lower precision than the run's histogram to bound memory on long runs.
@@ -107,7 +105,6 @@ impl Second {
         Second {
             requests: 0,
             errors: 0,
-            due: 0,
             sent: 0,
             latency: Histogram::new_with_bounds(1, hdr::MAX_LATENCY_US, 2)
                 .expect("static histogram bounds are valid"),
@@ -119,7 +116,6 @@ impl AddAssign<&Second> for Second {
     fn add_assign(&mut self, o: &Second) {
         self.requests += o.requests;
         self.errors += o.errors;
-        self.due += o.due;
         self.sent += o.sent;
         // Same shape on both sides, so this cannot fail.
         let _ = self.latency.add(&o.latency);
@@ -279,21 +275,30 @@ impl Stats {
         out
     }
 
-    /// `timeline`: at least `seconds` entries (quiet seconds included);
-    /// open-loop runs add the target and achieved rates of each second.
-    pub fn timeline_entries(&self, open_loop: bool, seconds: usize) -> Vec<TimelineEntry> {
+    /// `timeline` of a measured phase of `duration_s`: one entry per second
+    /// begun (quiet seconds included). Open-loop runs (`rate`) add the target
+    /// rate and the achieved one: requests sent in the second, per second of
+    /// it that was measured (the last second may be partial).
+    pub fn timeline_entries(&self, rate: Option<f64>, duration_s: f64) -> Vec<TimelineEntry> {
         let empty = Second::new();
-        (0..seconds.max(self.timeline.len()))
+        let seconds = (duration_s.ceil() as usize).max(self.timeline.len());
+        (0..seconds)
             .map(|t| {
                 let s = self.timeline.get(t).unwrap_or(&empty);
+                let span = (duration_s - t as f64).clamp(0.0, 1.0);
+                let achieved = if span > 0.0 {
+                    s.sent as f64 / span
+                } else {
+                    0.0
+                };
                 TimelineEntry {
                     t_s: t as u64,
                     requests: s.requests,
                     errors: s.errors,
                     p50_us: hdr::percentile(&s.latency, "50"),
                     p99_us: hdr::percentile(&s.latency, "99"),
-                    target_rate: open_loop.then_some(s.due as f64),
-                    achieved_rate: open_loop.then_some(s.sent as f64),
+                    target_rate: rate,
+                    achieved_rate: rate.map(|_| achieved),
                 }
             })
             .collect()
@@ -426,7 +431,7 @@ mod tests {
             BTreeMap::from([("reset:ECONNRESET".into(), 2)])
         );
         assert_eq!(a.clients, vec![(1, 2), (2, 1)]);
-        let tl = a.timeline_entries(false, 3);
+        let tl = a.timeline_entries(None, 2.5);
         assert_eq!(
             tl.iter().map(|e| e.requests).collect::<Vec<_>>(),
             vec![1, 2, 0]
@@ -436,5 +441,17 @@ mod tests {
             vec![2, 0, 1]
         );
         assert!(tl[0].target_rate.is_none());
+    }
+
+    #[test]
+    fn open_loop_timeline_rates_use_the_measured_part_of_each_second() {
+        let mut s = Stats::new(1);
+        s.second(0).sent = 100;
+        s.second(1).sent = 50;
+        let tl = s.timeline_entries(Some(100.0), 1.5);
+        assert_eq!(tl.len(), 2);
+        assert_eq!(tl[0].target_rate, Some(100.0));
+        assert_eq!(tl[0].achieved_rate, Some(100.0));
+        assert_eq!(tl[1].achieved_rate, Some(100.0), "50 sent in half a second");
     }
 }

@@ -130,6 +130,9 @@ impl Conn {
     }
 
     fn wait(&mut self, ctx: &mut Ctx<'_>, at: Instant, wake: Wake) {
+        if ctx.tickets.exhausted() {
+            return self.finish(ctx);
+        }
         self.state = State::Waiting;
         self.wake = Some((at, wake));
         ctx.timers.push(at, self.idx);
@@ -163,11 +166,10 @@ impl Conn {
         self.read_pending = false;
         if measured && ctx.schedule.is_open() {
             let late = now.saturating_duration_since(intended);
-            let (sent_in, due_in) = (ctx.second_of(now), ctx.second_of(intended));
+            let sent_in = ctx.second_of(now);
             let stats = &mut ctx.stats;
             stats.sent += 1;
             stats.second(sent_in).sent += 1;
-            stats.second(due_in).due += 1;
             if late > LATE {
                 stats.late_sends += 1;
                 if !from_timer {
@@ -444,6 +446,14 @@ impl Conn {
         // Dropping the socket closes it, which also removes it from epoll.
         self.sock = None;
         self.gen = self.gen.wrapping_add(1);
+    }
+
+    /// `-n` is used up: a connection only waiting for its next turn is done.
+    pub fn release_if_waiting(&mut self, ctx: &mut Ctx<'_>) {
+        if matches!(self.state, State::Waiting | State::Idle) {
+            self.wake = None;
+            self.finish(ctx);
+        }
     }
 
     /// No more requests for this connection.

@@ -180,6 +180,15 @@ pub(crate) struct Tickets<'a> {
 }
 
 impl Tickets<'_> {
+    /// `-n` is used up: no worker will send another request.
+    #[inline]
+    pub fn exhausted(&self) -> bool {
+        match self.left {
+            Some(left) => self.local == 0 && left.load(Ordering::Relaxed) == 0,
+            None => false,
+        }
+    }
+
     /// One more request may be sent.
     #[inline]
     pub fn take(&mut self) -> bool {
@@ -290,6 +299,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     }
     let mut next_sweep = now + sweep_every;
     let mut interrupted = None;
+    let mut released = false;
     let end = loop {
         let now = Instant::now();
         if let Some(signal) = signals::received() {
@@ -307,6 +317,14 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
                 c.check_timeout(&mut ctx, now);
             }
             next_sweep = now + sweep_every;
+        }
+        if !released && ctx.tickets.exhausted() {
+            // Connections waiting for a due time (open loop) or a reconnect
+            // would otherwise keep the run alive just to find nothing to send.
+            for c in conns.iter_mut() {
+                c.release_if_waiting(&mut ctx);
+            }
+            released = true;
         }
         if ctx.active == 0 {
             break now;
