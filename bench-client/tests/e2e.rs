@@ -442,3 +442,192 @@ fn sigint_writes_a_partial_result_and_exits_130() {
     assert!(totals.requests >= r.summary.requests);
     assert!(stdout.contains("Requests/sec"), "{stdout}");
 }
+
+// ---- open loop (-R): deterministic properties; timing figures live in scripts/co-demo.sh
+
+/// Every percentile of the corrected latency is at least the uncorrected one:
+/// each request's intended send time is at or before its actual send.
+fn assert_corrected_dominates(r: &bench_client::result::RunResult) {
+    let unc = r
+        .latency_uncorrected
+        .as_ref()
+        .expect("open loop keeps the uncorrected latency");
+    for (key, &corrected) in &r.latency.percentiles {
+        assert!(
+            corrected >= unc.percentiles[key],
+            "p{key}: {corrected} < {}",
+            unc.percentiles[key]
+        );
+    }
+    let h = hdr::decode(&unc.hdr).expect("uncorrected hdr decodes");
+    assert_eq!(h.len(), hdr::decode(&r.latency.hdr).unwrap().len());
+}
+
+#[test]
+fn open_loop_n_run_matches_server_totals_and_reports_rates() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            "--server",
+            "selector",
+            "-R",
+            "2000",
+            "-n",
+            "1000",
+            "--max-clients",
+            "2",
+            "--max-conns",
+            "4",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(r.summary.requests, 1000);
+    assert_eq!(
+        totals.requests, 1000,
+        "the total sent equals the server's count"
+    );
+    assert_eq!(r.config.rate, Some(2000.0));
+    assert_eq!(r.summary.target_rate, Some(2000.0));
+    assert!(r.summary.achieved_rate.is_some());
+    assert!(r.summary.late_sends.is_some());
+    // The schedule cannot send request 1000 before 999 / 2000 s.
+    assert!(r.summary.duration_s >= 0.4995, "{}", r.summary.duration_s);
+    assert!(r
+        .timeline
+        .iter()
+        .all(|t| t.target_rate == Some(2000.0) && t.achieved_rate.is_some()));
+    assert_eq!(r.timeline.iter().map(|t| t.requests).sum::<u64>(), 1000);
+    assert_corrected_dominates(&r);
+}
+
+#[test]
+fn open_loop_rate_below_connections_and_threads_still_sends() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            "--server",
+            "selector",
+            "-R",
+            "4",
+            "-n",
+            "6",
+            "--max-conns",
+            "20",
+            "-t",
+            "3",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    assert_eq!(r.summary.requests, 6);
+    assert_eq!(r.config.threads, 3);
+    // Request 6 is due at 5 / 4 s; the run must not wait for the idle connections' turns (5 s).
+    assert!(r.summary.duration_s >= 1.25, "{}", r.summary.duration_s);
+    assert!(
+        run.elapsed < Duration::from_secs(4),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn open_loop_with_connection_per_request() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            "--server",
+            "selector",
+            "-R",
+            "1000",
+            "-n",
+            "300",
+            "--connection-per-request",
+            "--max-conns",
+            "8",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(r.summary.requests, 300);
+    assert_eq!(
+        totals.connections, 301,
+        "a connection per request, plus the reachability check"
+    );
+    assert_corrected_dominates(&r);
+}
+
+#[test]
+fn open_loop_measures_a_frozen_server_from_the_intended_send_time() {
+    let (server, addr) = serve("selector");
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let url = format!("http://{addr}/");
+    let (mut client, stdout, stderr) = spawn_client(
+        &[
+            &url,
+            "-R",
+            "2000",
+            "-d",
+            "3s",
+            "--max-conns",
+            "10",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let pid = Pid::from_raw(server.pid());
+    kill(pid, Signal::SIGSTOP).expect("SIGSTOP");
+    std::thread::sleep(Duration::from_millis(1000));
+    kill(pid, Signal::SIGCONT).expect("SIGCONT");
+    let status = client.wait_bounded(Duration::from_secs(20));
+    let (_, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    let r = load(&out);
+    // About 2,000 of the 6,000 requests were due during the freeze; those due
+    // in its first half waited at least 0.5 s: more than 1 % of the run.
+    assert!(
+        r.latency.percentiles["99"] >= 500_000,
+        "corrected p99 {} µs",
+        r.latency.percentiles["99"]
+    );
+    assert!(
+        r.summary.late_sends.unwrap() >= 1000,
+        "{:?}",
+        r.summary.late_sends
+    );
+    assert_corrected_dominates(&r);
+}
