@@ -540,13 +540,10 @@ fn open_loop_rate_below_connections_and_threads_still_sends() {
     let r = load(&out);
     assert_eq!(r.summary.requests, 6);
     assert_eq!(r.config.threads, 3);
-    // Request 6 is due at 5 / 4 s; the run must not wait for the idle connections' turns (5 s).
+    // Request 6 is due at 5 / 4 s; the run must not wait for the idle connections' turns.
     assert!(r.summary.duration_s >= 1.25, "{}", r.summary.duration_s);
-    assert!(
-        run.elapsed < Duration::from_secs(4),
-        "took {:?}",
-        run.elapsed
-    );
+    // Connection 19's first turn is at 19 / 4 s: the run ended long before.
+    assert!(r.summary.duration_s < 4.75, "{}", r.summary.duration_s);
 }
 
 #[test]
