@@ -12,7 +12,7 @@ use bench_client::compare::{self, Limits, Metric, Verdict};
 use bench_client::hdr;
 use bench_client::merge;
 use bench_client::plot;
-use bench_client::result::*;
+use bench_client::result::{RunResult, SCHEMA_VERSION};
 
 // ---------------------------------------------------------------------------
 // Fixture generator
@@ -81,97 +81,78 @@ fn synth(spec: &Spec) -> RunResult {
         let second = (rng.next_f64() * spec.duration_s as f64) as usize;
         hdr::record(&mut per_second[second], us.round() as u64);
     }
-    let timeline = per_second
+    let timeline: Vec<serde_json::Value> = per_second
         .iter()
         .enumerate()
-        .map(|(t, h)| TimelineEntry {
-            t_s: t as u64,
-            requests: h.len(),
-            errors: 0,
-            p50_us: hdr::percentile(h, "50"),
-            p99_us: hdr::percentile(h, "99"),
-            target_rate: None,
-            achieved_rate: None,
+        .map(|(t, h)| {
+            serde_json::json!({
+                "t_s": t, "requests": h.len(), "errors": 0,
+                "p50_us": hdr::percentile(h, "50"), "p99_us": hdr::percentile(h, "99"),
+            })
         })
         .collect();
-    let clients: Vec<ClientCount> = (0..spec.clients)
-        .map(|id| ClientCount {
-            id,
-            requests: requests / spec.clients as u64
-                + u64::from((id as u64) < requests % spec.clients as u64),
-            errors: 0,
+    let clients: Vec<serde_json::Value> = (0..spec.clients)
+        .map(|id| {
+            let n = requests / spec.clients as u64
+                + u64::from((id as u64) < requests % spec.clients as u64);
+            serde_json::json!({"id": id, "requests": n, "errors": 0})
         })
         .collect();
-    let mut errors_by_kind = std::collections::BTreeMap::new();
-    if spec.errors > 0 {
-        errors_by_kind.insert("timeout".to_string(), spec.errors);
-    }
-    RunResult {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "bench-client".into(),
-            version: "0.1.0".into(),
+    let errors_by_kind = if spec.errors > 0 {
+        serde_json::json!({"timeout": spec.errors})
+    } else {
+        serde_json::json!({})
+    };
+    // Built as JSON, as the engine writes it, so that optional fields added
+    // to the format later take their defaults here.
+    let doc = serde_json::json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "bench-client", "version": "0.1.0"},
+        "started_at": spec.started_at,
+        "label": spec.label,
+        "host": {
+            "os": "linux", "kernel": "6.1.0-synthetic", "cpu": "Synthetic CPU",
+            "cores": 2, "hostname": spec.hostname,
         },
-        started_at: spec.started_at.into(),
-        label: spec.label.map(String::from),
-        host: Host {
-            os: "linux".into(),
-            kernel: "6.1.0-synthetic".into(),
-            cpu: "Synthetic CPU".into(),
-            cores: 2,
-            hostname: spec.hostname.into(),
+        "config": {
+            "url": "http://127.0.0.1:40000/",
+            "method": if spec.payload_bytes > 0 { "POST" } else { "GET" },
+            "headers": [],
+            "max_clients": spec.clients,
+            "max_conns": spec.conns,
+            "connections": spec.clients * spec.conns,
+            "threads": 2,
+            "duration_s": spec.duration_s as f64,
+            "requests": null,
+            "payload_bytes": spec.payload_bytes,
+            "body_file": null,
+            "connection_per_request": false,
+            "timeout_s": 10.0,
+            "warmup_s": 1.0,
+            "rate": null,
+            "server": "selector",
         },
-        sources: Vec::new(),
-        config: RunConfig {
-            url: "http://127.0.0.1:40000/".into(),
-            method: if spec.payload_bytes > 0 {
-                "POST"
-            } else {
-                "GET"
-            }
-            .into(),
-            headers: Vec::new(),
-            max_clients: spec.clients,
-            max_conns: spec.conns,
-            connections: spec.clients * spec.conns,
-            threads: 2,
-            duration_s: Some(spec.duration_s as f64),
-            requests: None,
-            payload_bytes: spec.payload_bytes,
-            body_file: None,
-            connection_per_request: false,
-            timeout_s: 10.0,
-            warmup_s: 1.0,
-            rate: None,
-            server: Some("selector".into()),
+        "target": {
+            "url": "http://127.0.0.1:40000/",
+            "server": {"model": "selector", "totals": null},
         },
-        target: Target {
-            url: "http://127.0.0.1:40000/".into(),
-            server: Some(ServerInfo {
-                model: "selector".into(),
-                totals: None,
-            }),
+        "interrupted": false,
+        "summary": {
+            "requests": requests,
+            "errors": spec.errors,
+            "duration_s": spec.duration_s as f64,
+            "requests_per_sec": requests as f64 / spec.duration_s as f64,
+            "bytes_sent": requests * (80 + spec.payload_bytes),
+            "bytes_received": requests * 120,
+            "status_codes": {"200": requests},
+            "errors_by_kind": errors_by_kind,
         },
-        interrupted: false,
-        summary: Summary {
-            requests,
-            errors: spec.errors,
-            duration_s: spec.duration_s as f64,
-            requests_per_sec: requests as f64 / spec.duration_s as f64,
-            bytes_sent: requests * (80 + spec.payload_bytes),
-            bytes_received: requests * 120,
-            status_codes: [("200".to_string(), requests)].into_iter().collect(),
-            errors_by_kind,
-            target_rate: None,
-            achieved_rate: None,
-            late_sends: None,
-        },
-        latency: hdr::latency_from(&all),
-        latency_uncorrected: None,
-        timeline,
-        clients,
-        fairness: Fairness { jain: 1.0 },
-    }
+        "latency": hdr::latency_from(&all),
+        "timeline": timeline,
+        "clients": clients,
+        "fairness": {"jain": 1.0},
+    });
+    serde_json::from_value(doc).expect("the synthetic result matches the format")
 }
 
 /// Every fixture: file name and spec.

@@ -14,8 +14,7 @@ use anyhow::Context as _;
 use crate::compare::{load_all, shape::check_same_shape};
 use crate::hdr;
 use crate::result::{
-    ClientCount, Fairness, Host, Latency, RunResult, ServerTotals, Source, Summary, TimelineEntry,
-    Tool, SCHEMA_VERSION,
+    ClientCount, Host, Latency, RunResult, ServerTotals, Source, TimelineEntry, SCHEMA_VERSION,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -130,20 +129,19 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
         .expect("non-empty");
     let window_s = end.duration_since(start).unwrap_or_default().as_secs_f64();
 
-    // Summary: plain sums, the rate over the union of the windows.
-    let mut summary = Summary {
-        requests: 0,
-        errors: 0,
-        duration_s: window_s,
-        requests_per_sec: 0.0,
-        bytes_sent: 0,
-        bytes_received: 0,
-        status_codes: BTreeMap::new(),
-        errors_by_kind: BTreeMap::new(),
-        target_rate: sum_opt(runs.iter().map(|(_, r)| r.summary.target_rate)),
-        achieved_rate: sum_opt(runs.iter().map(|(_, r)| r.summary.achieved_rate)),
-        late_sends: sum_opt(runs.iter().map(|(_, r)| r.summary.late_sends)),
-    };
+    // Summary: plain sums, the rate over the union of the windows. Built
+    // from a clone so that fields added to the format later still exist.
+    let mut summary = first.summary.clone();
+    summary.requests = 0;
+    summary.errors = 0;
+    summary.duration_s = window_s;
+    summary.bytes_sent = 0;
+    summary.bytes_received = 0;
+    summary.status_codes = BTreeMap::new();
+    summary.errors_by_kind = BTreeMap::new();
+    summary.target_rate = sum_opt(runs.iter().map(|(_, r)| r.summary.target_rate));
+    summary.achieved_rate = sum_opt(runs.iter().map(|(_, r)| r.summary.achieved_rate));
+    summary.late_sends = sum_opt(runs.iter().map(|(_, r)| r.summary.late_sends));
     for (_, r) in runs {
         summary.requests += r.summary.requests;
         summary.errors += r.summary.errors;
@@ -186,14 +184,12 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
         .map(|(t_s, es)| merge_timeline_entries(t_s, &es))
         .collect();
 
-    let mut clients = Vec::new();
+    let mut clients: Vec<ClientCount> = Vec::new();
     for (_, r) in runs {
         for c in &r.clients {
-            clients.push(ClientCount {
-                id: clients.len() as u32,
-                requests: c.requests,
-                errors: c.errors,
-            });
+            let mut c = c.clone();
+            c.id = clients.len() as u32;
+            clients.push(c);
         }
     }
 
@@ -242,29 +238,24 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
         None
     };
 
-    let fairness = Fairness {
-        jain: jain(&clients),
-    };
-    Ok(RunResult {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME").to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-        },
-        started_at: humantime::format_rfc3339_millis(start).to_string(),
-        label,
-        host: merged_host(&sources),
-        config,
-        target,
-        interrupted: runs.iter().any(|(_, r)| r.interrupted),
-        summary,
-        latency,
-        latency_uncorrected,
-        timeline,
-        clients,
-        fairness,
-        sources,
-    })
+    let mut merged = first.clone();
+    merged.schema_version = SCHEMA_VERSION;
+    merged.tool.name = env!("CARGO_PKG_NAME").to_string();
+    merged.tool.version = env!("CARGO_PKG_VERSION").to_string();
+    merged.started_at = humantime::format_rfc3339_millis(start).to_string();
+    merged.label = label;
+    merged.host = merged_host(&sources);
+    merged.config = config;
+    merged.target = target;
+    merged.interrupted = runs.iter().any(|(_, r)| r.interrupted);
+    merged.summary = summary;
+    merged.latency = latency;
+    merged.latency_uncorrected = latency_uncorrected;
+    merged.timeline = timeline;
+    merged.fairness.jain = jain(&clients);
+    merged.clients = clients;
+    merged.sources = sources;
+    Ok(merged)
 }
 
 /// The top-level host of a merged result: the first source's machine
@@ -289,37 +280,48 @@ fn merged_host(sources: &[Source]) -> Host {
 /// maximum (an upper bound).
 fn merge_timeline_entries(t_s: u64, es: &[&TimelineEntry]) -> TimelineEntry {
     let requests: u64 = es.iter().map(|e| e.requests).sum();
+    let mut merged = es[0].clone();
     let p50_us = if requests == 0 {
         es.iter().map(|e| e.p50_us).max().unwrap_or(0)
     } else {
         let weighted: f64 = es.iter().map(|e| e.p50_us as f64 * e.requests as f64).sum();
         (weighted / requests as f64).round() as u64
     };
-    TimelineEntry {
-        t_s,
-        requests,
-        errors: es.iter().map(|e| e.errors).sum(),
-        p50_us,
-        p99_us: es.iter().map(|e| e.p99_us).max().unwrap_or(0),
-        target_rate: sum_opt(es.iter().map(|e| e.target_rate)),
-        achieved_rate: sum_opt(es.iter().map(|e| e.achieved_rate)),
-    }
+    merged.t_s = t_s;
+    merged.requests = requests;
+    merged.errors = es.iter().map(|e| e.errors).sum();
+    merged.p50_us = p50_us;
+    merged.p99_us = es.iter().map(|e| e.p99_us).max().unwrap_or(0);
+    merged.target_rate = sum_opt(es.iter().map(|e| e.target_rate));
+    merged.achieved_rate = sum_opt(es.iter().map(|e| e.achieved_rate));
+    merged
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    // Built through serde, like real results, so that fields added to the
+    // format later (optional ones, with defaults) do not break these tests.
+    fn client(id: u32, requests: u64) -> ClientCount {
+        serde_json::from_value(serde_json::json!({"id": id, "requests": requests, "errors": 0}))
+            .unwrap()
+    }
+
+    fn entry(requests: u64, p50_us: u64, p99_us: u64) -> TimelineEntry {
+        serde_json::from_value(serde_json::json!({
+            "t_s": 0, "requests": requests, "errors": 1, "p50_us": p50_us, "p99_us": p99_us,
+            "achieved_rate": requests as f64,
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn jain_index_bounds() {
         let c = |r: &[u64]| -> Vec<ClientCount> {
             r.iter()
                 .enumerate()
-                .map(|(i, &requests)| ClientCount {
-                    id: i as u32,
-                    requests,
-                    errors: 0,
-                })
+                .map(|(i, &n)| client(i as u32, n))
                 .collect()
         };
         assert!((jain(&c(&[10, 10, 10])) - 1.0).abs() < 1e-12);
@@ -329,16 +331,7 @@ mod tests {
 
     #[test]
     fn timeline_entries_add_counts_and_bound_p99() {
-        let e = |requests, p50_us, p99_us| TimelineEntry {
-            t_s: 0,
-            requests,
-            errors: 1,
-            p50_us,
-            p99_us,
-            target_rate: None,
-            achieved_rate: Some(requests as f64),
-        };
-        let (a, b) = (e(100, 1000, 5000), e(300, 2000, 4000));
+        let (a, b) = (entry(100, 1000, 5000), entry(300, 2000, 4000));
         let m = merge_timeline_entries(7, &[&a, &b]);
         assert_eq!((m.t_s, m.requests, m.errors), (7, 400, 2));
         assert_eq!(m.p50_us, 1750);
