@@ -10,8 +10,9 @@
 # Grid: clients x conns {1x1, 10x4, 50x4} x payload {0, 64k (POST)} for each
 # server, plus GET /delay/10 at 50x4, which shows what each concurrency model
 # does with requests that wait: the iterative sync server serves them one at
-# a time, fork and selector overlap them. 21 runs; about 2 minutes with the
-# defaults (each run also spawns and stops its server and has 0.5 s warm-up).
+# a time, fork and selector overlap them. 21 runs: about 75 s with the
+# defaults (each run also spawns and stops its server and has 0.5 s warm-up),
+# plus the release build.
 #
 # Output, in DIR: one result per run, named MODEL-CxN-PAYLOAD.json
 # (e.g. selector-50x4-64k.json, fork-50x4-delay10.json) with its text
