@@ -100,7 +100,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
 
     let result = build_result(config, &url, &outcome, server);
-    if config.rate.is_some() && !config.quiet {
+    if config.rate.is_some() {
         eprintln!("{}", pacing_note(&outcome));
     }
     let saved = save(config, &result, &outcome)?;

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Coordinated omission, shown on a real server.
+#
+# Starts a selector reference server, then runs bench-client three times
+# against it while the script freezes the server (SIGSTOP) for FREEZE_FOR
+# seconds at about t = FREEZE_AT, then lets it go on (SIGCONT):
+#
+#   1. open loop  (-R RATE): latency from each request's intended send time
+#      ("corrected") and from its actual send ("uncorrected");
+#   2. closed loop (no -R), same connections: what most benchmarks report;
+#   3. a control: open loop at a server that answers after exactly DELAY_MS
+#      (`/delay/MS`), unfrozen: corrected p50 should sit within 1 ms of
+#      DELAY_MS and the achieved rate within 1 % of the target.
+#
+# Acceptance (issue 4): corrected p99 >= 0.7 s while the uncorrected p99 stays
+# near the unloaded latency; the closed loop hides the freeze.
+#
+# Usage: scripts/co-demo.sh [-o DIR]      (results land in DIR, default results/co-demo)
+# Env:   RATE=2000 DURATION=10s CONNS=20 FREEZE_AT=4 FREEZE_FOR=1
+#        DELAY_MS=20 DELAY_RATE=200 DELAY_DURATION=5s
+#        BENCH_CLIENT=path/to/bench-client (default: build it with cargo --release)
+set -euo pipefail
+
+RATE="${RATE:-2000}"
+DURATION="${DURATION:-10s}"
+CONNS="${CONNS:-20}"
+FREEZE_AT="${FREEZE_AT:-4}"
+FREEZE_FOR="${FREEZE_FOR:-1}"
+DELAY_MS="${DELAY_MS:-20}"
+DELAY_RATE="${DELAY_RATE:-200}"
+DELAY_DURATION="${DELAY_DURATION:-5s}"
+OUT="results/co-demo"
+
+while (($#)); do
+    case "$1" in
+        -o|--output) OUT="$2"; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "co-demo: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ -z "${BENCH_CLIENT:-}" ]]; then
+    cargo build --release -q -p bench-client
+    BENCH_CLIENT="${CARGO_TARGET_DIR:-target}/release/bench-client"
+fi
+mkdir -p "$OUT"
+TMP="$(mktemp -d)"
+SERVER=""
+
+cleanup() {
+    if [[ -n "$SERVER" ]] && kill -0 "$SERVER" 2>/dev/null; then
+        kill -CONT "$SERVER" 2>/dev/null || true
+        kill -TERM "$SERVER" 2>/dev/null || true
+        wait "$SERVER" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+"$BENCH_CLIENT" serve selector --addr 127.0.0.1:0 > "$TMP/server.out" 2> "$TMP/server.err" &
+SERVER=$!
+ADDR=""
+for _ in $(seq 100); do   # at most 10 s
+    ADDR="$(sed -n 's|^listening on http://||p' "$TMP/server.out" | head -1)"
+    [[ -n "$ADDR" ]] && break
+    sleep 0.1
+done
+[[ -n "$ADDR" ]] || { echo "co-demo: the server did not start:" >&2; cat "$TMP/server.err" >&2; exit 1; }
+
+freeze() {
+    sleep "$FREEZE_AT"
+    kill -STOP "$SERVER"
+    sleep "$FREEZE_FOR"
+    kill -CONT "$SERVER"
+}
+
+# run NAME FREEZE(yes|no) URL-PATH ARGS...: one bench-client run, text kept beside the JSON.
+run() {
+    local name="$1" frozen="$2" path="$3"
+    shift 3
+    local pid=""
+    if [[ "$frozen" == yes ]]; then freeze & pid=$!; fi
+    "$BENCH_CLIENT" "http://$ADDR$path" --max-conns "$CONNS" -q --label "co-demo-$name" \
+        -o "$OUT/$name.json" "$@" > "$OUT/$name.txt" 2> "$OUT/$name.err"
+    if [[ -n "$pid" ]]; then wait "$pid"; fi
+}
+
+echo "server: selector at $ADDR; frozen for ${FREEZE_FOR} s at t = ${FREEZE_AT} s of each ${DURATION} run; $CONNS connections"
+run open-loop yes / -R "$RATE" -d "$DURATION"
+run closed-loop yes / -d "$DURATION"
+run delay-control no "/delay/$DELAY_MS" -R "$DELAY_RATE" -d "$DELAY_DURATION"
+
+python3 - "$OUT" "$RATE" "$DELAY_MS" "$DELAY_RATE" <<'PY'
+import json, sys
+out, rate, delay_ms, delay_rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+def load(name):
+    with open(f"{out}/{name}.json") as f:
+        return json.load(f)
+def ms(us):
+    return f"{us / 1000:9.3f} ms"
+o, c, d = load("open-loop"), load("closed-loop"), load("delay-control")
+unc = o["latency_uncorrected"]
+print()
+print(f"{'':34}{'p50':>12}{'p99':>12}{'p99.9':>12}{'max':>12}{'requests':>10}")
+rows = [
+    (f"open loop -R {rate:g}, corrected", o["latency"], o["summary"]["requests"]),
+    (f"open loop -R {rate:g}, uncorrected", unc, o["summary"]["requests"]),
+    ("closed loop (same connections)", c["latency"], c["summary"]["requests"]),
+]
+for label, lat, n in rows:
+    p = lat["percentiles"]
+    print(f"{label:34}{ms(p['50'])}{ms(p['99'])}{ms(p['99.9'])}{ms(lat['max'])}{n:>10}")
+s = o["summary"]
+print(f"\nopen loop: target {s['target_rate']:g} req/s, achieved {s['achieved_rate']:.1f} req/s, "
+      f"late sends (> 1 ms) {s['late_sends']} of {s['requests'] + s['errors']}")
+p99 = o["latency"]["percentiles"]["99"]
+ok = p99 >= 700_000
+print(f"corrected p99 {p99 / 1e6:.3f} s  (>= 0.7 s: {'yes' if ok else 'NO'}); "
+      f"uncorrected p99 {unc['percentiles']['99'] / 1000:.3f} ms; "
+      f"closed-loop p99 {c['latency']['percentiles']['99'] / 1000:.3f} ms")
+dp50 = d["latency"]["percentiles"]["50"] / 1000
+dach = d["summary"]["achieved_rate"]
+ok_d = abs(dp50 - delay_ms) <= 1.0 and abs(dach - delay_rate) <= 0.01 * delay_rate
+print(f"control /delay/{delay_ms:g} at {delay_rate:g} req/s: corrected p50 {dp50:.3f} ms "
+      f"(within 1 ms of {delay_ms:g}: {'yes' if abs(dp50 - delay_ms) <= 1.0 else 'NO'}), "
+      f"achieved {dach:.1f} req/s (within 1 %: {'yes' if abs(dach - delay_rate) <= 0.01 * delay_rate else 'NO'})")
+for name in ("open-loop", "delay-control"):
+    with open(f"{out}/{name}.err") as f:
+        for line in f:
+            if line.startswith("pacing:"):
+                print(f"{name} {line.strip()}")
+print(f"\nresults and text summaries: {out}/")
+sys.exit(0 if ok and ok_d else 1)
+PY
