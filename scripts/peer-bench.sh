@@ -156,7 +156,18 @@ esac
 if ((use_nginx)); then
     [[ -x "$SHARED_TOOLS/nginx-bench.sh" ]] || die "TARGET=nginx needs $SHARED_TOOLS/nginx-bench.sh"
     if "$SHARED_TOOLS/nginx-bench.sh" status >/dev/null 2>&1; then
-        say "note: the benchmark nginx was already running; used as is (its CPU pinning is not ours)"
+        # Someone else's nginx: leave it be, but keep the client off its CPU.
+        pinned="$("$SHARED_TOOLS/nginx-bench.sh" status 2>/dev/null \
+                  | sed -n 's/.*master [0-9]* (cpus \(.*\)).*/\1/p' || true)"
+        if [[ "$pinned" =~ ^[0-9]+$ ]]; then
+            SERVER_CPU="$pinned"
+            if [[ "$CLIENT_CPU" == "$SERVER_CPU" ]]; then
+                CLIENT_CPU=$(( (SERVER_CPU + 1) % $(nproc) ))
+            fi
+            say "note: the benchmark nginx was already running, pinned to CPU $pinned; used as is, client kept off that CPU"
+        else
+            say "note: the benchmark nginx was already running, not pinned to one CPU (${pinned:-unknown}); used as is, so the client may share its core"
+        fi
     else
         "$SHARED_TOOLS/nginx-bench.sh" start "$SERVER_CPU" >/dev/null
         STARTED_NGINX=1
