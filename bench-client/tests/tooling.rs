@@ -537,25 +537,37 @@ fn plot_labels_runs_by_label_else_server_and_load() {
     );
 }
 
+/// The contents of every `<text>` element, trimmed and unescaped.
+fn svg_texts(doc: &str) -> Vec<String> {
+    doc.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..t.find("</text>")?];
+            Some(
+                body.trim()
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&"),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn plot_svg_is_well_formed_and_carries_each_label() {
     let p = prepared(&["baseline-1.json", "regressed-1.json", "shape-50x4-64k.json"]);
     let doc = plot::svg::stacked(&p, "fixtures & <friends>").unwrap();
     assert_balanced_svg(&doc);
+    let texts = svg_texts(&doc);
+    let count = |s: &str| texts.iter().filter(|t| *t == s).count();
+    // Each label in the three legends and beside its bar.
     for r in &p {
-        assert!(
-            doc.contains(&format!(">{}<", r.label)) || doc.contains(&r.label),
-            "{}",
-            r.label
-        );
+        assert_eq!(count(&r.label), 4, "{}: {texts:?}", r.label);
     }
-    assert!(doc.contains("fixtures &amp; &lt;friends&gt;"));
+    assert_eq!(count("fixtures & <friends>"), 1);
     // The nines axis is labelled as promised.
-    for tick in ["50%", "90%", "99%", "99.9%", "99.99%"] {
-        assert!(
-            doc.contains(&format!(">{tick}<")) || doc.contains(tick),
-            "{tick}"
-        );
+    for tick in ["0%", "50%", "90%", "99%", "99.9%", "99.99%"] {
+        assert_eq!(count(tick), 1, "{tick}: {texts:?}");
     }
     for caption in [
         "Latency by percentile",
@@ -563,7 +575,11 @@ fn plot_svg_is_well_formed_and_carries_each_label() {
         "p99 latency over time",
         "Requests per second by run",
     ] {
-        assert!(doc.contains(caption), "{caption}");
+        assert_eq!(count(caption), 1, "{caption}");
+    }
+    // Bars are labelled with their req/s.
+    for r in &p {
+        assert_eq!(count(&format!("{:.0}", r.run.summary.requests_per_sec)), 1);
     }
 }
 
