@@ -56,6 +56,7 @@ pub struct CompareArgs {
     /// With one run a side: a change smaller than this is noise.
     #[arg(long, value_name = "PCT", default_value = "3%")]
     pub noise_threshold: String,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     pub format: Format,
     /// Compare even when the load shapes differ.
