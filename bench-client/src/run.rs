@@ -103,6 +103,11 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     if config.rate.is_some() {
         eprintln!("{}", pacing_note(&outcome));
     }
+    let causes = outcome.stats.errors_by_cause();
+    if !causes.is_empty() {
+        let list: Vec<String> = causes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!("error causes: {}", list.join(", "));
+    }
     let saved = save(config, &result, &outcome)?;
     let text = report::text::render(&result, saved.as_deref());
     let mut out = std::io::stdout().lock();

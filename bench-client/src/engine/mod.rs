@@ -77,8 +77,9 @@ pub struct Outcome {
 /// Runs the load described by `plan`. `origin` is the start of the run
 /// (warm-up included); workers publish their totals into `counters`.
 pub fn run(plan: &Plan, origin: Instant, counters: &Counters) -> io::Result<Outcome> {
+    // The wall clock at `origin`, which lies (a little) in the past.
     let started_at =
-        SystemTime::now() + origin.saturating_duration_since(Instant::now()) + plan.warmup;
+        SystemTime::now() - Instant::now().saturating_duration_since(origin) + plan.warmup;
     let measure_start = origin + plan.warmup;
     let measure_end = match plan.stop {
         Stop::Duration(d) => Some(measure_start + d),
