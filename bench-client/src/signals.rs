@@ -3,8 +3,9 @@
 //! The handler only stores the signal number in an atomic (that is all a
 //! handler may safely do); the workers look at it on every loop turn and
 //! never sleep longer than their poll cap, so they stop within tens of
-//! milliseconds. The handler is one-shot (`SA_RESETHAND`): a second Ctrl-C
-//! kills the process the default way, should anything hang.
+//! milliseconds. The handler stays installed: a second Ctrl-C does not kill
+//! bench-client half-way through stopping its `--server` child (which would
+//! leave that child running); every step after the stop is bounded in time.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -21,7 +22,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
 pub fn install() -> nix::Result<()> {
     let action = SigAction::new(
         SigHandler::Handler(on_signal),
-        SaFlags::SA_RESTART | SaFlags::SA_RESETHAND,
+        SaFlags::SA_RESTART,
         SigSet::empty(),
     );
     for signal in [Signal::SIGINT, Signal::SIGTERM] {
