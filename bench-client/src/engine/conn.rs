@@ -458,6 +458,9 @@ impl Conn {
 
     /// No more requests for this connection.
     fn finish(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == State::Done {
+            return;
+        }
         self.close();
         self.state = State::Done;
         ctx.active -= 1;
