@@ -265,6 +265,9 @@ impl Ctx<'_> {
 
 fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     let plan = shared.plan;
+    if shared.schedule.is_open() && std::env::var_os("BENCH_CLIENT_NO_SHORT_SLICE").is_none() {
+        schedule::request_short_slice();
+    }
     let mut poll = Poll::new()?;
     let registry = poll.registry().try_clone()?;
     let timers = schedule::Timers::new(ids.len())?;
