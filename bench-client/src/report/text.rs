@@ -324,11 +324,20 @@ fn server_totals(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) ->
     let client = r.summary.requests;
     if t.requests == client {
         writeln!(out, "  matches the client's {client} completed requests")?;
-    } else if r.config.warmup_s > 0.0 {
+    } else if t.requests > client && r.config.warmup_s > 0.0 {
         // The server also counted the warm-up, which the client discarded.
         writeln!(
             out,
             "  client completed {client} (the server's count includes the warm-up)"
+        )?;
+    } else if t.requests > client && (r.config.requests.is_none() || r.interrupted) {
+        // A run cut by a deadline or a signal leaves requests in flight: the
+        // server finishes them, the client no longer counts them. Only a run
+        // bounded by -n must match exactly.
+        writeln!(
+            out,
+            "  client completed {client}; the server answered {} more, in flight when the run ended",
+            t.requests - client
         )?;
     } else {
         warnings.push(format!(
@@ -510,6 +519,9 @@ Saved: results/20261125T192000Z-smoke.json
     #[test]
     fn server_count_mismatch_is_a_warning() {
         let mut r = closed_loop_result();
+        // Bounded by -n: the counts must match exactly.
+        r.config.duration_s = None;
+        r.config.requests = Some(1_000);
         r.target.server.as_mut().unwrap().totals = Some(ServerTotals {
             model: "selector".into(),
             connections: 4,
@@ -526,6 +538,39 @@ Saved: results/20261125T192000Z-smoke.json
         let text = render(&r, None);
         assert!(!text.contains("WARNING: the server answered"), "{text}");
         assert!(text.contains("GET keep-alive, after 1s warm-up"));
+        assert!(
+            text.contains("\n  client completed 1000 (the server's count includes the warm-up)\n")
+        );
+    }
+
+    #[test]
+    fn server_answering_more_after_a_deadline_is_no_warning_but_fewer_is() {
+        let mut r = closed_loop_result();
+        r.target
+            .server
+            .as_mut()
+            .unwrap()
+            .totals
+            .as_mut()
+            .unwrap()
+            .requests = 1_003;
+        let text = render(&r, None);
+        assert!(!text.contains("WARNING: the server answered"), "{text}");
+        assert!(text.contains(
+            "\n  client completed 1000; the server answered 3 more, in flight when the run ended\n"
+        ));
+        // The client cannot complete what the server never answered.
+        r.target
+            .server
+            .as_mut()
+            .unwrap()
+            .totals
+            .as_mut()
+            .unwrap()
+            .requests = 990;
+        assert!(render(&r, None).contains(
+            "WARNING: the server answered 990 requests but the client counted 1000 completed (- 10)"
+        ));
     }
 
     #[test]
