@@ -78,7 +78,9 @@ pub struct RunArgs {
     )]
     pub duration: Option<String>,
 
-    /// Total number of requests, then stop (instead of --duration).
+    /// Total number of requests, then stop (instead of --duration). Exact: responses plus failed
+    /// attempts add up to N, and against a healthy server its count equals N.
+    /// Warm-up requests come on top.
     #[arg(short = 'n', long, value_name = "N")]
     pub requests: Option<u64>,
 
