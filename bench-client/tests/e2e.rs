@@ -324,6 +324,32 @@ fn garbage_responses_are_counted_as_invalid() {
 }
 
 #[test]
+fn n_counts_failed_attempts_so_a_broken_server_still_ends_the_run() {
+    let server = FaultServer::start(Fault::Garbage);
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            &server.url(),
+            "-n",
+            "25",
+            "--max-conns",
+            "3",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        Duration::from_secs(20),
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    assert_eq!(r.summary.requests, 0);
+    assert_eq!(r.summary.errors, 25);
+    assert_eq!(r.summary.errors_by_kind.get("invalid_response"), Some(&25));
+}
+
+#[test]
 fn stall_after_headers_times_out_with_latency_recorded() {
     let (r, _) = against_fault(Fault::StallAfterHeaders, "300ms");
     assert_eq!(r.summary.requests, 0);
