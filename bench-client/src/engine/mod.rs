@@ -364,3 +364,48 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         interrupted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_are_exact_across_threads() {
+        for total in [1u64, 7, 1000, 123_457] {
+            let left = AtomicU64::new(total);
+            let threads = 4;
+            let taken: u64 = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut t = Tickets {
+                                left: Some(&left),
+                                local: 0,
+                                divisor: threads * 16,
+                            };
+                            let mut n = 0;
+                            while t.take() {
+                                n += 1;
+                            }
+                            assert!(t.exhausted());
+                            n
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).sum()
+            });
+            assert_eq!(taken, total);
+        }
+    }
+
+    #[test]
+    fn without_a_count_tickets_never_run_out() {
+        let mut t = Tickets {
+            left: None,
+            local: 0,
+            divisor: 16,
+        };
+        assert!((0..10_000).all(|_| t.take()));
+        assert!(!t.exhausted());
+    }
+}
