@@ -61,8 +61,31 @@ pub struct HttpError {
 }
 
 impl HttpError {
+    /// No complete request arrived within `--read-timeout`.
+    pub const REQUEST_TIMEOUT: HttpError =
+        HttpError::new(408, "no complete request within --read-timeout");
+
     const fn new(status: u16, reason: &'static str) -> Self {
         HttpError { status, reason }
+    }
+
+    /// The response to send before closing: the status, and a body that names
+    /// what was wrong so a person with curl can fix the request.
+    pub fn response(&self) -> Response {
+        let body = format!(
+            "{} {}: {}\n",
+            self.status,
+            reason_phrase(self.status),
+            self.reason
+        );
+        Response::build(
+            self.status,
+            "text/plain; charset=utf-8",
+            body.as_bytes(),
+            0,
+            Connection::Close,
+            false,
+        )
     }
 }
 
@@ -225,10 +248,6 @@ impl RequestReader {
                 content_length = Some(value);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 has_transfer_encoding = true;
-                // Only the final coding decides the framing (RFC 9112 6.3); a
-                // later header field line continues the same list.
-                let last = tokens(header.value).last();
-                chunked = matches!(last, Some(t) if t.eq_ignore_ascii_case(b"chunked"));
                 // Codings we cannot undo (gzip, ...) would hand routes a body
                 // that is not the client's content.
                 if tokens(header.value).any(|t| !t.eq_ignore_ascii_case(b"chunked")) {
@@ -237,6 +256,13 @@ impl RequestReader {
                         "only the chunked transfer coding is supported",
                     ));
                 }
+                // chunked may be applied once only (RFC 9112 7.1): a second
+                // one, in this field line or another, is faulty framing that
+                // another hop could read differently.
+                if chunked || tokens(header.value).count() > 1 {
+                    return Err(HttpError::new(400, "chunked transfer coding applied twice"));
+                }
+                chunked = tokens(header.value).count() == 1;
             } else if name.eq_ignore_ascii_case("expect") {
                 expect_continue = trim_ows(header.value).eq_ignore_ascii_case(b"100-continue");
             } else if name.eq_ignore_ascii_case("connection") {
@@ -248,6 +274,14 @@ impl RequestReader {
                     }
                 }
             }
+        }
+        if has_transfer_encoding && minor_version == 0 {
+            // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has
+            // faulty framing (1.0 intermediaries do not know chunked).
+            return Err(HttpError::new(
+                400,
+                "Transfer-Encoding in an HTTP/1.0 request",
+            ));
         }
         if has_transfer_encoding && !chunked {
             return Err(HttpError::new(400, "Transfer-Encoding must end in chunked"));
@@ -608,7 +642,7 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
     } else {
         Connection::KeepAlive11
     };
-    let path = req.path.split('?').next().unwrap_or_default();
+    let path = origin_path(&req.path);
     let method = req.method.as_str();
     let head_only = method == "HEAD";
     let readable = method == "GET" || head_only;
@@ -626,14 +660,14 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
         return Routed::Now(respond(200, binary, &req.body, 0));
     }
     if let (Some(count), true) = (path.strip_prefix("/bytes/"), readable) {
-        return Routed::Now(match count.parse::<u64>() {
-            Ok(n) if n <= MAX_BYTES_BODY => respond(200, binary, &[], clamp_usize(n)),
+        return Routed::Now(match parse_decimal(count) {
+            Some(n) if n <= MAX_BYTES_BODY => respond(200, binary, &[], clamp_usize(n)),
             _ => bad_request("/bytes/N needs a whole number N of at most 67108864 (64 MiB)"),
         });
     }
     if let (Some(ms), true) = (path.strip_prefix("/delay/"), readable) {
-        return match ms.parse::<u64>() {
-            Ok(ms) if ms <= MAX_DELAY_MS => {
+        return match parse_decimal(ms) {
+            Some(ms) if ms <= MAX_DELAY_MS => {
                 Routed::After(Duration::from_millis(ms), respond(200, text, HELLO, 0))
             }
             _ => Routed::Now(bad_request(
@@ -644,8 +678,31 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
     Routed::Now(respond(404, text, b"not found\n", 0))
 }
 
+/// The path of a request target without its query: origin-form as is, and
+/// absolute-form (`http://host/path`), which RFC 9112 3.2.2 says a server
+/// must accept, reduced to its path (`/` when it has none).
+fn origin_path(target: &str) -> &str {
+    let target = target.split(['?', '#']).next().unwrap_or_default();
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target;
+    };
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return target;
+    }
+    rest.find('/').map_or("/", |slash| &rest[slash..])
+}
+
+/// A path segment's whole number: ASCII digits only (`u64::from_str` would
+/// also take a sign, so `/bytes/+3` would be a valid route).
+fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// An error response (400/408/413/431/505, or any status) with
-/// `Connection: close`.
+/// `Connection: close`; [`HttpError::response`] also says why.
 pub fn error_response(status: u16) -> Response {
     let body = format!("{status} {}\n", reason_phrase(status));
     Response::build(
@@ -919,6 +976,42 @@ mod tests {
         assert!(!reader.take_continue());
     }
 
+    /// Review finding: an HTTP/1.0 request with Transfer-Encoding was decoded
+    /// as chunked; RFC 9112 6.1 calls that faulty framing.
+    #[test]
+    fn http10_with_transfer_encoding_is_400() {
+        assert_eq!(
+            error_status(
+                b"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            ),
+            400
+        );
+    }
+
+    /// Review finding: `chunked` applied twice (one field line or two) was
+    /// decoded once; RFC 9112 7.1 forbids it, and hops may disagree on it.
+    #[test]
+    fn chunked_twice_is_400() {
+        assert_eq!(
+            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            error_status(
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ),
+            400
+        );
+    }
+
+    #[test]
+    fn chunked_in_its_own_field_line_after_an_empty_one_is_accepted() {
+        let req = one_request(
+            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n",
+        );
+        assert_eq!(req.body, b"z");
+    }
+
     #[test]
     fn bad_chunk_size_is_400() {
         assert_eq!(
@@ -1153,6 +1246,59 @@ mod tests {
         assert_eq!(
             now(route(&request("GET", "/echo", 1, true), true)).status(),
             404
+        );
+    }
+
+    /// Review finding: absolute-form targets (`GET http://host/path`), which
+    /// RFC 9112 3.2.2 says a server must accept, were answered 404.
+    #[test]
+    fn absolute_form_target_is_routed_by_its_path() {
+        let response = now(route(
+            &request("GET", "http://127.0.0.1:8888/", 1, true),
+            true,
+        ));
+        assert_eq!(response.status(), 200);
+        assert!(wire(&response).ends_with(HELLO));
+        let bytes = now(route(&request("GET", "HTTP://x/bytes/3?q", 1, true), true));
+        assert!(wire(&bytes).ends_with(b"\r\n\r\nabc"));
+        let no_path = now(route(&request("GET", "http://x", 1, true), true));
+        assert_eq!(no_path.status(), 200);
+        assert_eq!(
+            now(route(&request("GET", "ftp://x/", 1, true), true)).status(),
+            404
+        );
+    }
+
+    /// Review finding: `u64::from_str` takes a leading `+`, so `/bytes/+3`
+    /// was a valid route.
+    #[test]
+    fn signed_numbers_in_routes_are_400() {
+        for path in ["/bytes/+3", "/delay/+3", "/bytes/", "/delay/-1"] {
+            assert_eq!(
+                now(route(&request("GET", path, 1, true), true)).status(),
+                400,
+                "{path}"
+            );
+        }
+    }
+
+    /// Review finding: error bodies said only `400 Bad Request`, hiding the
+    /// reason the reader had found.
+    #[test]
+    fn error_response_names_what_was_wrong() {
+        let mut reader = RequestReader::new(LIMITS);
+        reader.feed(b"POST / HTTP/1.1\r\nContent-Length: 12a\r\n\r\n");
+        let error = reader.next_request().unwrap_err();
+        let out = text(&error.response());
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+        assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
+        assert!(
+            out.ends_with("\r\n\r\n400 Bad Request: malformed Content-Length\n"),
+            "{out}"
+        );
+        let timeout = text(&HttpError::REQUEST_TIMEOUT.response());
+        assert!(
+            timeout.contains("408 Request Timeout: no complete request within --read-timeout\n")
         );
     }
 

@@ -726,7 +726,7 @@ impl Conn {
                         }
                     }
                 }
-                Err(err) => self.queue(http::error_response(err.status), 0, None, None),
+                Err(err) => self.queue(err.response(), 0, None, None),
             }
             any = true;
         }
@@ -897,7 +897,7 @@ impl Conn {
         if self.has_partial() {
             // The 408 gets one more timeout to be read before the close.
             self.no_more_requests = true;
-            self.queue(http::error_response(408), 0, None, None);
+            self.queue(http::HttpError::REQUEST_TIMEOUT.response(), 0, None, None);
             self.last_progress = now;
             self.arm(slot, now + shared.read_timeout, shared);
             return Step::Keep;
