@@ -11,9 +11,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::http::{
-    error_response, route, Limits, Request, RequestReader, Response, Routed, CONTINUE,
-};
+use crate::http::{route, HttpError, Limits, Request, RequestReader, Response, Routed, CONTINUE};
 use crate::signals::shutdown_requested;
 use crate::totals::Totals;
 
@@ -55,7 +53,9 @@ pub fn serve_connection(
     let setup = stream
         .set_nonblocking(false)
         .and_then(|()| stream.set_nodelay(true))
-        .and_then(|()| stream.set_write_timeout(Some(config.read_timeout)));
+        // Writes wait in slices too, so a signal that lands just before
+        // write(2) cannot leave it blocked for a whole --read-timeout.
+        .and_then(|()| stream.set_write_timeout(Some(SIGNAL_CHECK.min(config.read_timeout))));
     if let Err(e) = setup {
         log(config, peer, "cannot set up the socket", &e);
         return;
@@ -82,7 +82,13 @@ pub fn serve_connection(
                         }
                     }
                 };
-                if let Err(e) = write_response(&mut stream, &response) {
+                let written = write_wire(
+                    &mut stream,
+                    response.len(),
+                    |at| response.bytes_at(at),
+                    config,
+                );
+                if let Err(e) = written {
                     log(config, peer, "cannot write the response", &e);
                     return;
                 }
@@ -97,7 +103,8 @@ pub fn serve_connection(
             }
             Ok(None) => {
                 if reader.take_continue() {
-                    let interim = stream.write_all(CONTINUE);
+                    let interim =
+                        write_wire(&mut stream, CONTINUE.len(), |at| &CONTINUE[at..], config);
                     if let Err(e) = interim {
                         log(config, peer, "cannot write 100 Continue", &e);
                         return;
@@ -105,7 +112,7 @@ pub fn serve_connection(
                 }
             }
             Err(error) => {
-                answer_error(stream, peer, config, totals, error.status, &mut buf);
+                answer_error(stream, peer, config, totals, error, &mut buf);
                 return;
             }
         }
@@ -122,7 +129,14 @@ pub fn serve_connection(
         let now = Instant::now();
         if now >= deadline {
             if reader.has_partial() {
-                answer_error(stream, peer, config, totals, 408, &mut buf);
+                answer_error(
+                    stream,
+                    peer,
+                    config,
+                    totals,
+                    HttpError::REQUEST_TIMEOUT,
+                    &mut buf,
+                );
             }
             return;
         }
@@ -169,10 +183,16 @@ fn answer_error(
     peer: SocketAddr,
     config: &ConnectionConfig,
     totals: &Totals,
-    status: u16,
+    error: HttpError,
     buf: &mut [u8],
 ) {
-    match write_response(&mut stream, &error_response(status)) {
+    let response = error.response();
+    match write_wire(
+        &mut stream,
+        response.len(),
+        |at| response.bytes_at(at),
+        config,
+    ) {
         Ok(()) => {
             totals.add_request(0);
             close(stream, true, buf);
@@ -181,14 +201,53 @@ fn answer_error(
     }
 }
 
-/// Writes the whole response, resuming after partial writes and EINTR.
-pub fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
+/// Writes `len` bytes, `bytes_at(offset)` giving the next slice, resuming
+/// after partial writes and EINTR. Fails when the client takes no byte for
+/// `--read-timeout`, or, once shutdown is requested, when the rest does not
+/// go out within [`SHUTDOWN_GRACE`]: a client reading a large response a
+/// trickle at a time would otherwise hold the server past SIGTERM for as long
+/// as it likes, since every write makes a little progress.
+fn write_wire<'a>(
+    stream: &mut TcpStream,
+    len: usize,
+    bytes_at: impl Fn(usize) -> &'a [u8],
+    config: &ConnectionConfig,
+) -> io::Result<()> {
     let mut offset = 0;
-    while offset < response.len() {
-        match stream.write(response.bytes_at(offset)) {
+    let mut stall_deadline = Instant::now() + config.read_timeout;
+    let mut shutdown_deadline: Option<Instant> = None;
+    while offset < len {
+        let now = Instant::now();
+        if shutdown_requested() {
+            shutdown_deadline.get_or_insert(now + SHUTDOWN_GRACE);
+        }
+        if now >= stall_deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took no response bytes within --read-timeout",
+            ));
+        }
+        if shutdown_deadline.is_some_and(|end| now >= end) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the response was still not out when the shutdown grace ended",
+            ));
+        }
+        // The socket's write timeout (set in `serve_connection`) is one
+        // SIGNAL_CHECK slice, so this loop re-checks the deadlines that often.
+        match stream.write(bytes_at(offset)) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => offset += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(n) => {
+                offset += n;
+                stall_deadline = Instant::now() + config.read_timeout;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => return Err(e),
         }
     }

@@ -903,6 +903,65 @@ fn shutdown_fork() {
     shutdown_finishes_in_flight(Kind::Fork);
 }
 
+/// Review finding: the sync server ignored SIGTERM while a client read a
+/// large response a trickle at a time (every write made a little progress,
+/// so the write timeout never fired): it was still running 40 s later. Each
+/// server must give up on such a response within its shutdown grace, exit 0
+/// and not count the unfinished response.
+fn shutdown_is_bounded_for_a_slow_reader(kind: Kind) {
+    let mut server = Server::start(kind, &[]);
+    let mut stream = server.connect();
+    setsockopt(&stream.as_fd(), sockopt::RcvBuf, &4096).expect("SO_RCVBUF");
+    stream
+        .write_all(b"GET /bytes/67108864 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 16 * 1024];
+    assert!(stream.read(&mut buf).unwrap() > 0, "the response starts");
+    // 16 KiB per 50 ms: the 64 MiB would take minutes to go out. The reader
+    // stops once the server has exited (the kernel would go on delivering
+    // what the server's socket buffer still held).
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_reading = Arc::clone(&done);
+    let reader = thread::spawn(move || {
+        let mut received = 0usize;
+        for _ in 0..2000 {
+            if stop_reading.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received += n,
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        received
+    });
+    let totals = server.stop();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let received = reader.join().expect("the reader thread");
+    assert!(received < 64 << 20, "the response was cut short");
+    assert_eq!(totals["connections"], 1, "{totals}");
+    assert_eq!(
+        totals["requests"], 0,
+        "an unfinished response is not counted: {totals}"
+    );
+}
+
+#[test]
+fn shutdown_bounded_slow_reader_sync() {
+    shutdown_is_bounded_for_a_slow_reader(Kind::Sync);
+}
+
+#[test]
+fn shutdown_bounded_slow_reader_selector() {
+    shutdown_is_bounded_for_a_slow_reader(Kind::Selector);
+}
+
+#[test]
+fn shutdown_bounded_slow_reader_fork() {
+    shutdown_is_bounded_for_a_slow_reader(Kind::Fork);
+}
+
 // ---- Model-specific behaviour ------------------------------------------------
 
 /// Without --keep-alive the sync server answers one request per connection.
