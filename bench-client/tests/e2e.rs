@@ -392,6 +392,40 @@ fn responses_trickling_in_byte_by_byte_are_framed() {
 }
 
 #[test]
+fn keep_alive_closed_by_the_server_is_retried_not_counted() {
+    let server = FaultServer::start(Fault::CloseAfterTwo);
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            &server.url(),
+            "-n",
+            "60",
+            "--max-conns",
+            "3",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        Duration::from_secs(20),
+    );
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    let r = load(&out);
+    assert_eq!(
+        r.summary.errors, 0,
+        "{:?} {}",
+        r.summary.errors_by_kind, run.stderr
+    );
+    assert_eq!(r.summary.requests, 60);
+    assert_eq!(
+        server.answered.load(std::sync::atomic::Ordering::SeqCst),
+        60,
+        "no request sent twice"
+    );
+}
+
+#[test]
 fn server_killed_mid_run_is_counted_and_the_run_ends_on_time() {
     let (mut server, addr) = serve("selector");
     let dir = tempdir();

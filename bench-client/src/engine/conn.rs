@@ -86,6 +86,10 @@ pub struct Conn {
     wake: Option<(Instant, Wake)>,
     /// A readable event came while the request was still being written.
     read_pending: bool,
+    /// Responses completed on the current socket (0: a fresh connection).
+    served: u32,
+    /// The current request was already re-sent once on a fresh connection.
+    retried: bool,
 }
 
 impl Conn {
@@ -107,6 +111,8 @@ impl Conn {
             k: 0,
             wake: None,
             read_pending: false,
+            served: 0,
+            retried: false,
         }
     }
 
@@ -164,6 +170,7 @@ impl Conn {
         self.measured = measured;
         self.intended = intended;
         self.read_pending = false;
+        self.retried = false;
         if measured && ctx.schedule.is_open() {
             let late = now.saturating_duration_since(intended);
             let sent_in = ctx.second_of(now);
@@ -194,6 +201,7 @@ impl Conn {
     fn connect(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         self.attempt = now;
         self.sent = now;
+        self.served = 0;
         self.gen = self.gen.wrapping_add(1);
         let mut sock = match TcpStream::connect(ctx.plan.addr) {
             Ok(s) => s,
@@ -282,7 +290,11 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let now = Instant::now();
-                    return self.fail(ctx, now, io_kind(&e, ErrorKind::Write), Cause::from_io(&e));
+                    let kind = io_kind(&e, ErrorKind::Write);
+                    if kind == ErrorKind::Reset && self.may_retry() {
+                        return self.retry(ctx, now);
+                    }
+                    return self.fail(ctx, now, kind, Cause::from_io(&e));
                 }
             }
         }
@@ -312,6 +324,9 @@ impl Conn {
             let n = match sock.read(&mut ctx.scratch[..]) {
                 Ok(0) => {
                     let now = Instant::now();
+                    if self.may_retry() {
+                        return self.retry(ctx, now);
+                    }
                     return match self.framer.on_eof() {
                         Ok(Progress::Complete { status, .. }) => {
                             self.complete(ctx, now, status, false)
@@ -324,7 +339,11 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let now = Instant::now();
-                    return self.fail(ctx, now, io_kind(&e, ErrorKind::Read), Cause::from_io(&e));
+                    let kind = io_kind(&e, ErrorKind::Read);
+                    if kind == ErrorKind::Reset && self.may_retry() {
+                        return self.retry(ctx, now);
+                    }
+                    return self.fail(ctx, now, kind, Cause::from_io(&e));
                 }
             };
             if self.measured {
@@ -365,7 +384,26 @@ impl Conn {
         }
     }
 
+    /// Whether a close or reset may be the race every keep-alive client
+    /// knows: the server closed an idle connection (or one at its
+    /// per-connection request limit) just as this request went out. That is
+    /// so when the connection had served a response before and nothing of
+    /// this one's response has arrived; the server then never read the
+    /// request, so sending it again on a new connection loses nothing and
+    /// counts nothing twice. Once per request, so a dead server still shows.
+    fn may_retry(&self) -> bool {
+        self.served > 0 && !self.retried && self.framer.at_start() && self.pending.is_empty()
+    }
+
+    /// Sends the current request again on a fresh connection (see [`may_retry`](Self::may_retry)).
+    fn retry(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        self.retried = true;
+        self.close();
+        self.connect(ctx, now);
+    }
+
     fn complete(&mut self, ctx: &mut Ctx<'_>, now: Instant, status: u16, keep_alive: bool) {
+        self.served += 1;
         if self.measured && ctx.counts(now) {
             let t = ctx.second_of(now);
             let (latency, uncorrected) = self.latencies(ctx, now);

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -169,11 +169,16 @@ pub enum Fault {
     CloseMidBody,
     /// A valid chunked response, one byte per write, on a keep-alive connection.
     Trickle,
+    /// Two good keep-alive responses, then a close with no `Connection: close`
+    /// (as servers with a per-connection request limit do).
+    CloseAfterTwo,
 }
 
 /// A misbehaving HTTP server on a loopback port, stopped on drop.
 pub struct FaultServer {
     pub addr: SocketAddr,
+    /// Complete responses written.
+    pub answered: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -185,6 +190,8 @@ impl FaultServer {
         let addr = listener.local_addr().expect("addr");
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let answered = Arc::new(AtomicU64::new(0));
+        let count = Arc::clone(&answered);
         let thread = std::thread::spawn(move || {
             // Bounded: stops when dropped, or after 60 s whatever happens.
             let deadline = Instant::now() + Duration::from_secs(60);
@@ -192,7 +199,8 @@ impl FaultServer {
                 match listener.accept() {
                     Ok((sock, _)) => {
                         let flag = Arc::clone(&flag);
-                        std::thread::spawn(move || answer(sock, fault, &flag));
+                        let count = Arc::clone(&count);
+                        std::thread::spawn(move || answer(sock, fault, &flag, &count));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
@@ -200,6 +208,7 @@ impl FaultServer {
         });
         FaultServer {
             addr,
+            answered,
             stop,
             thread: Some(thread),
         }
@@ -232,7 +241,7 @@ fn read_head(sock: &mut TcpStream) -> bool {
     true
 }
 
-fn answer(mut sock: TcpStream, fault: Fault, stop: &AtomicBool) {
+fn answer(mut sock: TcpStream, fault: Fault, stop: &AtomicBool, answered: &AtomicU64) {
     let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = sock.set_nodelay(true);
     if !read_head(&mut sock) {
@@ -267,6 +276,20 @@ fn answer(mut sock: TcpStream, fault: Fault, stop: &AtomicBool) {
                 if !read_head(&mut sock) {
                     return;
                 }
+            }
+        }
+        Fault::CloseAfterTwo => {
+            for i in 0..2 {
+                if i > 0 && !read_head(&mut sock) {
+                    return;
+                }
+                if sock
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .is_err()
+                {
+                    return;
+                }
+                answered.fetch_add(1, Ordering::SeqCst);
             }
         }
     }
