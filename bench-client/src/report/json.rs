@@ -14,9 +14,17 @@ use crate::result::{RunResult, SCHEMA_VERSION};
 /// Why a result could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
-    #[error("cannot write result to {path}: {source}")]
+    /// The reason is the `source`, so that an error chain printed with
+    /// `{:#}` says it once.
+    #[error("cannot write result to {path}")]
     Io {
         path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the folder {dir} for the result")]
+    CreateDir {
+        dir: PathBuf,
         #[source]
         source: std::io::Error,
     },
@@ -105,7 +113,10 @@ pub fn save(result: &RunResult, path: &Path) -> Result<(), SaveError> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    fs::create_dir_all(dir).map_err(io_err)?;
+    fs::create_dir_all(dir).map_err(|source| SaveError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let name = path.file_name().ok_or_else(|| {
         io_err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -320,10 +331,14 @@ mod tests {
         let blocker = dir.path().join("file");
         fs::write(&blocker, "").unwrap();
         let path = blocker.join("r.json");
-        let err = save(&closed_loop_result(), &path).unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("cannot write result to {}:", path.display())),
-            "{err}"
+        let err = anyhow::Error::from(save(&closed_loop_result(), &path).unwrap_err());
+        // The reason appears once in the chain.
+        assert_eq!(
+            format!("{err:#}"),
+            format!(
+                "cannot create the folder {} for the result: File exists (os error 17)",
+                blocker.display()
+            )
         );
     }
 
