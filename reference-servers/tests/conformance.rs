@@ -442,6 +442,16 @@ const TABLE: &[Case] = &[
         run: bad_version,
     },
     Case {
+        name: "absolute-form request target",
+        models: ALL,
+        run: absolute_form,
+    },
+    Case {
+        name: "ambiguous body framing is 400 and says why",
+        models: ALL,
+        run: ambiguous_framing,
+    },
+    Case {
         name: "unknown path is 404",
         models: ALL,
         run: not_found,
@@ -695,6 +705,50 @@ fn huge_head(server: &Server) -> Sent {
 
 fn bad_version(server: &Server) -> Sent {
     expect_error(server, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505)
+}
+
+/// Review finding: `GET http://host/ HTTP/1.1` (absolute-form, which
+/// RFC 9112 3.2.2 says servers must accept) was answered 404.
+fn absolute_form(server: &Server) -> Sent {
+    let reply = single(
+        server,
+        b"GET http://127.0.0.1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!((reply.status, reply.body.as_slice()), (200, HELLO));
+    Sent::new(1, 1, 0)
+}
+
+/// Requests whose body length hops could read differently (the stuff of
+/// request smuggling) are refused, and the error body names the problem
+/// (review finding: it said only `400 Bad Request`).
+fn ambiguous_framing(server: &Server) -> Sent {
+    let cases: [(&[u8], &str); 3] = [
+        (
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\
+              Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "both Transfer-Encoding and Content-Length",
+        ),
+        (
+            b"POST /echo HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+              3\r\nabc\r\n0\r\n\r\n",
+            "Transfer-Encoding in an HTTP/1.0 request",
+        ),
+        (
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\
+              Content-Length: 4\r\n\r\nabcd",
+            "conflicting Content-Length values",
+        ),
+    ];
+    let mut sent = Sent::default();
+    for (request, why) in cases {
+        let reply = single(server, request);
+        assert_eq!(reply.status, 400, "{why}");
+        assert!(reply.closes(), "{why}");
+        let body = String::from_utf8_lossy(&reply.body);
+        assert_eq!(body, format!("400 Bad Request: {why}\n"));
+        sent += Sent::new(1, 1, 0);
+    }
+    sent
 }
 
 fn not_found(server: &Server) -> Sent {
