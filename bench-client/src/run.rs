@@ -35,18 +35,18 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let (url, addr) = match &server {
+    let (url, candidates) = match &server {
         Some(s) => {
             let url = HttpUrl {
                 host: s.addr().ip().to_string(),
                 port: s.addr().port(),
                 path: config.url.path.clone(),
             };
-            (url, s.addr())
+            (url, vec![s.addr()])
         }
         None => (config.url.clone(), resolve(&config.url)?),
     };
-    preflight(addr, config.timeout.min(Duration::from_secs(5)))?;
+    let addr = preflight(&candidates, config.timeout.min(Duration::from_secs(5)))?;
 
     let request = http::build_request(&http::RequestSpec {
         method: &config.method,
@@ -213,24 +213,36 @@ fn save(config: &Config, result: &RunResult, outcome: &Outcome) -> anyhow::Resul
     Ok(Some(path))
 }
 
-fn resolve(url: &HttpUrl) -> anyhow::Result<SocketAddr> {
-    (url.host.as_str(), url.port)
+fn resolve(url: &HttpUrl) -> anyhow::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
         .with_context(|| format!("cannot resolve host '{}'", url.host))?
-        .next()
-        .with_context(|| format!("host '{}' has no address", url.host))
+        .collect();
+    if addrs.is_empty() {
+        bail!("host '{}' has no address", url.host);
+    }
+    Ok(addrs)
 }
 
 /// One connect before the run, so that a missing server is one clear line
-/// instead of a run full of `connect_refused`.
-fn preflight(addr: SocketAddr, timeout: Duration) -> anyhow::Result<()> {
-    match TcpStream::connect_timeout(&addr, timeout) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            bail!("cannot connect to {addr}: connection refused (start a server, or pass --server selector)")
+/// instead of a run full of `connect_refused`. Returns the first address
+/// that answers (`localhost` may resolve to `::1` before `127.0.0.1`, and a
+/// server may listen on only one of them).
+fn preflight(addrs: &[SocketAddr], timeout: Duration) -> anyhow::Result<SocketAddr> {
+    let mut first_error = None;
+    for &addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(addr),
+            Err(e) => {
+                first_error.get_or_insert((addr, e));
+            }
         }
-        Err(e) => Err(e).with_context(|| format!("cannot connect to {addr}")),
     }
+    let (addr, e) = first_error.expect("at least one address was tried");
+    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        bail!("cannot connect to {addr}: connection refused (start a server, or pass --server selector)")
+    }
+    Err(e).with_context(|| format!("cannot connect to {addr}"))
 }
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit if the connections need
