@@ -80,14 +80,23 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("invalid size '{text}': too large; {expected}"))
 }
 
+/// Longest `--read-timeout`: far beyond any benchmark, and small enough that
+/// adding it to an `Instant` cannot overflow (which panics).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Parses a timeout with humantime and refuses zero, which the socket layer
-/// would read as "no timeout at all".
+/// would read as "no timeout at all", and anything over [`MAX_TIMEOUT`].
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let duration = humantime::parse_duration(text)
         .map_err(|e| format!("invalid duration '{text}': {e}; expected e.g. 10s, 500ms, 1m"))?;
     if duration.is_zero() {
         return Err(format!(
             "invalid duration '{text}': must be greater than zero, e.g. 10s or 500ms"
+        ));
+    }
+    if duration > MAX_TIMEOUT {
+        return Err(format!(
+            "invalid duration '{text}': must be at most 24h, e.g. 10s or 10m"
         ));
     }
     Ok(duration)
@@ -160,6 +169,20 @@ mod tests {
         assert!(parse_timeout("0s")
             .unwrap_err()
             .contains("greater than zero"));
+    }
+
+    #[test]
+    /// Review finding: `--read-timeout 500000000000y` parsed, and the server
+    /// panicked ("overflow when adding duration to instant") on its first
+    /// connection.
+    #[test]
+    fn timeout_beyond_a_day_refused() {
+        let err = parse_timeout("500000000000y").unwrap_err();
+        assert!(
+            err.contains("'500000000000y'") && err.contains("at most 24h"),
+            "{err}"
+        );
+        assert_eq!(parse_timeout("24h"), Ok(MAX_TIMEOUT));
     }
 
     #[test]
