@@ -688,3 +688,55 @@ fn open_loop_measures_a_frozen_server_from_the_intended_send_time() {
     );
     assert_corrected_dominates(&r);
 }
+
+#[test]
+fn open_loop_waits_for_requests_in_flight_when_the_duration_runs_out() {
+    let (server, addr) = serve("selector");
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let url = format!("http://{addr}/");
+    let (mut client, stdout, stderr) = spawn_client(
+        &[
+            &url,
+            "-R",
+            "1000",
+            "-d",
+            "1s",
+            "--max-conns",
+            "5",
+            "--timeout",
+            "8s",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+    );
+    // Frozen across the end of the run: the last requests can only finish after it.
+    std::thread::sleep(Duration::from_millis(700));
+    let pid = Pid::from_raw(server.pid());
+    kill(pid, Signal::SIGSTOP).expect("SIGSTOP");
+    std::thread::sleep(Duration::from_millis(1000));
+    kill(pid, Signal::SIGCONT).expect("SIGCONT");
+    let status = client.wait_bounded(Duration::from_secs(20));
+    let (_, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    let r = load(&out);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    let sent = (r.summary.achieved_rate.unwrap() * r.summary.duration_s).round() as u64;
+    assert_eq!(
+        r.summary.requests, sent,
+        "every request sent in the window is counted"
+    );
+    assert_eq!(
+        r.timeline.len(),
+        1,
+        "late completions count in the window's last second"
+    );
+    assert!(
+        r.latency.max >= 300_000,
+        "the frozen requests are in: max {} µs",
+        r.latency.max
+    );
+    drop(server);
+}

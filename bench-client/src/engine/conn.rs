@@ -136,7 +136,7 @@ impl Conn {
     }
 
     fn wait(&mut self, ctx: &mut Ctx<'_>, at: Instant, wake: Wake) {
-        if ctx.tickets.exhausted() {
+        if ctx.tickets.exhausted() || ctx.past_end(at) {
             return self.finish(ctx);
         }
         self.state = State::Waiting;
@@ -163,7 +163,7 @@ impl Conn {
     /// connection was idle, waiting for it (so any lateness is the client's).
     fn begin(&mut self, ctx: &mut Ctx<'_>, now: Instant, intended: Instant, from_timer: bool) {
         let measured = now >= ctx.measure_start;
-        if measured && !ctx.tickets.take() {
+        if (measured && !ctx.tickets.take()) || ctx.past_end(now) {
             self.finish(ctx);
             return;
         }

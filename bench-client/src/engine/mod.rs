@@ -233,6 +233,9 @@ pub(crate) struct Ctx<'a> {
     pub active: usize,
     /// Every read of this worker lands here (see `Conn::read`).
     pub scratch: Box<[u8]>,
+    /// The last timeline second of the window: open-loop requests that
+    /// complete after `-d` ran out are counted in it.
+    last_second: usize,
     slot: &'a Slot,
 }
 
@@ -240,17 +243,27 @@ impl Ctx<'_> {
     /// The timeline second `t` falls in (0 before the measured phase).
     #[inline]
     pub fn second_of(&self, t: Instant) -> usize {
-        t.saturating_duration_since(self.measure_start).as_secs() as usize
+        (t.saturating_duration_since(self.measure_start).as_secs() as usize).min(self.last_second)
     }
 
-    /// Whether an outcome at `now` still belongs to the measured phase
-    /// (requests in flight when `-d` runs out are not counted, as in wrk).
+    /// Whether the outcome, at `now`, of a request started in the measured
+    /// phase counts. Closed loop: only within `-d` (requests in flight when
+    /// it runs out are dropped, as in wrk; their connections were ready to
+    /// go on). Open loop: always; every request sent in the window is waited
+    /// for (at most `--timeout`), because dropping the slow ones at the end
+    /// is the very omission the open loop exists to avoid.
     #[inline]
     pub fn counts(&self, now: Instant) -> bool {
         match self.measure_end {
-            Some(end) => now < end,
+            Some(end) => now < end || self.schedule.is_open(),
             None => true,
         }
+    }
+
+    /// `-d` has run out: no new request may start.
+    #[inline]
+    pub fn past_end(&self, t: Instant) -> bool {
+        self.measure_end.is_some_and(|end| t >= end)
     }
 
     /// Lets the progress thread see this worker's totals.
@@ -294,6 +307,10 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         measure_end: shared.measure_end,
         active: conns.len(),
         scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
+        last_second: match plan.stop {
+            Stop::Duration(d) => (d.as_secs_f64().ceil() as usize).saturating_sub(1),
+            Stop::Requests(_) => usize::MAX,
+        },
         slot: shared.slot,
     };
     let mut events = Events::with_capacity(1024.min(conns.len() + 1));
@@ -304,14 +321,24 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     let mut next_sweep = now + sweep_every;
     let mut interrupted = None;
     let mut released = false;
+    let mut draining = false;
     let end = loop {
         let now = Instant::now();
         if let Some(signal) = signals::received() {
             interrupted = Some(signal);
             break now;
         }
-        if ctx.measure_end.is_some_and(|e| now >= e) {
-            break now;
+        if ctx.past_end(now) {
+            if !ctx.schedule.is_open() {
+                break now;
+            }
+            if !draining {
+                // Open loop: wait for the requests in flight, send no more.
+                for c in conns.iter_mut() {
+                    c.release_if_waiting(&mut ctx);
+                }
+                draining = true;
+            }
         }
         while let Some((at, idx)) = ctx.timers.pop_due(now) {
             conns[idx].on_timer(&mut ctx, at, now);
@@ -335,8 +362,8 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         }
         ctx.timers.arm(now)?;
         let mut timeout = next_sweep.saturating_duration_since(now).min(POLL_CAP);
-        if let Some(e) = ctx.measure_end {
-            timeout = timeout.min(e.saturating_duration_since(now));
+        if let Some(e) = ctx.measure_end.filter(|&e| e > now) {
+            timeout = timeout.min(e - now);
         }
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
