@@ -171,7 +171,6 @@ mod tests {
             .contains("greater than zero"));
     }
 
-    #[test]
     /// Review finding: `--read-timeout 500000000000y` parsed, and the server
     /// panicked ("overflow when adding duration to instant") on its first
     /// connection.
