@@ -175,6 +175,19 @@ fn errors_and_statuses(
         for (kind, n) in &s.errors_by_kind {
             writeln!(out, "    {kind:<20} {n:>10}")?;
         }
+        let kinds: Vec<String> = s
+            .errors_by_kind
+            .iter()
+            .filter(|(_, &n)| n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        warnings.push(format!(
+            "{} requests failed ({:.1}% of {} attempts): {}",
+            s.errors,
+            100.0 * s.errors as f64 / (s.requests + s.errors).max(1) as f64,
+            s.requests + s.errors,
+            kinds.join(", ")
+        ));
     }
     writeln!(out, "  Status codes")?;
     if s.status_codes.is_empty() {
@@ -443,6 +456,7 @@ Transfer/sec: 1000.00KiB sent, 1.50MiB received
 Fairness: Jain 0.960 over 2 clients; requests per client: min 400 (client 1), mean 500.0, max 600 (client 0)
 Server totals (selector): 1000 requests, 4 connections, 0 body bytes
   matches the client's 1000 completed requests
+WARNING: 3 requests failed (0.3% of 1003 attempts): reset 2, timeout 1
 WARNING: 10 non-2xx responses (1.0% of completed requests)
 Saved: results/20261125T192000Z-smoke.json
 ";
@@ -626,6 +640,7 @@ Saved: results/20261125T192000Z-smoke.json
         assert!(text.starts_with("Running 200-request test @ "), "{text}");
         assert!(text.contains("\n  POST a new connection per request, 64.00KiB body\n"));
         assert!(text.contains("\n  Errors: none\n"));
+        assert!(!text.contains("requests failed"), "{text}");
     }
 
     #[test]
