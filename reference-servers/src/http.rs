@@ -124,6 +124,15 @@ pub struct RequestReader {
     state: State,
     /// The current request asked for `100 Continue` and has not had it.
     continue_pending: bool,
+    /// Bytes of the pending head (from `pos`) that httparse already found
+    /// incomplete. A head can only complete with a new line ending, so bytes
+    /// without one are not parsed again: a client sending its head a byte per
+    /// read would otherwise cost a parse of the whole head per byte
+    /// (quadratic in the head size, up to 16 KiB).
+    head_seen: usize,
+    /// httparse calls made (tests prove the slowloris case stays linear).
+    #[cfg(test)]
+    head_parses: usize,
 }
 
 impl RequestReader {
@@ -134,6 +143,9 @@ impl RequestReader {
             pos: 0,
             state: State::Head,
             continue_pending: false,
+            head_seen: 0,
+            #[cfg(test)]
+            head_parses: 0,
         }
     }
 
@@ -212,6 +224,18 @@ impl RequestReader {
         if input.is_empty() {
             return Ok(None);
         }
+        let unseen = input.get(self.head_seen..).unwrap_or_default();
+        if self.head_seen > 0 && !unseen.contains(&b'\n') {
+            if input.len() > MAX_HEAD_BYTES {
+                return Err(HttpError::new(431, "request header section too large"));
+            }
+            self.head_seen = input.len();
+            return Ok(None);
+        }
+        #[cfg(test)]
+        {
+            self.head_parses += 1;
+        }
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut parsed = httparse::Request::new(&mut headers);
         let head_len = match parsed.parse(input) {
@@ -220,6 +244,7 @@ impl RequestReader {
                 if input.len() > MAX_HEAD_BYTES {
                     return Err(HttpError::new(431, "request header section too large"));
                 }
+                self.head_seen = input.len();
                 return Ok(None);
             }
             Err(httparse::Error::TooManyHeaders) => {
@@ -309,6 +334,7 @@ impl RequestReader {
             body: Vec::new(),
         };
         self.pos += head_len;
+        self.head_seen = 0;
         let body_expected = chunked || content_length.is_some_and(|n| n > 0);
         // HTTP/1.0 clients do not know 100 (RFC 9110 10.1.1); a client that
         // already sent body bytes is not waiting for it.
@@ -1025,6 +1051,36 @@ mod tests {
         assert_eq!(
             error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n"),
             400
+        );
+    }
+
+    /// Review finding: every read re-parsed the whole pending head, so a
+    /// client sending a 16 KiB head a byte at a time cost ~16,000 parses of up
+    /// to 16 KiB each; now only bytes that bring a line ending are parsed.
+    #[test]
+    fn head_trickled_byte_by_byte_is_parsed_once_per_line() {
+        let mut input = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..8 {
+            input.extend_from_slice(format!("X-{i}: ").as_bytes());
+            input.extend(std::iter::repeat(b'a').take(1500));
+            input.extend_from_slice(b"\r\n");
+        }
+        input.extend_from_slice(b"\r\n");
+        let mut reader = RequestReader::new(LIMITS);
+        let mut requests = 0;
+        for &byte in &input {
+            reader.feed(&[byte]);
+            if reader.next_request().unwrap().is_some() {
+                requests += 1;
+            }
+        }
+        assert_eq!(requests, 1);
+        // One parse for the first byte, then one per line ending (CR and LF
+        // arrive separately, so at most two per line).
+        assert!(
+            reader.head_parses <= 2 * 10 + 1,
+            "{} parses",
+            reader.head_parses
         );
     }
 
