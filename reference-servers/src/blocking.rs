@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::http::{route, HttpError, Limits, Request, RequestReader, Response, Routed, CONTINUE};
+use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
 use crate::signals::shutdown_requested;
 use crate::totals::Totals;
 
@@ -76,7 +76,7 @@ pub fn serve_connection(
                         if shutdown_requested() && !response.close() {
                             // The server is going away: say so, or the client
                             // would reuse a connection about to close.
-                            closing_response(&request)
+                            route_closing(&request)
                         } else {
                             response
                         }
@@ -168,12 +168,6 @@ pub fn serve_connection(
                 return;
             }
         }
-    }
-}
-
-fn closing_response(request: &Request) -> Response {
-    match route(request, false) {
-        Routed::Now(response) | Routed::After(_, response) => response,
     }
 }
 

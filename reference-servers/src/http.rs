@@ -704,6 +704,14 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
     Routed::Now(respond(404, text, b"not found\n", 0))
 }
 
+/// `req`'s response at once and with `Connection: close`: what a server
+/// shutting down sends instead of finishing a `/delay` (both server kinds).
+pub fn route_closing(req: &Request) -> Response {
+    match route(req, false) {
+        Routed::Now(response) | Routed::After(_, response) => response,
+    }
+}
+
 /// The path of a request target without its query: origin-form as is, and
 /// absolute-form (`http://host/path`), which RFC 9112 3.2.2 says a server
 /// must accept, reduced to its path (`/` when it has none).

@@ -772,8 +772,7 @@ impl Conn {
                 continue;
             }
             if let Some(request) = &outgoing.delayed_request {
-                let (Routed::Now(response) | Routed::After(_, response)) =
-                    http::route(request, false);
+                let response = http::route_closing(request);
                 self.out_bytes = self.out_bytes - outgoing.wire.len() + response.len();
                 outgoing.wire = Wire::Final(response);
             }
