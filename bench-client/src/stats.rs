@@ -96,18 +96,40 @@ pub struct Second {
     pub errors: u64,
     /// Open loop: requests actually sent in this second.
     pub sent: u64,
-    /// Lower precision than the run's histogram to bound memory on long runs.
-    pub latency: Histogram<u64>,
+    /// Latency (µs) of this second, for its p50 and p99. Smaller than the
+    /// run's histogram, to bound memory on long runs: 32-bit counts, and
+    /// sized for up to 100 ms (5.6 KB), growing only if a second sees more.
+    pub latency: Histogram<u32>,
 }
+
+/// Latencies a timeline second holds before its histogram has to grow.
+const SECOND_PRESIZED_US: u64 = 100_000;
 
 impl Second {
     fn new() -> Second {
+        let mut latency = Histogram::new_with_bounds(1, SECOND_PRESIZED_US, 2)
+            .expect("static histogram bounds are valid");
+        latency.auto(true);
         Second {
             requests: 0,
             errors: 0,
             sent: 0,
-            latency: Histogram::new_with_bounds(1, hdr::MAX_LATENCY_US, 2)
-                .expect("static histogram bounds are valid"),
+            latency,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, us: u64) {
+        // Cannot fail: the histogram grows as needed.
+        let _ = self.latency.record(us.clamp(1, hdr::MAX_LATENCY_US));
+    }
+
+    /// The latency at quantile `q` (0 when nothing was recorded).
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.latency.is_empty() {
+            0
+        } else {
+            self.latency.value_at_quantile(q)
         }
     }
 }
@@ -117,7 +139,7 @@ impl AddAssign<&Second> for Second {
         self.requests += o.requests;
         self.errors += o.errors;
         self.sent += o.sent;
-        // Same shape on both sides, so this cannot fail.
+        // Cannot fail: `self` grows to whatever `o` holds.
         let _ = self.latency.add(&o.latency);
     }
 }
@@ -207,7 +229,7 @@ impl Stats {
         }
         let s = self.second(t);
         s.requests += 1;
-        let _ = s.latency.record(latency_us.clamp(1, hdr::MAX_LATENCY_US));
+        s.record(latency_us);
     }
 
     /// A failed attempt at second `t`. Timeouts carry their elapsed time,
@@ -235,7 +257,7 @@ impl Stats {
         let s = self.second(t);
         s.errors += 1;
         if let Some((latency_us, uncorrected_us)) = timed_out {
-            let _ = s.latency.record(latency_us.clamp(1, hdr::MAX_LATENCY_US));
+            s.record(latency_us);
             hdr::record(&mut self.latency, latency_us);
             if let Some(u) = uncorrected_us {
                 hdr::record(&mut self.latency_uncorrected, u);
@@ -295,8 +317,8 @@ impl Stats {
                     t_s: t as u64,
                     requests: s.requests,
                     errors: s.errors,
-                    p50_us: hdr::percentile(&s.latency, "50"),
-                    p99_us: hdr::percentile(&s.latency, "99"),
+                    p50_us: s.quantile(0.5),
+                    p99_us: s.quantile(0.99),
                     target_rate: rate,
                     achieved_rate: rate.map(|_| achieved),
                 }
@@ -441,6 +463,35 @@ mod tests {
             vec![2, 0, 1]
         );
         assert!(tl[0].target_rate.is_none());
+    }
+
+    #[test]
+    fn timeline_seconds_are_small_and_grow_for_slow_seconds() {
+        let mut s = Stats::new(1);
+        for us in [100, 200, 300] {
+            s.response(0, 0, 200, us, None);
+        }
+        s.response(1, 0, 200, 7_200_000_000, None);
+        let mut other = Stats::new(1);
+        other.response(1, 0, 200, 5_000_000, None);
+        s += other;
+        let tl = s.timeline_entries(None, 2.0);
+        assert_eq!(tl[0].p50_us, 200);
+        assert!(
+            tl[0].p99_us >= 299 && tl[0].p99_us <= 301,
+            "{}",
+            tl[0].p99_us
+        );
+        assert!(
+            tl[1].p99_us >= hdr::MAX_LATENCY_US * 99 / 100,
+            "{}",
+            tl[1].p99_us
+        );
+        assert!(
+            tl[1].p50_us >= 4_950_000 && tl[1].p50_us <= 5_050_000,
+            "{}",
+            tl[1].p50_us
+        );
     }
 
     #[test]
