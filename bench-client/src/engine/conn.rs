@@ -1,7 +1,10 @@
 //! One client connection: a state machine that connects, writes the shared
 //! request bytes (keeping an offset across partial writes), frames the
-//! response in a reused buffer, records the outcome and starts the next
-//! request when the schedule says so.
+//! response as it is read into the worker's buffer, records the outcome and
+//! starts the next request when the schedule says so. Failures are counted,
+//! never propagated: the connection is replaced and the run goes on. A
+//! reused keep-alive connection that the server closed just as a request
+//! went out gets that request re-sent once on a new connection.
 //!
 //! Sockets are registered once, edge-triggered, for both directions: the
 //! request is written eagerly (the socket is almost always writable), and a
@@ -36,7 +39,7 @@ enum State {
     Connecting,
     Writing,
     Reading,
-    /// No more requests (`-n` used up).
+    /// No more requests (`-n` used up, or `-d` over in an open loop).
     Done,
 }
 
