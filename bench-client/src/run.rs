@@ -100,14 +100,6 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
 
     let result = build_result(config, &url, &outcome, server);
-    if config.rate.is_some() {
-        eprintln!("{}", pacing_note(&outcome));
-    }
-    let causes = outcome.stats.errors_by_cause();
-    if !causes.is_empty() {
-        let list: Vec<String> = causes.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        eprintln!("error causes: {}", list.join(", "));
-    }
     let saved = save(config, &result, &outcome)?;
     let text = report::text::render(&result, saved.as_deref());
     let mut out = std::io::stdout().lock();
@@ -117,6 +109,14 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             return Err(e).context("cannot write the summary to stdout")
         }
         _ => {}
+    }
+    if config.rate.is_some() {
+        eprintln!("{}", pacing_note(&outcome));
+    }
+    let causes = outcome.stats.errors_by_cause();
+    if !causes.is_empty() {
+        let list: Vec<String> = causes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!("error causes: {}", list.join(", "));
     }
     Ok(match outcome.interrupted {
         Some(signal) => ExitCode::from(signals::exit_status(signal)),
