@@ -23,9 +23,11 @@ use super::Ctx;
 use crate::http::{Progress, ResponseFramer};
 use crate::stats::{Cause, ErrorKind};
 
-/// Closed loop: pause before reconnecting after a failed connect, so that a
-/// dead server costs a few hundred attempts per second, not a busy loop.
+/// Closed loop: pause before reconnecting after a failed connect, doubling
+/// with each failure in a row up to [`RECONNECT_DELAY_MAX`], so that a dead
+/// server costs a few attempts per second and connection, not a busy loop.
 const RECONNECT_DELAY: Duration = Duration::from_millis(10);
+const RECONNECT_DELAY_MAX: Duration = Duration::from_millis(320);
 
 /// A request sent later than this after its due time is a late send.
 const LATE: Duration = Duration::from_millis(1);
@@ -93,6 +95,8 @@ pub struct Conn {
     served: u32,
     /// The current request was already re-sent once on a fresh connection.
     retried: bool,
+    /// Failed connects in a row (for the reconnect delay).
+    connect_failures: u32,
 }
 
 impl Conn {
@@ -116,6 +120,7 @@ impl Conn {
             read_pending: false,
             served: 0,
             retried: false,
+            connect_failures: 0,
         }
     }
 
@@ -266,6 +271,7 @@ impl Conn {
         }
         // Requests are small writes that must not wait for Nagle.
         let _ = sock.set_nodelay(true);
+        self.connect_failures = 0;
         if !ctx.plan.connection_per_request {
             // Keep-alive: latency and timeout start at the first byte written.
             self.sent = now;
@@ -437,7 +443,10 @@ impl Conn {
             ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
         );
         if connect_failed && !ctx.schedule.is_open() {
-            self.wait(ctx, now + RECONNECT_DELAY, Wake::Retry);
+            self.connect_failures = self.connect_failures.saturating_add(1);
+            let doublings = (self.connect_failures - 1).min(5);
+            let delay = (RECONNECT_DELAY * (1 << doublings)).min(RECONNECT_DELAY_MAX);
+            self.wait(ctx, now + delay, Wake::Retry);
         } else {
             self.next_request(ctx, now);
         }
