@@ -121,7 +121,8 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "MODEL")]
     pub server: Option<Model>,
 
-    /// Write the JSON result here [default: RESULTS_DIR/<UTC timestamp>-<label or server>.json].
+    /// Write the JSON result here [default: a new file in --results-dir named after the UTC
+    /// start time and the label or server, e.g. 20261125T192000Z-selector.json].
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
