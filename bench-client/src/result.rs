@@ -39,12 +39,18 @@ pub struct RunResult {
     pub interrupted: bool,
     pub summary: Summary,
     /// Latency distribution. In open-loop (`--rate`) runs it is measured from
-    /// each request's intended send time (coordinated-omission corrected).
+    /// each request's intended send time (coordinated-omission corrected);
+    /// otherwise from the first byte written (with `--connection-per-request`,
+    /// from the start of the connect) to the last byte of the response.
+    /// Timed-out requests are included with their elapsed time, so the
+    /// histogram counts `requests` plus `errors_by_kind.timeout`.
     pub latency: Latency,
     /// Open-loop runs only: latency from the actual send (service time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_uncorrected: Option<Latency>,
-    /// One entry per second of the measured phase.
+    /// One entry per second of the measured phase (the last may cover a
+    /// partial second). Open-loop requests still in flight when `-d` ran out
+    /// are waited for and counted in the last entry.
     pub timeline: Vec<TimelineEntry>,
     /// Per-client counts, so that starvation shows.
     pub clients: Vec<ClientCount>,
@@ -136,7 +142,8 @@ pub struct ServerTotals {
 pub struct Summary {
     /// Completed responses (any status).
     pub requests: u64,
-    /// Failed requests, all kinds (see `errors_by_kind`).
+    /// Failed requests, all kinds (see `errors_by_kind`). With `-n N`,
+    /// `requests + errors == N` unless the run was interrupted.
     pub errors: u64,
     /// Length of the measured phase.
     pub duration_s: f64,
@@ -146,8 +153,16 @@ pub struct Summary {
     pub bytes_received: u64,
     /// Responses per status code, keys like `"200"`.
     pub status_codes: BTreeMap<String, u64>,
-    /// Errors per kind: `connect_refused`, `connect_timeout`, `reset`, `read`,
-    /// `write`, `timeout`, `invalid_response`, ... (OS error names kept).
+    /// Errors per kind (only kinds that occurred; the values add up to `errors`):
+    /// `connect_refused` (nothing listening), `connect_timeout` (no connection
+    /// within `--timeout`), `connect` (any other connect failure, e.g.
+    /// `EADDRNOTAVAIL`), `reset` (`ECONNRESET`, `EPIPE`, `ECONNABORTED` while
+    /// reading or writing), `read` (other read failures, and a close before the
+    /// response was complete), `write`, `timeout` (no complete response within
+    /// `--timeout`; such requests are also in `latency`), `invalid_response`
+    /// (not HTTP/1.x). The OS error behind each failure (`reset:ECONNRESET`,
+    /// `read:EOF`, ...) is printed on stderr as `error causes:`; the
+    /// engine's `Stats::errors_by_cause` has it for a future field.
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Open-loop runs: the requested total rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -298,9 +298,9 @@ impl Stats {
     }
 
     /// `timeline` of a measured phase of `duration_s`: one entry per second
-    /// begun (quiet seconds included). Open-loop runs (`rate`) add the target
-    /// rate and the achieved one: requests sent in the second, per second of
-    /// it that was measured (the last second may be partial).
+    /// begun (quiet seconds included). Open-loop runs (`rate`) add, per
+    /// second, the requests due in it (`rate` times the part of the second
+    /// that was measured: the last may be partial) and the requests sent.
     pub fn timeline_entries(&self, rate: Option<f64>, duration_s: f64) -> Vec<TimelineEntry> {
         let empty = Second::new();
         let seconds = (duration_s.ceil() as usize).max(self.timeline.len());
@@ -308,19 +308,14 @@ impl Stats {
             .map(|t| {
                 let s = self.timeline.get(t).unwrap_or(&empty);
                 let span = (duration_s - t as f64).clamp(0.0, 1.0);
-                let achieved = if span > 0.0 {
-                    s.sent as f64 / span
-                } else {
-                    0.0
-                };
                 TimelineEntry {
                     t_s: t as u64,
                     requests: s.requests,
                     errors: s.errors,
                     p50_us: s.quantile(0.5),
                     p99_us: s.quantile(0.99),
-                    target_rate: rate,
-                    achieved_rate: rate.map(|_| achieved),
+                    target_rate: rate.map(|r| r * span),
+                    achieved_rate: rate.map(|_| s.sent as f64),
                 }
             })
             .collect()
@@ -495,14 +490,15 @@ mod tests {
     }
 
     #[test]
-    fn open_loop_timeline_rates_use_the_measured_part_of_each_second() {
+    fn open_loop_timeline_has_requests_due_and_sent_per_second() {
         let mut s = Stats::new(1);
         s.second(0).sent = 100;
-        s.second(1).sent = 50;
+        s.second(1).sent = 40;
         let tl = s.timeline_entries(Some(100.0), 1.5);
         assert_eq!(tl.len(), 2);
         assert_eq!(tl[0].target_rate, Some(100.0));
         assert_eq!(tl[0].achieved_rate, Some(100.0));
-        assert_eq!(tl[1].achieved_rate, Some(100.0), "50 sent in half a second");
+        assert_eq!(tl[1].target_rate, Some(50.0), "half a second was measured");
+        assert_eq!(tl[1].achieved_rate, Some(40.0));
     }
 }
