@@ -467,8 +467,9 @@ fn server_killed_mid_run_is_counted_and_the_run_ends_on_time() {
     );
 }
 
-#[test]
-fn sigint_writes_a_partial_result_and_exits_130() {
+/// Stops a 60 s run with `signal` after a while: it must end promptly with
+/// `code`, its partial result saved and its server stopped cleanly.
+fn interrupted_by(signal: Signal, code: i32) {
     let dir = tempdir();
     let out = result_path(dir.path(), "r.json");
     let (mut client, stdout, stderr) = spawn_client(
@@ -486,10 +487,10 @@ fn sigint_writes_a_partial_result_and_exits_130() {
         dir.path(),
     );
     std::thread::sleep(Duration::from_millis(1500));
-    kill(Pid::from_raw(client.pid()), Signal::SIGINT).expect("SIGINT");
+    kill(Pid::from_raw(client.pid()), signal).expect("signal");
     let status = client.wait_bounded(Duration::from_secs(15));
     let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+    assert_eq!(status.code(), Some(code), "stderr: {stderr}");
     let r = load(&out);
     assert!(r.interrupted);
     assert!(r.summary.requests > 0);
@@ -501,6 +502,16 @@ fn sigint_writes_a_partial_result_and_exits_130() {
         .expect("the server was still stopped cleanly");
     assert!(totals.requests >= r.summary.requests);
     assert!(stdout.contains("Requests/sec"), "{stdout}");
+}
+
+#[test]
+fn sigint_writes_a_partial_result_and_exits_130() {
+    interrupted_by(Signal::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_writes_a_partial_result_and_exits_143() {
+    interrupted_by(Signal::SIGTERM, 143);
 }
 
 // ---- open loop (-R): deterministic properties; timing figures live in scripts/co-demo.sh
