@@ -7,7 +7,7 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -26,16 +26,19 @@ pub struct Slot {
     pub errors: AtomicU64,
 }
 
-/// One [`Slot`] per worker.
+/// One [`Slot`] per worker, and the start of the run once the engine knows it.
 #[derive(Debug)]
 pub struct Counters {
     slots: Vec<Slot>,
+    /// Set once, when the workers start together (after open-loop connects).
+    pub origin: OnceLock<Instant>,
 }
 
 impl Counters {
     pub fn new(workers: usize) -> Counters {
         Counters {
             slots: (0..workers).map(|_| Slot::default()).collect(),
+            origin: OnceLock::new(),
         }
     }
 
@@ -62,13 +65,7 @@ pub struct Progress {
 
 impl Progress {
     /// Starts the bar unless `quiet` or stderr is not a terminal.
-    pub fn start(
-        counters: Arc<Counters>,
-        origin: Instant,
-        warmup: Duration,
-        stop: Stop,
-        quiet: bool,
-    ) -> Progress {
+    pub fn start(counters: Arc<Counters>, warmup: Duration, stop: Stop, quiet: bool) -> Progress {
         let done = Arc::new(AtomicBool::new(false));
         if quiet || !std::io::stderr().is_terminal() {
             return Progress { done, thread: None };
@@ -76,7 +73,7 @@ impl Progress {
         let flag = Arc::clone(&done);
         let thread = std::thread::Builder::new()
             .name("bench-progress".into())
-            .spawn(move || draw(&counters, origin, warmup, stop, &flag))
+            .spawn(move || draw(&counters, warmup, stop, &flag))
             .ok();
         Progress { done, thread }
     }
@@ -99,7 +96,7 @@ impl Drop for Progress {
     }
 }
 
-fn draw(counters: &Counters, origin: Instant, warmup: Duration, stop: Stop, done: &AtomicBool) {
+fn draw(counters: &Counters, warmup: Duration, stop: Stop, done: &AtomicBool) {
     let (len, template) = match stop {
         Stop::Duration(d) => (
             (warmup + d).as_millis() as u64,
@@ -122,6 +119,10 @@ fn draw(counters: &Counters, origin: Instant, warmup: Duration, stop: Stop, done
         let rate =
             (requests - last.1.min(requests)) as f64 / (now - last.0).as_secs_f64().max(1e-3);
         last = (now, requests);
+        let Some(&origin) = counters.origin.get() else {
+            bar.set_message("connecting");
+            continue;
+        };
         let elapsed = now.saturating_duration_since(origin);
         let phase = if elapsed < warmup { "warm-up, " } else { "" };
         let remaining = match stop {

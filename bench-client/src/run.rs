@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
@@ -70,15 +70,13 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         rate: config.rate,
     };
     let counters = Arc::new(Counters::new(plan.threads as usize));
-    let origin = Instant::now();
     let progress = Progress::start(
         Arc::clone(&counters),
-        origin,
         config.warmup,
         config.stop,
         config.quiet,
     );
-    let outcome = engine::run(&plan, origin, &counters);
+    let outcome = engine::run(&plan, &counters);
     progress.finish();
     let outcome = outcome.context("the load engine failed")?;
 

@@ -616,6 +616,9 @@ fn open_loop_rate_below_connections_and_threads_still_sends() {
     assert!(r.summary.duration_s >= 1.25, "{}", r.summary.duration_s);
     // Connection 19's first turn is at 19 / 4 s: the run ended long before.
     assert!(r.summary.duration_s < 4.75, "{}", r.summary.duration_s);
+    // All 20 connected before the schedule started (plus the reachability check).
+    let totals = r.target.server.and_then(|s| s.totals).expect("totals");
+    assert_eq!(totals.connections, 21);
 }
 
 #[test]

@@ -97,6 +97,8 @@ pub struct Conn {
     retried: bool,
     /// Failed connects in a row (for the reconnect delay).
     connect_failures: u32,
+    /// Open loop: connecting ahead of the first due time (see [`preconnect`](Self::preconnect)).
+    preconnecting: bool,
 }
 
 impl Conn {
@@ -121,6 +123,7 @@ impl Conn {
             served: 0,
             retried: false,
             connect_failures: 0,
+            preconnecting: false,
         }
     }
 
@@ -197,6 +200,12 @@ impl Conn {
         }
         if self.sock.is_none() {
             self.connect(ctx, now);
+        } else if self.preconnecting {
+            // Its early connect is still under way: the request waits for it.
+            self.preconnecting = false;
+            self.attempt = now;
+            self.sent = now;
+            self.state = State::Connecting;
         } else {
             self.sent = now;
             self.attempt = now;
@@ -209,21 +218,58 @@ impl Conn {
     fn connect(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         self.attempt = now;
         self.sent = now;
+        match self.open_socket(ctx) {
+            Ok(()) => self.state = State::Connecting,
+            Err((kind, e)) => self.fail(ctx, now, kind, Cause::from_io(&e)),
+        }
+    }
+
+    /// Starts a non-blocking connect under a new token generation.
+    fn open_socket(&mut self, ctx: &mut Ctx<'_>) -> Result<(), (ErrorKind, io::Error)> {
         self.served = 0;
         self.gen = self.gen.wrapping_add(1);
-        let mut sock = match TcpStream::connect(ctx.plan.addr) {
-            Ok(s) => s,
-            Err(e) => return self.fail(ctx, now, connect_kind(&e), Cause::from_io(&e)),
-        };
+        let mut sock = TcpStream::connect(ctx.plan.addr).map_err(|e| (connect_kind(&e), e))?;
         let token = token(self.idx, self.gen());
-        if let Err(e) =
-            ctx.registry
-                .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
-        {
-            return self.fail(ctx, now, ErrorKind::Connect, Cause::from_io(&e));
-        }
+        ctx.registry
+            .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| (ErrorKind::Connect, e))?;
         self.sock = Some(sock);
-        self.state = State::Connecting;
+        Ok(())
+    }
+
+    /// Open loop: connects before the schedule starts, as wrk2 does, so
+    /// that thousands of connections do not all connect in its first second,
+    /// in the middle of the measured requests. A failure here is not
+    /// counted: the first request connects again, and that attempt counts.
+    pub fn preconnect(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == State::Idle && self.sock.is_none() && self.open_socket(ctx).is_ok() {
+            self.preconnecting = true;
+        }
+    }
+
+    pub fn is_preconnecting(&self) -> bool {
+        self.preconnecting
+    }
+
+    /// The early connect of [`preconnect`](Self::preconnect) finished (or failed: dropped quietly).
+    fn on_preconnect(&mut self, ev: &Event) {
+        if !(ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()) {
+            return;
+        }
+        let Some(sock) = self.sock.as_ref() else {
+            return;
+        };
+        let connected = match (sock.take_error(), sock.peer_addr()) {
+            (Ok(None), Ok(_)) => true,
+            (Ok(None), Err(e)) if e.kind() == io::ErrorKind::NotConnected => return,
+            _ => false,
+        };
+        if connected {
+            let _ = sock.set_nodelay(true);
+            self.preconnecting = false;
+        } else {
+            self.close();
+        }
     }
 
     pub fn on_event(&mut self, ctx: &mut Ctx<'_>, ev: &Event) {
@@ -247,6 +293,7 @@ impl Conn {
                     self.read(ctx, ev.is_read_closed());
                 }
             }
+            State::Idle | State::Waiting if self.preconnecting => self.on_preconnect(ev),
             State::Idle | State::Waiting => self.check_idle(),
             State::Done => {}
         }
@@ -495,6 +542,7 @@ impl Conn {
     fn close(&mut self) {
         // Dropping the socket closes it, which also removes it from epoll.
         self.sock = None;
+        self.preconnecting = false;
         self.gen = self.gen.wrapping_add(1);
     }
 

@@ -13,7 +13,7 @@ mod schedule;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use mio::{Events, Poll, Registry, Token};
@@ -74,45 +74,38 @@ pub struct Outcome {
     pub interrupted: Option<Signal>,
 }
 
-/// Runs the load described by `plan`. `origin` is the start of the run
-/// (warm-up included); workers publish their totals into `counters`.
-pub fn run(plan: &Plan, origin: Instant, counters: &Counters) -> io::Result<Outcome> {
-    // The wall clock at `origin`, which lies (a little) in the past.
-    let started_at =
-        SystemTime::now() - Instant::now().saturating_duration_since(origin) + plan.warmup;
-    let measure_start = origin + plan.warmup;
-    let measure_end = match plan.stop {
-        Stop::Duration(d) => Some(measure_start + d),
-        Stop::Requests(_) => None,
-    };
+/// Runs the load described by `plan`; workers publish their totals, and
+/// the start of the run once it is known, into `counters`.
+///
+/// Open-loop keep-alive runs connect every connection first (as wrk2 does:
+/// thousands of connects inside the schedule would make its first requests
+/// late); then all workers start together, and that instant is the origin of
+/// the run (warm-up included) and of the schedule.
+pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
     let tickets = AtomicU64::new(match plan.stop {
         Stop::Requests(n) => n,
         Stop::Duration(_) => 0,
     });
-    let schedule = match plan.rate {
-        Some(rate) => Schedule::Open {
-            origin,
-            rate,
-            connections: plan.connections(),
-        },
-        None => Schedule::Closed,
-    };
     let threads = plan.threads.clamp(1, plan.connections().max(1)) as usize;
+    let gate = Gate::new(threads, &counters.origin);
     let results: Vec<io::Result<WorkerEnd>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let ids: Vec<u32> = (t as u32..plan.connections()).step_by(threads).collect();
                 let shared = Shared {
                     plan,
-                    schedule,
-                    measure_start,
-                    measure_end,
+                    gate: &gate,
                     tickets: matches!(plan.stop, Stop::Requests(_)).then_some(&tickets),
                     slot: counters.slot(t),
                 };
-                std::thread::Builder::new()
+                let spawned = std::thread::Builder::new()
                     .name(format!("bench-worker-{t}"))
-                    .spawn_scoped(scope, move || worker(shared, ids))
+                    .spawn_scoped(scope, move || worker(shared, ids));
+                if spawned.is_err() {
+                    // Nobody must wait at the gate for a thread that never ran.
+                    gate.forfeit();
+                }
+                spawned
             })
             .collect();
         handles
@@ -125,6 +118,11 @@ pub fn run(plan: &Plan, origin: Instant, counters: &Counters) -> io::Result<Outc
             })
             .collect()
     });
+    let origin = counters.origin.get().copied().unwrap_or_else(Instant::now);
+    // The wall clock at `origin`, which lies in the past.
+    let started_at =
+        SystemTime::now() - Instant::now().saturating_duration_since(origin) + plan.warmup;
+    let measure_start = origin + plan.warmup;
     let mut per_thread = Vec::with_capacity(threads);
     let mut end = measure_start;
     let mut interrupted = None;
@@ -141,8 +139,8 @@ pub fn run(plan: &Plan, origin: Instant, counters: &Counters) -> io::Result<Outc
             a
         })
         .unwrap_or_else(|| Stats::new(plan.clients));
-    let measured = match (measure_end, interrupted) {
-        (Some(e), None) => e - measure_start,
+    let measured = match (plan.stop, interrupted) {
+        (Stop::Duration(d), None) => d,
         _ => end.saturating_duration_since(measure_start),
     };
     Ok(Outcome {
@@ -153,14 +151,60 @@ pub fn run(plan: &Plan, origin: Instant, counters: &Counters) -> io::Result<Outc
     })
 }
 
+/// Where the workers meet before the run starts; the last to arrive sets
+/// the origin for all. A thread that could not be started forfeits its
+/// place, so that nobody waits for it.
+struct Gate<'a> {
+    /// Workers still to arrive, and the origin once all have.
+    state: Mutex<(usize, Option<Instant>)>,
+    all_here: Condvar,
+    /// Where the progress bar reads the origin.
+    publish: &'a OnceLock<Instant>,
+}
+
+impl<'a> Gate<'a> {
+    fn new(workers: usize, publish: &'a OnceLock<Instant>) -> Gate<'a> {
+        Gate {
+            state: Mutex::new((workers, None)),
+            all_here: Condvar::new(),
+            publish,
+        }
+    }
+
+    /// Waits for every worker; returns the run's origin.
+    fn arrive(&self) -> Instant {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.leave(&mut state);
+        loop {
+            if let Some(origin) = state.1 {
+                return origin;
+            }
+            state = self.all_here.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn forfeit(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.leave(&mut state);
+    }
+
+    fn leave(&self, state: &mut (usize, Option<Instant>)) {
+        state.0 = state.0.saturating_sub(1);
+        if state.0 == 0 && state.1.is_none() {
+            let origin = Instant::now();
+            state.1 = Some(origin);
+            let _ = self.publish.set(origin);
+            self.all_here.notify_all();
+        }
+    }
+}
+
 /// What every worker reads; nothing in it is written per request but the
 /// `-n` tickets, which are taken in batches.
 #[derive(Clone, Copy)]
 struct Shared<'a> {
     plan: &'a Plan,
-    schedule: Schedule,
-    measure_start: Instant,
-    measure_end: Option<Instant>,
+    gate: &'a Gate<'a>,
     tickets: Option<&'a AtomicU64>,
     slot: &'a Slot,
 }
@@ -276,44 +320,47 @@ impl Ctx<'_> {
     }
 }
 
-fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
-    let plan = shared.plan;
-    if shared.schedule.is_open() && std::env::var_os("BENCH_CLIENT_NO_SHORT_SLICE").is_none() {
-        schedule::request_short_slice();
+impl Ctx<'_> {
+    /// Sets the schedule and the measured window from the run's origin.
+    fn start_at(&mut self, origin: Instant) {
+        let plan = self.plan;
+        self.schedule = match plan.rate {
+            Some(rate) => Schedule::Open {
+                origin,
+                rate,
+                connections: plan.connections(),
+            },
+            None => Schedule::Closed,
+        };
+        self.measure_start = origin + plan.warmup;
+        self.measure_end = match plan.stop {
+            Stop::Duration(d) => Some(self.measure_start + d),
+            Stop::Requests(_) => None,
+        };
     }
-    let mut poll = Poll::new()?;
-    let registry = poll.registry().try_clone()?;
-    let timers = schedule::Timers::new(ids.len())?;
-    timers.register(&registry, TIMER)?;
-    let threads = plan.threads.clamp(1, plan.connections().max(1)) as u64;
+}
+
+/// A worker before the start: its event loop, connections and context.
+struct Prepared<'a> {
+    poll: Poll,
+    events: Events,
+    conns: Vec<Conn>,
+    ctx: Ctx<'a>,
+}
+
+fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
+    let prepared = prepare(&shared, &ids);
+    // Always arrive, even after a failure, so that the others can start.
+    let origin = shared.gate.arrive();
+    let Prepared {
+        mut poll,
+        mut events,
+        mut conns,
+        mut ctx,
+    } = prepared?;
+    let plan = shared.plan;
+    ctx.start_at(origin);
     let now = Instant::now();
-    let mut conns: Vec<Conn> = ids
-        .iter()
-        .enumerate()
-        .map(|(idx, &id)| Conn::new(idx, id, id / plan.conns_per_client, plan.head_request, now))
-        .collect();
-    let mut ctx = Ctx {
-        plan,
-        schedule: shared.schedule,
-        registry,
-        stats: Stats::new(plan.clients),
-        tickets: Tickets {
-            left: shared.tickets,
-            local: 0,
-            divisor: threads * 16,
-        },
-        timers,
-        measure_start: shared.measure_start,
-        measure_end: shared.measure_end,
-        active: conns.len(),
-        scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
-        last_second: match plan.stop {
-            Stop::Duration(d) => (d.as_secs_f64().ceil() as usize).saturating_sub(1),
-            Stop::Requests(_) => usize::MAX,
-        },
-        slot: shared.slot,
-    };
-    let mut events = Events::with_capacity(1024.min(conns.len() + 1));
     let sweep_every = (plan.timeout / 20).clamp(Duration::from_millis(1), POLL_CAP);
     for c in conns.iter_mut() {
         c.next_request(&mut ctx, now);
@@ -390,6 +437,92 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         end,
         interrupted,
     })
+}
+
+/// Builds a worker's event loop and connections; in open-loop keep-alive
+/// runs, also connects them (waiting at most `--timeout`, or until a signal).
+fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
+    let plan = shared.plan;
+    let open = plan.rate.is_some();
+    if open && std::env::var_os("BENCH_CLIENT_NO_SHORT_SLICE").is_none() {
+        schedule::request_short_slice();
+    }
+    let poll = Poll::new()?;
+    let registry = poll.registry().try_clone()?;
+    let timers = schedule::Timers::new(ids.len())?;
+    timers.register(&registry, TIMER)?;
+    let threads = plan.threads.clamp(1, plan.connections().max(1)) as u64;
+    let now = Instant::now();
+    let conns: Vec<Conn> = ids
+        .iter()
+        .enumerate()
+        .map(|(idx, &id)| Conn::new(idx, id, id / plan.conns_per_client, plan.head_request, now))
+        .collect();
+    let ctx = Ctx {
+        plan,
+        // Placeholders until the gate opens (`Ctx::start_at`).
+        schedule: Schedule::Closed,
+        measure_start: now,
+        measure_end: None,
+        registry,
+        stats: Stats::new(plan.clients),
+        tickets: Tickets {
+            left: shared.tickets,
+            local: 0,
+            divisor: threads * 16,
+        },
+        timers,
+        active: conns.len(),
+        scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
+        last_second: match plan.stop {
+            Stop::Duration(d) => (d.as_secs_f64().ceil() as usize).saturating_sub(1),
+            Stop::Requests(_) => usize::MAX,
+        },
+        slot: shared.slot,
+    };
+    let mut prepared = Prepared {
+        poll,
+        events: Events::with_capacity(1024.min(conns.len() + 1)),
+        conns,
+        ctx,
+    };
+    if open && !plan.connection_per_request {
+        preconnect(&mut prepared)?;
+    }
+    Ok(prepared)
+}
+
+/// Connects every connection ahead of the schedule and waits for the
+/// connects to finish (failures are left to the requests to count).
+fn preconnect(w: &mut Prepared<'_>) -> io::Result<()> {
+    for c in w.conns.iter_mut() {
+        c.preconnect(&mut w.ctx);
+    }
+    let deadline = Instant::now() + w.ctx.plan.timeout;
+    loop {
+        let now = Instant::now();
+        if now >= deadline
+            || signals::received().is_some()
+            || !w.conns.iter().any(Conn::is_preconnecting)
+        {
+            return Ok(());
+        }
+        match w
+            .poll
+            .poll(&mut w.events, Some((deadline - now).min(POLL_CAP)))
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        for ev in w.events.iter() {
+            let (idx, gen) = conn::split_token(ev.token());
+            match w.conns.get_mut(idx) {
+                Some(c) if c.gen() == gen => c.on_event(&mut w.ctx, ev),
+                _ => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]
