@@ -129,7 +129,12 @@ fn draw(counters: &Counters, warmup: Duration, stop: Stop, done: &AtomicBool) {
             Stop::Duration(d) => {
                 bar.set_position((elapsed.as_millis() as u64).min(len));
                 let left = (warmup + d).saturating_sub(elapsed);
-                format!(", {}s left", left.as_secs())
+                // Whole seconds read well on long runs; tenths matter on short ones.
+                if left < Duration::from_secs(10) {
+                    format!(", {:.1}s left", left.as_secs_f64())
+                } else {
+                    format!(", {}s left", left.as_secs())
+                }
             }
             Stop::Requests(_) => {
                 bar.set_position(requests + errors);
