@@ -1,8 +1,10 @@
 //! The load engine: T worker threads, each one `mio` event loop that owns a
 //! fixed share of the connections. No thread per connection, no async
 //! runtime, no lock, channel or allocation per request: a worker writes the
-//! shared request bytes, frames responses in each connection's reused buffer
-//! and records into its own [`Stats`], which are merged once at the end.
+//! shared request bytes, frames responses as they are read into its one
+//! buffer and records into its own [`Stats`], which are merged once at the
+//! end. The workers start together (open-loop runs connect first); that
+//! instant is the run's origin.
 //!
 //! One connection loop serves every mode; what differs is the [`Schedule`]
 //! (closed loop, or open loop at `--rate`) it asks before each request.
