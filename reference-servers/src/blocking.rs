@@ -9,6 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
@@ -23,6 +24,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// client's unsent body does not turn our close into a reset that destroys
 /// the response before the client reads it.
 const LINGER: Duration = Duration::from_secs(2);
+
+/// While closing, how often to check whether the whole response has left.
+const ACK_CHECK: Duration = Duration::from_millis(1);
 
 /// Longest single wait in read(2) before the shutdown flag is checked again.
 const SIGNAL_CHECK: Duration = Duration::from_millis(500);
@@ -95,7 +99,7 @@ pub fn serve_connection(
                 totals.add_request(request.body.len() as u64);
                 served += 1;
                 if response.close() {
-                    close(stream, reader.has_partial(), &mut buf);
+                    close(stream, config, &mut buf);
                     return;
                 }
                 deadline = Instant::now() + config.read_timeout;
@@ -189,7 +193,7 @@ fn answer_error(
     ) {
         Ok(()) => {
             totals.add_request(0);
-            close(stream, true, buf);
+            close(stream, config, buf);
         }
         Err(e) => log(config, peer, "cannot write the error response", &e),
     }
@@ -248,28 +252,56 @@ fn write_wire<'a>(
     Ok(())
 }
 
-/// Closes after a final response. With unread input pending (`linger`), first
-/// half-close and drain for a bounded time: closing a socket with unread data
-/// sends a reset, which can discard the response on the client's side.
-fn close(stream: TcpStream, linger: bool, buf: &mut [u8]) {
-    if !linger {
+/// Closes after a final response. Closing a socket with unread input sends a
+/// reset instead of a FIN, and the reset throws away whatever part of the
+/// response is still in our send buffer; input can arrive after any check we
+/// could make. So: half-close, then read and drop input until every response
+/// byte and the FIN have left our send queue, the client closes, or
+/// [`LINGER`] (`--read-timeout` if shorter) ends. On loopback, where nothing
+/// is lost in transit, a byte sent is a byte in the client's receive queue,
+/// and a later reset does not take queued bytes from the client. Waiting for
+/// the client's acknowledgement instead costs a delayed ACK (40 ms) per
+/// connection, and waiting for its close lets a client that keeps its socket
+/// open hold the sync server for the whole linger.
+fn close(stream: TcpStream, config: &ConnectionConfig, buf: &mut [u8]) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let end = Instant::now() + LINGER.min(config.read_timeout);
+    let mut stream = stream;
+    if stream.set_read_timeout(Some(ACK_CHECK)).is_err() {
         return;
     }
-    let _ = stream.shutdown(Shutdown::Write);
-    let end = Instant::now() + LINGER;
-    let mut stream = stream;
     loop {
-        let now = Instant::now();
-        if now >= end || stream.set_read_timeout(Some(end - now)).is_err() {
+        if unsent_bytes(&stream).map_or(true, |n| n == 0) || Instant::now() >= end {
             return;
         }
         match stream.read(buf) {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return,
         }
     }
+}
+
+/// `SIOCOUTQNSD` from linux/sockios.h (not in the libc crate): bytes in a
+/// TCP socket's send queue not sent yet.
+const SIOCOUTQNSD: libc::Ioctl = 0x894B;
+
+/// Bytes (and the FIN) queued on `stream` but not yet sent, or `None` if the
+/// kernel cannot say (the caller then stops waiting).
+fn unsent_bytes(stream: &TcpStream) -> Option<usize> {
+    let mut pending: libc::c_int = 0;
+    // SAFETY: SIOCOUTQNSD on a TCP socket writes one c_int through the
+    // pointer, which points to a live local c_int; the fd stays open for the
+    // whole call because `stream` is borrowed.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), SIOCOUTQNSD, &mut pending) };
+    (rc == 0).then(|| usize::try_from(pending).unwrap_or(0))
 }
 
 /// `/delay/MS`: blocking is this model's way; a shutdown cuts it short so the
