@@ -25,8 +25,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// the response before the client reads it.
 const LINGER: Duration = Duration::from_secs(2);
 
-/// While closing, how often to check whether the whole response has left.
+/// While closing, the first and the longest wait between checks whether the
+/// whole response has left.
 const ACK_CHECK: Duration = Duration::from_millis(1);
+const MAX_ACK_CHECK: Duration = Duration::from_millis(64);
 
 /// Longest single wait in read(2) before the shutdown flag is checked again.
 const SIGNAL_CHECK: Duration = Duration::from_millis(500);
@@ -267,13 +269,18 @@ fn close(stream: TcpStream, config: &ConnectionConfig, buf: &mut [u8]) {
     let _ = stream.shutdown(Shutdown::Write);
     let end = Instant::now() + LINGER.min(config.read_timeout);
     let mut stream = stream;
-    if stream.set_read_timeout(Some(ACK_CHECK)).is_err() {
-        return;
-    }
+    // Short waits first (on loopback the rest leaves within microseconds
+    // once the client reads), longer ones while a client is not reading.
+    let mut wait = ACK_CHECK;
     loop {
-        if unsent_bytes(&stream).map_or(true, |n| n == 0) || Instant::now() >= end {
+        let now = Instant::now();
+        if unsent_bytes(&stream).map_or(true, |n| n == 0) || now >= end {
             return;
         }
+        if stream.set_read_timeout(Some(wait.min(end - now))).is_err() {
+            return;
+        }
+        wait = (wait * 2).min(MAX_ACK_CHECK);
         match stream.read(buf) {
             Ok(0) => return,
             Ok(_) => {}
