@@ -263,6 +263,7 @@ impl RequestReader {
         let mut connection_close = false;
         let mut connection_keep_alive = false;
         let mut expect_continue = false;
+        let mut host_fields = 0;
         for header in parsed.headers.iter() {
             let name = header.name;
             if name.eq_ignore_ascii_case("content-length") {
@@ -288,6 +289,8 @@ impl RequestReader {
                     return Err(HttpError::new(400, "chunked transfer coding applied twice"));
                 }
                 chunked = tokens(header.value).count() == 1;
+            } else if name.eq_ignore_ascii_case("host") {
+                host_fields += 1;
             } else if name.eq_ignore_ascii_case("expect") {
                 expect_continue = trim_ows(header.value).eq_ignore_ascii_case(b"100-continue");
             } else if name.eq_ignore_ascii_case("connection") {
@@ -299,6 +302,14 @@ impl RequestReader {
                     }
                 }
             }
+        }
+        // RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request
+        // without a Host field and to any request with more than one.
+        if host_fields > 1 || (minor_version == 1 && host_fields == 0) {
+            return Err(HttpError::new(
+                400,
+                "an HTTP/1.1 request needs exactly one Host header field",
+            ));
         }
         if has_transfer_encoding && minor_version == 0 {
             // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has
@@ -819,14 +830,14 @@ mod tests {
 
     #[test]
     fn content_length_body() {
-        let req = one_request(b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+        let req = one_request(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
         assert_eq!(req.body, b"hello");
     }
 
     #[test]
     fn incomplete_body_waits() {
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhel");
+        reader.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhel");
         assert_eq!(reader.next_request(), Ok(None));
         assert!(reader.has_partial());
     }
@@ -843,7 +854,7 @@ mod tests {
     #[test]
     fn nothing_left_after_complete_request() {
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"GET / HTTP/1.1\r\n\r\n");
+        reader.feed(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
         assert!(reader.next_request().unwrap().is_some());
         assert!(!reader.has_partial());
         assert_eq!(reader.next_request(), Ok(None));
@@ -852,7 +863,7 @@ mod tests {
     #[test]
     fn pipelined_requests_in_order() {
         let (requests, error) = parse_all(
-            b"GET /a HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\n\r\n",
+            b"GET /a HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\nHost: t\r\n\r\n",
         );
         assert_eq!(error, None);
         let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
@@ -863,7 +874,7 @@ mod tests {
     #[test]
     fn chunked_body() {
         let req = one_request(
-            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n",
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n",
         );
         assert_eq!(req.body, b"hello, world");
     }
@@ -871,7 +882,7 @@ mod tests {
     #[test]
     fn chunked_with_extensions_and_trailers() {
         let req = one_request(
-            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA;name=value ; x\r\n0123456789\r\n0;last\r\nExpires: never\r\nX-Sum: 1\r\n\r\n",
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nA;name=value ; x\r\n0123456789\r\n0;last\r\nExpires: never\r\nX-Sum: 1\r\n\r\n",
         );
         assert_eq!(req.body, b"0123456789");
     }
@@ -879,7 +890,7 @@ mod tests {
     #[test]
     fn chunked_then_pipelined() {
         let (requests, error) = parse_all(
-            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n",
         );
         assert_eq!(error, None);
         assert_eq!(requests.len(), 2);
@@ -889,7 +900,9 @@ mod tests {
 
     #[test]
     fn chunked_bare_lf_accepted() {
-        let req = one_request(b"POST /echo HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n");
+        let req = one_request(
+            b"POST /echo HTTP/1.1\nHost: t\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n",
+        );
         assert_eq!(req.body, b"abc");
     }
 
@@ -907,12 +920,17 @@ mod tests {
 
     #[test]
     fn http11_connection_close() {
-        assert!(!one_request(b"GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n").keep_alive);
+        assert!(
+            !one_request(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: foo, close\r\n\r\n").keep_alive
+        );
     }
 
     #[test]
     fn leading_empty_line_ignored() {
-        assert_eq!(one_request(b"\r\nGET /x HTTP/1.1\r\n\r\n").path, "/x");
+        assert_eq!(
+            one_request(b"\r\nGET /x HTTP/1.1\r\nHost: t\r\n\r\n").path,
+            "/x"
+        );
     }
 
     #[test]
@@ -928,7 +946,7 @@ mod tests {
     #[test]
     fn malformed_header_is_400() {
         assert_eq!(
-            error_status(b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+            error_status(b"GET / HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n"),
             400
         );
     }
@@ -936,7 +954,7 @@ mod tests {
     #[test]
     fn bad_content_length_is_400() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nContent-Length: 12a\r\n\r\n"),
+            error_status(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 12a\r\n\r\n"),
             400
         );
     }
@@ -944,7 +962,9 @@ mod tests {
     #[test]
     fn conflicting_content_lengths_are_400() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            error_status(
+                b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+            ),
             400
         );
     }
@@ -953,7 +973,7 @@ mod tests {
     fn te_and_content_length_is_400() {
         assert_eq!(
             error_status(
-                b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
             ),
             400
         );
@@ -962,7 +982,7 @@ mod tests {
     #[test]
     fn unknown_transfer_coding_is_501() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            error_status(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n"),
             501
         );
     }
@@ -970,7 +990,7 @@ mod tests {
     #[test]
     fn coding_before_chunked_is_501() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            error_status(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
             501
         );
     }
@@ -978,7 +998,9 @@ mod tests {
     #[test]
     fn expect_continue_requested_once_before_body() {
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+        reader.feed(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+        );
         assert_eq!(reader.next_request(), Ok(None));
         assert!(reader.take_continue());
         assert!(!reader.take_continue());
@@ -989,7 +1011,7 @@ mod tests {
     #[test]
     fn expect_continue_not_needed_when_body_already_sent() {
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nab");
+        reader.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nab");
         assert_eq!(reader.next_request(), Ok(None));
         assert!(!reader.take_continue());
     }
@@ -1005,7 +1027,7 @@ mod tests {
     #[test]
     fn expect_continue_dropped_when_over_limit() {
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+        reader.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
         assert_eq!(reader.next_request().map_err(|e| e.status), Err(413));
         assert!(!reader.take_continue());
     }
@@ -1027,12 +1049,14 @@ mod tests {
     #[test]
     fn chunked_twice_is_400() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"),
+            error_status(
+                b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+            ),
             400
         );
         assert_eq!(
             error_status(
-                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
             ),
             400
         );
@@ -1041,15 +1065,31 @@ mod tests {
     #[test]
     fn chunked_in_its_own_field_line_after_an_empty_one_is_accepted() {
         let req = one_request(
-            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n",
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n",
         );
         assert_eq!(req.body, b"z");
+    }
+
+    /// Review finding: a missing or repeated Host field was accepted, though
+    /// RFC 9112 3.2 says a server must answer both with 400.
+    #[test]
+    fn host_field_missing_in_http11_or_repeated_is_400() {
+        assert_eq!(error_status(b"GET / HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(
+            error_status(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            error_status(b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"),
+            400
+        );
+        assert_eq!(one_request(b"GET / HTTP/1.0\r\n\r\n").minor_version, 0);
     }
 
     #[test]
     fn bad_chunk_size_is_400() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            error_status(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
             400
         );
     }
@@ -1057,7 +1097,9 @@ mod tests {
     #[test]
     fn chunk_longer_than_size_is_400() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n"),
+            error_status(
+                b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n"
+            ),
             400
         );
     }
@@ -1067,7 +1109,7 @@ mod tests {
     /// to 16 KiB each; now only bytes that bring a line ending are parsed.
     #[test]
     fn head_trickled_byte_by_byte_is_parsed_once_per_line() {
-        let mut input = b"GET / HTTP/1.1\r\n".to_vec();
+        let mut input = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
         for i in 0..8 {
             input.extend_from_slice(format!("X-{i}: ").as_bytes());
             input.extend(std::iter::repeat(b'a').take(1500));
@@ -1094,7 +1136,7 @@ mod tests {
 
     #[test]
     fn oversized_head_is_431() {
-        let mut input = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+        let mut input = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
         input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES));
         input.extend_from_slice(b"\r\n\r\n");
         assert_eq!(error_status(&input), 431);
@@ -1102,14 +1144,14 @@ mod tests {
 
     #[test]
     fn oversized_unfinished_head_is_431() {
-        let mut input = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+        let mut input = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
         input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES + 1));
         assert_eq!(error_status(&input), 431);
     }
 
     #[test]
     fn too_many_headers_is_431() {
-        let mut input = b"GET / HTTP/1.1\r\n".to_vec();
+        let mut input = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
         for i in 0..MAX_HEADERS + 1 {
             input.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
         }
@@ -1120,21 +1162,22 @@ mod tests {
     #[test]
     fn content_length_over_limit_is_413() {
         assert_eq!(
-            error_status(b"POST / HTTP/1.1\r\nContent-Length: 1025\r\n\r\n"),
+            error_status(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1025\r\n\r\n"),
             413
         );
     }
 
     #[test]
     fn content_length_at_limit_is_accepted() {
-        let mut input = b"POST / HTTP/1.1\r\nContent-Length: 1024\r\n\r\n".to_vec();
+        let mut input = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\n\r\n".to_vec();
         input.extend(std::iter::repeat(b'z').take(1024));
         assert_eq!(one_request(&input).body.len(), 1024);
     }
 
     #[test]
     fn chunked_over_limit_is_413() {
-        let mut input = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n".to_vec();
+        let mut input =
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n".to_vec();
         input.extend(std::iter::repeat(b'z').take(0x200));
         input.extend_from_slice(b"\r\n201\r\n");
         assert_eq!(error_status(&input), 413);
@@ -1157,7 +1200,8 @@ mod tests {
 
     #[test]
     fn request_after_error_not_parsed() {
-        let (requests, error) = parse_all(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/9.9\r\n\r\n");
+        let (requests, error) =
+            parse_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/9.9\r\n\r\n");
         assert_eq!(requests.len(), 1);
         assert_eq!(error.map(|e| e.status), Some(505));
     }
@@ -1351,7 +1395,7 @@ mod tests {
     #[test]
     fn error_response_names_what_was_wrong() {
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"POST / HTTP/1.1\r\nContent-Length: 12a\r\n\r\n");
+        reader.feed(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 12a\r\n\r\n");
         let error = reader.next_request().unwrap_err();
         let out = text(&error.response());
         assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
