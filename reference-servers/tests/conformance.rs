@@ -452,6 +452,11 @@ const TABLE: &[Case] = &[
         run: ambiguous_framing,
     },
     Case {
+        name: "HTTP/1.1 without Host is 400",
+        models: ALL,
+        run: missing_host,
+    },
+    Case {
         name: "unknown path is 404",
         models: ALL,
         run: not_found,
@@ -749,6 +754,14 @@ fn ambiguous_framing(server: &Server) -> Sent {
         sent += Sent::new(1, 1, 0);
     }
     sent
+}
+
+/// Review finding: RFC 9112 3.2 requires 400 here; it was served.
+fn missing_host(server: &Server) -> Sent {
+    let reply = single(server, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(reply.status, 400);
+    assert!(String::from_utf8_lossy(&reply.body).contains("Host"));
+    Sent::new(1, 1, 0)
 }
 
 fn not_found(server: &Server) -> Sent {
