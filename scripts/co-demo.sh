@@ -125,11 +125,13 @@ ok_d = abs(dp50 - delay_ms) <= 1.0 and abs(dach - delay_rate) <= 0.01 * delay_ra
 print(f"control /delay/{delay_ms:g} at {delay_rate:g} req/s: corrected p50 {dp50:.3f} ms "
       f"(within 1 ms of {delay_ms:g}: {'yes' if abs(dp50 - delay_ms) <= 1.0 else 'NO'}), "
       f"achieved {dach:.1f} req/s (within 1 %: {'yes' if abs(dach - delay_rate) <= 0.01 * delay_rate else 'NO'})")
-for name in ("open-loop", "delay-control"):
-    with open(f"{out}/{name}.err") as f:
-        for line in f:
-            if line.startswith("pacing:"):
-                print(f"{name} {line.strip()}")
+for name, r in (("open-loop", o), ("delay-control", d)):
+    p = r["summary"].get("pacing")
+    if p:
+        print(f"{name} pacing: {p['timer_sends']} sends on their timer went out "
+              f"p50 {p['schedule_error_p50_us']} us, p99 {p['schedule_error_p99_us']} us, "
+              f"max {p['schedule_error_max_us']} us late; {r['summary']['late_sends']} late sends "
+              f"(> 1 ms), {p['late_sends_busy']} of them due while the connection was busy")
 print(f"\nresults and text summaries: {out}/")
 sys.exit(0 if ok and ok_d else 1)
 PY

@@ -160,10 +160,14 @@ pub struct Summary {
     /// reading or writing), `read` (other read failures, and a close before the
     /// response was complete), `write`, `timeout` (no complete response within
     /// `--timeout`; such requests are also in `latency`), `invalid_response`
-    /// (not HTTP/1.x). The OS error behind each failure (`reset:ECONNRESET`,
-    /// `read:EOF`, ...) is printed on stderr as `error causes:`; the
-    /// engine's `Stats::errors_by_cause` has it for a future field.
+    /// (not HTTP/1.x). The OS error behind each failure is in
+    /// `errors_by_cause`.
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// The same errors by kind and OS error name, `kind:CAUSE` (e.g.
+    /// `reset:ECONNRESET`, `connect_refused:ECONNREFUSED`, `read:EOF`), for
+    /// the errors that have a cause; absent when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors_by_cause: BTreeMap<String, u64>,
     /// Open-loop runs: the requested total rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_rate: Option<f64>,
@@ -173,6 +177,24 @@ pub struct Summary {
     /// Open-loop runs: requests sent more than 1 ms after they were due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_sends: Option<u64>,
+    /// Open-loop runs: how precisely the client kept its schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<Pacing>,
+}
+
+/// How late requests went out against their due time (open loop). Requests
+/// sent on their timer measure the generator's own pacing error; a late send
+/// whose connection was still waiting for the previous response is the
+/// server's doing, not the client's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pacing {
+    /// Requests sent on their timer (the connection was free when due).
+    pub timer_sends: u64,
+    pub schedule_error_p50_us: u64,
+    pub schedule_error_p99_us: u64,
+    pub schedule_error_max_us: u64,
+    /// Of `late_sends`, those due while their connection was still busy.
+    pub late_sends_busy: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,8 +14,9 @@ use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 use crate::config::{Config, HttpUrl, Output};
 use crate::engine::{self, Outcome, Plan};
 use crate::progress::{Counters, Progress};
-use crate::result::{RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
+use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
 use crate::server::SpawnedServer;
+use crate::stats::Stats;
 use crate::{hdr, host, http, report, signals};
 
 /// File descriptors kept free beside the connections (epoll, timerfds,
@@ -108,14 +109,6 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    if config.rate.is_some() {
-        eprintln!("{}", pacing_note(&outcome));
-    }
-    let causes = outcome.stats.errors_by_cause();
-    if !causes.is_empty() {
-        let list: Vec<String> = causes.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        eprintln!("error causes: {}", list.join(", "));
-    }
     Ok(match outcome.interrupted {
         Some(signal) => ExitCode::from(signals::exit_status(signal)),
         None => ExitCode::SUCCESS,
@@ -165,9 +158,11 @@ pub fn build_result(
             bytes_received: stats.bytes_received,
             status_codes: stats.status_codes(),
             errors_by_kind: stats.errors_by_kind(),
+            errors_by_cause: stats.errors_by_cause(),
             target_rate: config.rate,
             achieved_rate: open_loop.then(|| per_sec(stats.sent)),
             late_sends: open_loop.then_some(stats.late_sends),
+            pacing: open_loop.then(|| pacing(stats)),
         },
         latency: hdr::latency_from(&stats.latency),
         latency_uncorrected: open_loop.then(|| hdr::latency_from(&stats.latency_uncorrected)),
@@ -177,21 +172,16 @@ pub fn build_result(
     }
 }
 
-/// Open loop: how precisely the client kept its schedule, for stderr.
-/// (Not in the result file yet: see the engine's report for the proposed fields.)
-pub fn pacing_note(outcome: &Outcome) -> String {
-    let s = &outcome.stats;
+/// Open loop: how precisely the client kept its schedule.
+fn pacing(s: &Stats) -> Pacing {
     let h = &s.schedule_error;
-    format!(
-        "pacing: {} requests sent on their timer went out p50 {} µs, p99 {} µs, max {} µs after their due time; \
-         {} late sends (> 1 ms), {} of them due while their connection was still busy",
-        h.len(),
-        hdr::percentile(h, "50"),
-        hdr::percentile(h, "99"),
-        hdr::percentile(h, "100"),
-        s.late_sends,
-        s.late_busy,
-    )
+    Pacing {
+        timer_sends: h.len(),
+        schedule_error_p50_us: hdr::percentile(h, "50"),
+        schedule_error_p99_us: hdr::percentile(h, "99"),
+        schedule_error_max_us: hdr::percentile(h, "100"),
+        late_sends_busy: s.late_busy,
+    }
 }
 
 fn save(config: &Config, result: &RunResult, outcome: &Outcome) -> anyhow::Result<Option<PathBuf>> {

@@ -381,6 +381,13 @@ fn close_mid_body_is_a_read_error() {
         r.summary.errors_by_kind.get("read"),
         Some(&r.summary.errors)
     );
+    // The cause is kept: the peer closed (EOF) mid-body.
+    assert_eq!(
+        r.summary.errors_by_cause.get("read:EOF"),
+        Some(&r.summary.errors),
+        "{:?}",
+        r.summary.errors_by_cause
+    );
 }
 
 #[test]
@@ -457,6 +464,13 @@ fn server_killed_mid_run_is_counted_and_the_run_ends_on_time() {
         r.summary.errors_by_kind.contains_key("connect_refused"),
         "reconnects were refused: {:?}",
         r.summary.errors_by_kind
+    );
+    assert!(
+        r.summary
+            .errors_by_cause
+            .contains_key("connect_refused:ECONNREFUSED"),
+        "the OS error name is kept: {:?}",
+        r.summary.errors_by_cause
     );
     assert_eq!(r.summary.duration_s, 2.0);
     let errors_late: u64 = r.timeline.iter().skip(1).map(|t| t.errors).sum();

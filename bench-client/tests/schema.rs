@@ -106,9 +106,11 @@ fn closed_loop() -> RunResult {
             bytes_received: 1_000,
             status_codes: BTreeMap::from([("200".into(), 9), ("503".into(), 1)]),
             errors_by_kind: BTreeMap::from([("connect_refused".into(), 1)]),
+            errors_by_cause: BTreeMap::from([("connect_refused:ECONNREFUSED".into(), 1)]),
             target_rate: None,
             achieved_rate: None,
             late_sends: None,
+            pacing: None,
         },
         latency: latency(&[(120, 9), (5_000, 1)]),
         latency_uncorrected: None,
@@ -144,6 +146,13 @@ fn open_loop() -> RunResult {
     r.summary.target_rate = Some(2_000.0);
     r.summary.achieved_rate = Some(1_999.5);
     r.summary.late_sends = Some(3);
+    r.summary.pacing = Some(Pacing {
+        timer_sends: 19_990,
+        schedule_error_p50_us: 35,
+        schedule_error_p99_us: 80,
+        schedule_error_max_us: 1_400,
+        late_sends_busy: 1,
+    });
     r.latency_uncorrected = Some(latency(&[(100, 10)]));
     for e in &mut r.timeline {
         e.target_rate = Some(2_000.0);

@@ -430,7 +430,14 @@ fn a_bad_file_is_an_error_naming_it() {
 #[test]
 fn merge_of_two_hosts_sums_counts_and_merges_histograms_exactly() {
     let paths = [fixture("host-a.json"), fixture("host-b.json")];
-    let runs = compare::load_all(&paths).unwrap();
+    let mut runs = compare::load_all(&paths).unwrap();
+    // The OS causes add up like the kinds (the fixtures carry none).
+    runs[0].summary.errors_by_cause = [("reset:ECONNRESET".to_string(), 2)].into();
+    runs[1].summary.errors_by_cause = [
+        ("reset:ECONNRESET".to_string(), 1),
+        ("read:EOF".to_string(), 4),
+    ]
+    .into();
     let pairs: Vec<(&Path, &RunResult)> = paths.iter().map(PathBuf::as_path).zip(&runs).collect();
     let m = merge::merge(&pairs).unwrap();
     let (a, b) = (&runs[0], &runs[1]);
@@ -438,6 +445,8 @@ fn merge_of_two_hosts_sums_counts_and_merges_histograms_exactly() {
     assert_eq!(m.summary.requests, a.summary.requests + b.summary.requests);
     assert_eq!(m.summary.errors, 3);
     assert_eq!(m.summary.errors_by_kind["timeout"], 3);
+    assert_eq!(m.summary.errors_by_cause["reset:ECONNRESET"], 3);
+    assert_eq!(m.summary.errors_by_cause["read:EOF"], 4);
     assert_eq!(
         m.summary.status_codes["200"],
         a.summary.requests + b.summary.requests

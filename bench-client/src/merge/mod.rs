@@ -14,7 +14,8 @@ use anyhow::Context as _;
 use crate::compare::{load_all, shape::check_same_shape};
 use crate::hdr;
 use crate::result::{
-    ClientCount, Host, Latency, RunResult, ServerTotals, Source, TimelineEntry, SCHEMA_VERSION,
+    ClientCount, Host, Latency, Pacing, RunResult, ServerTotals, Source, TimelineEntry,
+    SCHEMA_VERSION,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -94,6 +95,24 @@ fn add_maps(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
     }
 }
 
+/// Counts add up; the schedule-error percentiles of the parts are not
+/// kept as histograms, so the merged ones are the worst of the inputs (an
+/// upper bound, never an average of percentiles).
+fn merge_pacing<'a>(parts: impl Iterator<Item = Option<&'a Pacing>>) -> Option<Pacing> {
+    parts.flatten().fold(None, |acc: Option<Pacing>, p| {
+        Some(match acc {
+            None => p.clone(),
+            Some(a) => Pacing {
+                timer_sends: a.timer_sends + p.timer_sends,
+                schedule_error_p50_us: a.schedule_error_p50_us.max(p.schedule_error_p50_us),
+                schedule_error_p99_us: a.schedule_error_p99_us.max(p.schedule_error_p99_us),
+                schedule_error_max_us: a.schedule_error_max_us.max(p.schedule_error_max_us),
+                late_sends_busy: a.late_sends_busy + p.late_sends_busy,
+            },
+        })
+    })
+}
+
 fn sum_opt<T: std::iter::Sum + Copy>(values: impl Iterator<Item = Option<T>>) -> Option<T> {
     values
         .collect::<Option<Vec<T>>>()
@@ -139,6 +158,8 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     summary.bytes_received = 0;
     summary.status_codes = BTreeMap::new();
     summary.errors_by_kind = BTreeMap::new();
+    summary.errors_by_cause = BTreeMap::new();
+    summary.pacing = merge_pacing(runs.iter().map(|(_, r)| r.summary.pacing.as_ref()));
     summary.target_rate = sum_opt(runs.iter().map(|(_, r)| r.summary.target_rate));
     summary.achieved_rate = sum_opt(runs.iter().map(|(_, r)| r.summary.achieved_rate));
     summary.late_sends = sum_opt(runs.iter().map(|(_, r)| r.summary.late_sends));
@@ -149,6 +170,7 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
         summary.bytes_received += r.summary.bytes_received;
         add_maps(&mut summary.status_codes, &r.summary.status_codes);
         add_maps(&mut summary.errors_by_kind, &r.summary.errors_by_kind);
+        add_maps(&mut summary.errors_by_cause, &r.summary.errors_by_cause);
     }
     summary.requests_per_sec = if window_s > 0.0 {
         summary.requests as f64 / window_s
@@ -338,5 +360,23 @@ mod tests {
         assert_eq!(m.p99_us, 5000);
         assert_eq!(m.target_rate, None);
         assert_eq!(m.achieved_rate, Some(400.0));
+    }
+
+    #[test]
+    fn pacing_adds_counts_and_keeps_the_worst_percentiles() {
+        let p = |sends, p99, busy| Pacing {
+            timer_sends: sends,
+            schedule_error_p50_us: p99 / 2,
+            schedule_error_p99_us: p99,
+            schedule_error_max_us: p99 * 10,
+            late_sends_busy: busy,
+        };
+        let (a, b) = (p(100, 80, 1), p(300, 60, 2));
+        let m = merge_pacing([Some(&a), None, Some(&b)].into_iter()).unwrap();
+        assert_eq!(m.timer_sends, 400);
+        assert_eq!(m.late_sends_busy, 3);
+        assert_eq!(m.schedule_error_p99_us, 80);
+        assert_eq!(m.schedule_error_max_us, 800);
+        assert!(merge_pacing([None, None].into_iter()).is_none());
     }
 }

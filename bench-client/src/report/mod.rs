@@ -79,9 +79,11 @@ pub(crate) mod testing {
                 bytes_received: 3 * 1024 * 1024,
                 status_codes: BTreeMap::from([("200".into(), 990), ("404".into(), 10)]),
                 errors_by_kind: BTreeMap::from([("reset".into(), 2), ("timeout".into(), 1)]),
+                errors_by_cause: BTreeMap::from([("reset:ECONNRESET".into(), 2)]),
                 target_rate: None,
                 achieved_rate: None,
                 late_sends: None,
+                pacing: None,
             },
             // 500 at 100 µs, 400 at 2 ms, 90 at 15 ms, 10 at 1.5 s.
             latency: latency(&[(100, 500), (2_000, 400), (15_000, 90), (1_500_000, 10)]),
@@ -130,6 +132,13 @@ pub(crate) mod testing {
         r.summary.target_rate = Some(600.0);
         r.summary.achieved_rate = Some(500.0);
         r.summary.late_sends = Some(120);
+        r.summary.pacing = Some(Pacing {
+            timer_sends: 880,
+            schedule_error_p50_us: 40,
+            schedule_error_p99_us: 90,
+            schedule_error_max_us: 2_500,
+            late_sends_busy: 110,
+        });
         r.latency_uncorrected = Some(latency(&[(90, 900), (1_000, 100)]));
         for e in &mut r.timeline {
             e.target_rate = Some(600.0);

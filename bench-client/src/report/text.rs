@@ -174,6 +174,13 @@ fn errors_and_statuses(
         writeln!(out, "  Errors: {}", s.errors)?;
         for (kind, n) in &s.errors_by_kind {
             writeln!(out, "    {kind:<20} {n:>10}")?;
+            // The OS error names behind this kind, e.g. `reset:ECONNRESET`.
+            let prefix = format!("{kind}:");
+            for (cause, m) in &s.errors_by_cause {
+                if let Some(name) = cause.strip_prefix(&prefix) {
+                    writeln!(out, "      {name:<18} {m:>10}")?;
+                }
+            }
         }
         let kinds: Vec<String> = s
             .errors_by_kind
@@ -236,6 +243,18 @@ fn open_loop(
         "  Late sends: {late} ({:.1}% of {sent} sent more than 1 ms after they were due)",
         100.0 * late_share
     )?;
+    if let Some(p) = &s.pacing {
+        writeln!(
+            out,
+            "  Pacing error: p50 {}, p99 {}, max {} over {} sends on their timer; \
+             {} late sends were due while their connection was busy",
+            human_us(p.schedule_error_p50_us as f64),
+            human_us(p.schedule_error_p99_us as f64),
+            human_us(p.schedule_error_max_us as f64),
+            p.timer_sends,
+            p.late_sends_busy
+        )?;
+    }
 
     let held = s.achieved_rate.map_or(true, |a| a >= RATE_HELD * target);
     if !held {
@@ -447,6 +466,7 @@ Running 2s test @ http://127.0.0.1:40000/ (selector server started by bench-clie
   1000 requests in 2s, 1.95MiB sent, 3.00MiB received
   Errors: 3
     reset                         2
+      ECONNRESET                  2
     timeout                       1
   Status codes
     200                         990
@@ -486,6 +506,13 @@ Saved: results/20261125T192000Z-smoke.json
         assert!(l.contains(
             &"  Late sends: 120 (12.0% of 1003 sent more than 1 ms after they were due)"
         ));
+        assert!(
+            l.contains(
+                &"  Pacing error: p50 40.00µs, p99 90.00µs, max 2.50ms over 880 sends on their timer; \
+                  110 late sends were due while their connection was busy"
+            ),
+            "{text}"
+        );
         // 4 connections at ~180 µs could carry ~22k req/s: the client fell behind.
         let warning = l
             .iter()
