@@ -6,6 +6,8 @@
 //! previous response (or of the accept); each read waits only for what is
 //! left of that deadline, so a client trickling bytes cannot stretch it. A
 //! partial request that misses it gets 408; a silent connection is closed.
+//! A response must go out with the client taking some bytes at least every
+//! `read_timeout`, and within [`SHUTDOWN_GRACE`] once shutdown is requested.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -20,15 +22,14 @@ use crate::totals::Totals;
 /// request it is sending.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// How long to keep reading (and discarding) after an error response, so the
-/// client's unsent body does not turn our close into a reset that destroys
-/// the response before the client reads it.
+/// Longest wait, after a closing response, for it to leave the send queue
+/// while input is read and dropped (see [`close`]).
 const LINGER: Duration = Duration::from_secs(2);
 
 /// While closing, the first and the longest wait between checks whether the
 /// whole response has left.
-const ACK_CHECK: Duration = Duration::from_millis(1);
-const MAX_ACK_CHECK: Duration = Duration::from_millis(64);
+const SENT_CHECK: Duration = Duration::from_millis(1);
+const MAX_SENT_CHECK: Duration = Duration::from_millis(64);
 
 /// Longest single wait in read(2) before the shutdown flag is checked again.
 const SIGNAL_CHECK: Duration = Duration::from_millis(500);
@@ -271,7 +272,7 @@ fn close(stream: TcpStream, config: &ConnectionConfig, buf: &mut [u8]) {
     let mut stream = stream;
     // Short waits first (on loopback the rest leaves within microseconds
     // once the client reads), longer ones while a client is not reading.
-    let mut wait = ACK_CHECK;
+    let mut wait = SENT_CHECK;
     loop {
         let now = Instant::now();
         if unsent_bytes(&stream).map_or(true, |n| n == 0) || now >= end {
@@ -280,7 +281,7 @@ fn close(stream: TcpStream, config: &ConnectionConfig, buf: &mut [u8]) {
         if stream.set_read_timeout(Some(wait.min(end - now))).is_err() {
             return;
         }
-        wait = (wait * 2).min(MAX_ACK_CHECK);
+        wait = (wait * 2).min(MAX_SENT_CHECK);
         match stream.read(buf) {
             Ok(0) => return,
             Ok(_) => {}
