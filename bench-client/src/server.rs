@@ -93,12 +93,34 @@ impl SpawnedServer {
         timeouts: Timeouts,
     ) -> anyhow::Result<Self> {
         let name = format!("the {model} server");
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
+            .process_group(0);
+        // The server sits in its own process group (so that Ctrl-C reaches
+        // only us), which also means nothing stops it if we are killed
+        // outright: ask the kernel to send it SIGTERM when we die, so it
+        // still shuts down cleanly instead of holding its port forever.
+        let parent = std::process::id();
+        // SAFETY: the closure runs in the forked child before exec, where
+        // only async-signal-safe calls are allowed; prctl(2), getppid(2) and
+        // _exit(2) are plain system calls that neither allocate nor lock.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // We died between fork and prctl: nobody will stop the server.
+                if libc::getppid() as u32 != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {name} ({})", program.display()))?;
         let pid = child.id();

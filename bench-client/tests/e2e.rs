@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bench_client::hdr;
 use common::*;
@@ -526,6 +526,47 @@ fn sigint_writes_a_partial_result_and_exits_130() {
 #[test]
 fn sigterm_writes_a_partial_result_and_exits_143() {
     interrupted_by(Signal::SIGTERM, 143);
+}
+
+/// Regression: the `--server` child lives in its own process group, so a
+/// SIGKILL of bench-client used to leave it running (and holding its port).
+#[test]
+fn a_killed_client_takes_its_server_down() {
+    let dir = tempdir();
+    let (mut client, _stdout, _stderr) = spawn_client(
+        &["--server", "fork", "-d", "60s", "-q", "--no-save"],
+        dir.path(),
+    );
+    // The server is the client's only child; wait (bounded) until it is up.
+    let children = format!("/proc/{0}/task/{0}/children", client.pid());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let server_pid = loop {
+        let listed = std::fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = listed.split_whitespace().next() {
+            break pid.parse::<i32>().expect("a pid");
+        }
+        assert!(Instant::now() < deadline, "no server child appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(client.pid()), Signal::SIGKILL).expect("kill client");
+    client.wait_bounded(Duration::from_secs(5));
+    // The server gets SIGTERM from the kernel and shuts down on its own. It
+    // was re-parented, so it is gone once kill(pid, 0) fails (or, if the
+    // test harness became its reaper, once it is a zombie).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{server_pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        if stat.is_empty() || state == Some('Z') {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server {server_pid} outlived its killed client: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 // ---- open loop (-R): deterministic properties; timing figures live in scripts/co-demo.sh
