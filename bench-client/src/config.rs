@@ -265,6 +265,20 @@ impl Config {
                     expected: "'Name: value', e.g. 'Accept: text/plain'",
                 });
             }
+            // The client frames every body itself: a user's length or coding
+            // that disagrees with the bytes sent would desynchronise each
+            // keep-alive connection, and the server would count garbage.
+            let name = h.split_once(':').map_or("", |(n, _)| n.trim());
+            if name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("transfer-encoding")
+            {
+                return Err(ConfigError::Invalid {
+                    flag: "--header",
+                    value: h.clone(),
+                    expected: "a header other than Content-Length or Transfer-Encoding \
+                               (bench-client frames the body itself; set its size with --payload or --body-file)",
+                });
+            }
         }
         let output = match (&args.output, args.no_save) {
             (_, true) => Output::None,
@@ -585,6 +599,30 @@ mod tests {
             1,
             "threads are capped at the connections"
         );
+    }
+
+    /// Review finding: `-H 'Content-Length: 5' --payload 64k` sent the user's
+    /// length with 65,536 body bytes, so the server read the rest of the body
+    /// as the next requests (the comment in `build_request` claimed the
+    /// opposite). Framing headers are now refused.
+    #[test]
+    fn framing_headers_are_refused() {
+        for h in [
+            "Content-Length: 5",
+            "content-length:0",
+            "Transfer-Encoding: chunked",
+        ] {
+            let e = config(&["--payload", "64k", "-H", h])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "invalid value '{h}' for --header: expected a header other than Content-Length"
+                )),
+                "{e}"
+            );
+        }
+        assert!(config(&["-H", "Content-Type: text/plain", "--payload", "1k"]).is_ok());
     }
 
     #[test]

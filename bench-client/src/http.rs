@@ -48,9 +48,10 @@ pub fn build_request(spec: &RequestSpec<'_>) -> Arc<[u8]> {
             env!("CARGO_PKG_VERSION")
         ));
     }
-    // A body is always framed by us: a user's Content-Length could lie.
+    // A body is always framed by us: the config refuses a user's
+    // Content-Length or Transfer-Encoding, which could lie.
     let wants_length = !spec.body.is_empty() || matches!(spec.method, "POST" | "PUT" | "PATCH");
-    if wants_length && !has("content-length") {
+    if wants_length {
         head.push_str(&format!("Content-Length: {}\r\n", spec.body.len()));
     }
     if spec.connection_close && !has("connection") {
@@ -122,6 +123,9 @@ pub struct ResponseFramer {
     state: State,
     status: u16,
     keep_alive: bool,
+    /// An interim (1xx) response came before the final one: the server has
+    /// read the request, so it is no longer "at the start".
+    interim: bool,
     /// Responses to HEAD have no body whatever their headers say.
     head_request: bool,
 }
@@ -132,6 +136,7 @@ impl ResponseFramer {
             state: State::Head,
             status: 0,
             keep_alive: false,
+            interim: false,
             head_request,
         }
     }
@@ -141,11 +146,12 @@ impl ResponseFramer {
         self.state = State::Head;
         self.status = 0;
         self.keep_alive = false;
+        self.interim = false;
     }
 
     /// True until the first byte of a response head has been consumed.
     pub fn at_start(&self) -> bool {
-        self.state == State::Head
+        self.state == State::Head && !self.interim
     }
 
     /// Consumes a prefix of `buf`. When it returns `More` with fewer bytes
@@ -292,6 +298,7 @@ impl ResponseFramer {
         }
         if (100..200).contains(&status) {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
+            self.interim = true;
             return Ok(Some(n));
         }
         self.status = status;
@@ -540,6 +547,21 @@ mod tests {
         }
         let mut f = ResponseFramer::new(false);
         assert!(f.advance(&input).is_err());
+    }
+
+    /// Review finding: after a complete `100 Continue` the framer still said
+    /// it was at the start, so a close before the final response looked like
+    /// a stale keep-alive connection and the request was sent a second time,
+    /// although the server had read it.
+    #[test]
+    fn interim_response_is_not_the_start() {
+        let mut f = ResponseFramer::new(false);
+        let (used, p) = f.advance(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+        assert_eq!((used, p), (25, Progress::More));
+        assert!(!f.at_start());
+        assert_eq!(f.on_eof(), Err(FrameError::Eof));
+        f.reset();
+        assert!(f.at_start());
     }
 
     #[test]
