@@ -99,8 +99,12 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
 
     let result = build_result(config, &url, &outcome, server);
-    let saved = save(config, &result, &outcome)?;
-    let text = report::text::render(&result, saved.as_deref());
+    // A save that fails must not cost the user the figures of a run that
+    // may have taken minutes: the summary is printed either way, then the
+    // save error ends the run with a failure status.
+    let saved = save(config, &result, &outcome);
+    let path = saved.as_ref().ok().and_then(|p| p.as_deref());
+    let text = report::text::render(&result, path);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // A closed pipe (`| head`) is the reader's choice, not a failure.
@@ -109,6 +113,8 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
+    drop(out);
+    saved?;
     Ok(match outcome.interrupted {
         Some(signal) => ExitCode::from(signals::exit_status(signal)),
         None => ExitCode::SUCCESS,

@@ -810,3 +810,41 @@ fn open_loop_waits_for_requests_in_flight_when_the_duration_runs_out() {
     );
     drop(server);
 }
+
+/// Review finding: when the result could not be saved (here the results
+/// folder is a regular file), the run's figures were lost: the save error
+/// returned before the summary was printed. Now the summary is printed,
+/// without a `Saved:` line, and the run still fails with the save error.
+#[test]
+fn unsaveable_result_still_prints_the_summary_then_fails() {
+    let (_server, addr) = serve("selector");
+    let dir = tempdir();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let url = format!("http://{addr}/");
+    let run = run_client(
+        &[&url, "-n", "20", "-q", "--results-dir", path_str(&blocker)],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 1, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: cannot create the folder {}",
+            blocker.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("Requests"),
+        "summary printed: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Saved:"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(&blocker).unwrap(),
+        b"x",
+        "nothing half-written"
+    );
+}
