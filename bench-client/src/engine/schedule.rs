@@ -19,6 +19,9 @@ use mio::{Interest, Registry, Token};
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 
+/// A due time this far ahead (100 years, in seconds) is never reached.
+const NEVER_S: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
+
 /// When requests are sent.
 #[derive(Debug, Clone, Copy)]
 pub enum Schedule {
@@ -48,7 +51,11 @@ impl Schedule {
                 connections,
             } => {
                 let slot = conn as f64 + k as f64 * connections as f64;
-                Some(origin + Duration::from_secs_f64(slot / rate))
+                // A tiny rate (`-R 1e-300`) puts due times beyond what a
+                // Duration holds, and from_secs_f64 panics there: such a
+                // request is simply never due within any run.
+                let offset = (slot / rate).min(NEVER_S);
+                Some(origin + Duration::from_secs_f64(offset))
             }
         }
     }
@@ -217,6 +224,24 @@ mod tests {
         };
         assert_eq!(s.due(99, 0).unwrap() - origin, Duration::from_secs(99));
         assert_eq!(s.due(0, 1).unwrap() - origin, Duration::from_secs(100));
+    }
+
+    /// Review finding: `-R 1e-300` (accepted: any rate above 0) made every
+    /// worker panic converting an infinite number of seconds to a Duration.
+    #[test]
+    fn tiny_rate_is_due_far_ahead_not_a_panic() {
+        let origin = Instant::now();
+        let s = Schedule::Open {
+            origin,
+            rate: 1e-300,
+            connections: 4,
+        };
+        assert_eq!(s.due(0, 0), Some(origin));
+        let later = s.due(3, u64::MAX).unwrap() - origin;
+        assert!(
+            later > Duration::from_secs(50 * 365 * 24 * 3600),
+            "{later:?}"
+        );
     }
 
     #[test]
