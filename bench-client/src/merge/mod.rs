@@ -119,15 +119,34 @@ fn sum_opt<T: std::iter::Sum + Copy>(values: impl Iterator<Item = Option<T>>) ->
         .map(|v| v.into_iter().sum())
 }
 
-/// Jain's index over the clients' request counts.
+/// Jain's index over the clients' request counts (the same formula the
+/// engine uses, so that a merged index means what a single run's does).
 pub fn jain(clients: &[ClientCount]) -> f64 {
-    let sum: f64 = clients.iter().map(|c| c.requests as f64).sum();
-    let sum_sq: f64 = clients.iter().map(|c| (c.requests as f64).powi(2)).sum();
-    if clients.is_empty() || sum_sq == 0.0 {
-        1.0
-    } else {
-        sum * sum / (clients.len() as f64 * sum_sq)
+    crate::stats::jain_index(clients.iter().map(|c| c.requests as f64))
+}
+
+/// One run given twice (the same file, or a copy of it) would be counted
+/// twice, silently: refuse it. Runs of several hosts differ in host name or
+/// start time, so the same host, start and counts mean the same run.
+fn refuse_repeats(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
+    for (i, (pa, a)) in runs.iter().enumerate() {
+        for (pb, b) in &runs[i + 1..] {
+            let same = a.started_at == b.started_at
+                && a.host.hostname == b.host.hostname
+                && a.summary.requests == b.summary.requests
+                && a.summary.errors == b.summary.errors;
+            if same {
+                anyhow::bail!(
+                    "{} and {} hold the same run (host {}, started {}): merging it twice would count it twice",
+                    pa.display(),
+                    pb.display(),
+                    a.host.hostname,
+                    a.started_at
+                );
+            }
+        }
     }
+    Ok(())
 }
 
 /// The merged result of `runs` (each with the file it came from, for
@@ -135,6 +154,7 @@ pub fn jain(clients: &[ClientCount]) -> f64 {
 /// connections, threads, `-n` and `--rate` are summed.
 pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     let (_, first) = *runs.first().context("nothing to merge")?;
+    refuse_repeats(runs)?;
     let starts: Vec<SystemTime> = runs
         .iter()
         .map(|(p, r)| parse_start(p, r))
@@ -349,6 +369,25 @@ mod tests {
         assert!((jain(&c(&[10, 10, 10])) - 1.0).abs() < 1e-12);
         assert!((jain(&c(&[30, 0, 0])) - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(jain(&[]), 1.0);
+    }
+
+    /// Review finding: `merge a.json a.json` "merged" one run with itself
+    /// and reported twice its requests.
+    #[test]
+    fn the_same_run_twice_is_refused() {
+        let a = crate::report::testing::closed_loop_result();
+        let e = merge(&[(Path::new("a.json"), &a), (Path::new("copy.json"), &a)])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "a.json and copy.json hold the same run (host bench-host, started 2026-11-25T19:20:00.123Z): \
+             merging it twice would count it twice"
+        );
+        let mut b = a.clone();
+        b.host.hostname = "other-host".into();
+        let m = merge(&[(Path::new("a.json"), &a), (Path::new("b.json"), &b)]).unwrap();
+        assert_eq!(m.summary.requests, 2 * a.summary.requests);
     }
 
     #[test]
