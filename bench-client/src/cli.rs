@@ -101,7 +101,9 @@ pub struct RunArgs {
     #[arg(short = 'm', long, value_name = "METHOD")]
     pub method: Option<String>,
 
-    /// Extra request header, "Name: value" (repeatable).
+    /// Extra request header, "Name: value" (repeatable). Host, User-Agent and Connection
+    /// replace the defaults; Content-Length and Transfer-Encoding are refused (the body
+    /// is framed from --payload or --body-file).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
 
