@@ -116,7 +116,12 @@ fn write_all(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std
     fairness(out, warnings, r)?;
     server_totals(out, warnings, r)?;
 
-    if s.requests == 0 {
+    if s.requests == 0 && r.latency.max > 0 {
+        // Timed-out requests keep their latency: the table above is theirs.
+        warnings.push(
+            "no request completed: the latency figures are those of timed-out requests".to_string(),
+        );
+    } else if s.requests == 0 {
         warnings.push("no request completed: no latency was measured".to_string());
     }
     if r.interrupted {
@@ -635,6 +640,25 @@ Saved: results/20261125T192000Z-smoke.json
         );
         assert!(!text.contains("Server totals"));
         assert!(!text.contains("Fairness"));
+    }
+
+    /// Review finding: a run whose every request timed out printed a latency
+    /// table (timeouts are recorded) under "no latency was measured".
+    #[test]
+    fn only_timeouts_say_whose_latency_is_shown() {
+        let mut r = closed_loop_result();
+        r.summary.requests = 0;
+        let text = render(&r, None);
+        assert!(
+            text.contains(
+                "WARNING: no request completed: the latency figures are those of timed-out requests"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("no latency was measured"), "{text}");
+        r.latency = crate::hdr::latency_from(&crate::hdr::new_histogram());
+        let text = render(&r, None);
+        assert!(text.contains("WARNING: no request completed: no latency was measured"));
     }
 
     #[test]
