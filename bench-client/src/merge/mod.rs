@@ -36,21 +36,15 @@ pub struct MergeArgs {
 
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let runs = load_all(&args.inputs)?;
-    if !args.force {
-        let pairs: Vec<(&Path, &RunResult)> = args
-            .inputs
-            .iter()
-            .map(PathBuf::as_path)
-            .zip(&runs)
-            .collect();
-        check_same_shape(&pairs)?;
-    }
     let named: Vec<(&Path, &RunResult)> = args
         .inputs
         .iter()
         .map(PathBuf::as_path)
         .zip(&runs)
         .collect();
+    if !args.force {
+        check_same_shape(&named)?;
+    }
     let mut merged = merge(&named)?;
     if args.label.is_some() {
         merged.label = args.label.clone();
