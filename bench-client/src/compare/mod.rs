@@ -285,6 +285,9 @@ pub enum Verdict {
     Worse,
     /// Significantly worse beyond the limit: fails the gate.
     Regression,
+    /// A latency metric where some run completed no request: there is no
+    /// latency to compare (the error rate and req/s still show the failure).
+    NoData,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -384,7 +387,21 @@ fn compare_metric(
     };
     // The change in the "worse" direction, positive when worse.
     let worsening = if m.higher_is_better() { -delta } else { delta };
+    // A run without a completed request has percentiles of 0 (or only its
+    // timeouts'): comparing them would call any real latency an infinite
+    // regression, or a broken run an improvement.
+    let no_latency = !matches!(m, Metric::Rps | Metric::ErrorRate)
+        && baseline
+            .iter()
+            .chain(candidate)
+            .any(|r| r.summary.requests == 0);
+    let (ci, significant) = if no_latency {
+        (None, false)
+    } else {
+        (ci, significant)
+    };
     let verdict = match (significant, worsening > 0.0) {
+        _ if no_latency => Verdict::NoData,
         (false, _) => Verdict::NoChange,
         (true, false) => Verdict::Better,
         (true, true) if worsening > limit => Verdict::Regression,
@@ -428,6 +445,31 @@ mod tests {
         assert!(format!("{e:#}").contains("unknown metric \"p42\""), "{e:#}");
         let e = Limits::parse(&["lots".into()]).unwrap_err();
         assert!(format!("{e:#}").contains("not a percentage"), "{e:#}");
+    }
+
+    /// Review finding: against a baseline whose requests all failed (p50 of
+    /// 0), a healthy candidate failed the gate with a "+inf" latency
+    /// regression; latency metrics now say there is no data, and the error
+    /// rate tells the story.
+    #[test]
+    fn a_run_without_completed_requests_has_no_latency_to_compare() {
+        let good = crate::report::testing::closed_loop_result();
+        let mut broken = good.clone();
+        broken.summary.requests = 0;
+        broken.summary.requests_per_sec = 0.0;
+        broken.latency = crate::hdr::latency_from(&crate::hdr::new_histogram());
+        let c = compare(&[broken.clone()], &[good.clone()], &Limits::default(), 3.0);
+        for mc in &c.metrics {
+            let want = match mc.metric {
+                Metric::Rps | Metric::ErrorRate => Verdict::Better,
+                _ => Verdict::NoData,
+            };
+            assert_eq!(mc.verdict, want, "{:?}", mc.metric);
+        }
+        assert!(c.pass);
+        let c = compare(&[good], &[broken], &Limits::default(), 3.0);
+        assert_eq!(c.regressions, vec!["rps", "error_rate"]);
+        assert!(render::terminal(&c).contains("no data"));
     }
 
     #[test]

@@ -68,6 +68,7 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Better => "better",
         Verdict::Worse => "worse (within limit)",
         Verdict::Regression => "REGRESSION",
+        Verdict::NoData => "no data (a run completed no request)",
     }
 }
 
@@ -88,7 +89,11 @@ fn rows(c: &Comparison) -> Vec<[String; 7]> {
                 name,
                 value(mc.metric, mc.baseline_mean),
                 value(mc.metric, mc.candidate_mean),
-                signed(mc.change, mc.change_unit),
+                if mc.verdict == Verdict::NoData {
+                    "-".into()
+                } else {
+                    signed(mc.change, mc.change_unit)
+                },
                 ci(mc),
                 format!("{}{}", fmt_num(mc.limit), mc.change_unit),
                 verdict(mc.verdict).to_string(),
