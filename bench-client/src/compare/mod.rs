@@ -458,7 +458,12 @@ mod tests {
         broken.summary.requests = 0;
         broken.summary.requests_per_sec = 0.0;
         broken.latency = crate::hdr::latency_from(&crate::hdr::new_histogram());
-        let c = compare(&[broken.clone()], &[good.clone()], &Limits::default(), 3.0);
+        let c = compare(
+            std::slice::from_ref(&broken),
+            std::slice::from_ref(&good),
+            &Limits::default(),
+            3.0,
+        );
         for mc in &c.metrics {
             let want = match mc.metric {
                 Metric::Rps | Metric::ErrorRate => Verdict::Better,
