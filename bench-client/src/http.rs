@@ -267,9 +267,12 @@ impl ResponseFramer {
         let mut chunked = false;
         for h in resp.headers.iter() {
             if h.name.eq_ignore_ascii_case("content-length") {
+                // 1*DIGIT (RFC 9110 8.6): `parse` alone would also take "+5".
                 let v = std::str::from_utf8(h.value)
                     .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|v| v.parse::<u64>().ok())
                     .ok_or(FrameError::ContentLength)?;
                 if content_length.is_some_and(|old| old != v) {
                     return Err(FrameError::ContentLength);
@@ -341,7 +344,8 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, FrameError> {
         .next()
         .unwrap_or(b"")
         .trim_ascii();
-    if hex.is_empty() || hex.len() > 15 {
+    // 1*HEXDIG: from_str_radix alone would also take a sign ("+5").
+    if hex.is_empty() || hex.len() > 15 || !hex.iter().all(u8::is_ascii_hexdigit) {
         return Err(FrameError::ChunkSize);
     }
     let s = std::str::from_utf8(hex).map_err(|_| FrameError::ChunkSize)?;
@@ -515,6 +519,20 @@ mod tests {
             ),
             (
                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                FrameError::ChunkSize,
+            ),
+            // Review finding: signed lengths were accepted (Rust's integer
+            // parsing takes a leading '+').
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
+                FrameError::ContentLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+                FrameError::ContentLength,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\n",
                 FrameError::ChunkSize,
             ),
             (
