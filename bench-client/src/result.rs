@@ -171,7 +171,8 @@ pub struct Summary {
     /// Open-loop runs: the requested total rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_rate: Option<f64>,
-    /// Open-loop runs: requests sent per second.
+    /// Open-loop runs: requests sent per second (over `duration_s`; in an
+    /// `-n` run over its sends, up to the last one plus 1 / `target_rate`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub achieved_rate: Option<f64>,
     /// Open-loop runs: requests sent more than 1 ms after they were due.

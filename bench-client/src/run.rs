@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
-use crate::config::{Config, HttpUrl, Output};
+use crate::config::{Config, HttpUrl, Output, Stop};
 use crate::engine::{self, Outcome, Plan};
 use crate::progress::{Counters, Progress};
 use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
@@ -166,7 +166,9 @@ pub fn build_result(
             errors_by_kind: stats.errors_by_kind(),
             errors_by_cause: stats.errors_by_cause(),
             target_rate: config.rate,
-            achieved_rate: open_loop.then(|| per_sec(stats.sent)),
+            achieved_rate: config
+                .rate
+                .map(|rate| achieved_rate(config, stats, duration_s, rate)),
             late_sends: open_loop.then_some(stats.late_sends),
             pacing: open_loop.then(|| pacing(stats)),
         },
@@ -175,6 +177,24 @@ pub fn build_result(
         timeline: stats.timeline_entries(config.rate, duration_s),
         clients: stats.client_counts(),
         fairness: stats.fairness(),
+    }
+}
+
+/// Open loop: requests sent per second. A `-d` run sends over its whole
+/// duration. An `-n` run ends when its last response is in, but its sends
+/// span only up to the last one plus that request's share of the schedule
+/// (1 / rate): dividing by the whole run made a short on-time run look
+/// faster than its target (3 requests at 3/s "achieved" 4.3/s) and a slow
+/// server's tail look like a slow client.
+fn achieved_rate(config: &Config, stats: &Stats, duration_s: f64, rate: f64) -> f64 {
+    let window_s = match config.stop {
+        Stop::Requests(_) if stats.sent > 0 => stats.last_sent.as_secs_f64() + 1.0 / rate,
+        _ => duration_s,
+    };
+    if window_s > 0.0 {
+        stats.sent as f64 / window_s
+    } else {
+        0.0
     }
 }
 
@@ -262,4 +282,31 @@ fn raise_fd_limit(config: &Config) -> anyhow::Result<()> {
             .with_context(|| format!("cannot raise RLIMIT_NOFILE from {soft} to {target}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn config(args: &[&str]) -> Config {
+        let argv = std::iter::once("bench-client").chain(args.iter().copied());
+        Config::from_args(&crate::cli::Cli::try_parse_from(argv).unwrap().run).unwrap()
+    }
+
+    /// Review finding: `-R 3 -n 3` reported "achieved 4.27 req/s (142%)":
+    /// the run's length includes the last response, not a third slot.
+    #[test]
+    fn achieved_rate_of_an_n_run_spans_its_sends_not_its_tail() {
+        let mut s = Stats::new(1);
+        s.sent = 3;
+        s.last_sent = Duration::from_millis(667);
+        // The run ended with the last response, 35 ms after its send.
+        let r = achieved_rate(&config(&["-R", "3", "-n", "3"]), &s, 0.702, 3.0);
+        assert!((r - 3.0).abs() < 0.01, "{r}");
+        // A -d run sends over its whole duration.
+        s.sent = 6;
+        let r = achieved_rate(&config(&["-R", "3", "-d", "2s"]), &s, 2.0, 3.0);
+        assert_eq!(r, 3.0);
+    }
 }

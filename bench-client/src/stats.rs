@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
@@ -174,6 +175,9 @@ pub struct Stats {
     pub late_busy: u64,
     /// Requests sent in the measured phase (open loop: the achieved rate).
     pub sent: u64,
+    /// Open loop: when the last of them was sent, from the start of the
+    /// measured phase (what an `-n` run's achieved rate is measured over).
+    pub last_sent: Duration,
     /// Per second of the measured phase.
     pub timeline: Vec<Second>,
     /// Per client: (requests, errors).
@@ -196,6 +200,7 @@ impl Stats {
             late_sends: 0,
             late_busy: 0,
             sent: 0,
+            last_sent: Duration::ZERO,
             timeline: Vec::new(),
             clients: vec![(0, 0); clients as usize],
         }
@@ -371,6 +376,7 @@ impl AddAssign for Stats {
         self.late_sends += o.late_sends;
         self.late_busy += o.late_busy;
         self.sent += o.sent;
+        self.last_sent = self.last_sent.max(o.last_sent);
         if o.timeline.len() > self.timeline.len() {
             self.timeline.resize_with(o.timeline.len(), Second::new);
         }

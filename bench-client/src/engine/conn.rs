@@ -185,8 +185,10 @@ impl Conn {
         if measured && ctx.schedule.is_open() {
             let late = now.saturating_duration_since(intended);
             let sent_in = ctx.second_of(now);
+            let since_start = now.saturating_duration_since(ctx.measure_start);
             let stats = &mut ctx.stats;
             stats.sent += 1;
+            stats.last_sent = stats.last_sent.max(since_start);
             stats.second(sent_in).sent += 1;
             if late > LATE {
                 stats.late_sends += 1;
