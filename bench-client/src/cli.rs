@@ -123,6 +123,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "MODEL")]
     pub server: Option<Model>,
 
+    /// Pin the --server child to these CPUs (e.g. 0 or 0,2-3), so that on one machine the
+    /// server and the generator do not share cores; pin bench-client itself with taskset.
+    #[arg(long, value_name = "CPUS", requires = "server")]
+    pub server_cpus: Option<String>,
+
     /// Write the JSON result here [default: a new file in --results-dir named after the UTC
     /// start time and the label or server, e.g. 20261125T192000Z-selector.json].
     #[arg(short = 'o', long, value_name = "FILE")]

@@ -45,6 +45,44 @@ pub enum ConfigError {
     },
 }
 
+/// CPUs above this are refused: the kernel's `cpu_set_t` holds 1024.
+const MAX_CPU: usize = 1023;
+
+/// Parses a CPU list as taskset and /sys write it: `0`, `0,2`, `1-3,6`.
+pub fn parse_cpu_list(text: &str) -> Result<Vec<usize>, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        flag: "--server-cpus",
+        value: text.to_string(),
+        expected: "a CPU list such as 0, 0,2 or 1-3 (CPU numbers from 0 to 1023)",
+    };
+    let mut cpus = Vec::new();
+    for part in text.split(',') {
+        let number = |s: &str| -> Result<usize, ConfigError> {
+            let s = s.trim();
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            s.parse::<usize>()
+                .ok()
+                .filter(|&n| n <= MAX_CPU)
+                .ok_or_else(invalid)
+        };
+        match part.split_once('-') {
+            Some((lo, hi)) => {
+                let (lo, hi) = (number(lo)?, number(hi)?);
+                if lo > hi {
+                    return Err(invalid());
+                }
+                cpus.extend(lo..=hi);
+            }
+            None => cpus.push(number(part)?),
+        }
+    }
+    cpus.sort_unstable();
+    cpus.dedup();
+    Ok(cpus)
+}
+
 /// Where the run ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stop {
@@ -174,6 +212,8 @@ pub struct Config {
     pub timeout: Duration,
     pub warmup: Duration,
     pub server: Option<Model>,
+    /// CPUs the `--server` child is pinned to (sorted, no duplicates).
+    pub server_cpus: Option<Vec<usize>>,
     pub output: Output,
     pub label: Option<String>,
     pub quiet: bool,
@@ -300,6 +340,11 @@ impl Config {
             timeout,
             warmup,
             server: args.server,
+            server_cpus: args
+                .server_cpus
+                .as_deref()
+                .map(parse_cpu_list)
+                .transpose()?,
             output,
             label: args.label.clone(),
             quiet: args.quiet,
@@ -347,6 +392,7 @@ impl Config {
             warmup_s: self.warmup.as_secs_f64(),
             rate: self.rate,
             server: self.server.map(|m| m.name().to_string()),
+            server_cpus: self.server_cpus.clone(),
         }
     }
 }
@@ -456,6 +502,21 @@ mod tests {
         let mut argv = vec!["bench-client"];
         argv.extend_from_slice(args);
         Config::from_args(&Cli::try_parse_from(argv).expect("clap accepts").run)
+    }
+
+    #[test]
+    fn server_cpu_lists() {
+        assert_eq!(parse_cpu_list("0").unwrap(), vec![0]);
+        assert_eq!(parse_cpu_list("3,1-2,2").unwrap(), vec![1, 2, 3]);
+        for bad in ["", "a", "1-", "-1", "3-1", "1024", "0,,1", "+1"] {
+            let err = parse_cpu_list(bad).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "invalid value '{bad}' for --server-cpus: expected a CPU list such as 0, 0,2 or 1-3 (CPU numbers from 0 to 1023)"
+                )
+            );
+        }
     }
 
     #[test]

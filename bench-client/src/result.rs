@@ -113,6 +113,9 @@ pub struct RunConfig {
     pub rate: Option<f64>,
     /// `--server` model, if bench-client started the server.
     pub server: Option<String>,
+    /// `--server-cpus`: the CPUs the server child was pinned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpus: Option<Vec<usize>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

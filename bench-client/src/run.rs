@@ -31,7 +31,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
 
     let server = match config.server {
         Some(model) => Some(
-            SpawnedServer::start(model, &[])
+            SpawnedServer::start(model, &[], config.server_cpus.as_deref())
                 .with_context(|| format!("cannot start the {} server", model.name()))?,
         ),
         None => None,

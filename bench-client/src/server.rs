@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use nix::sched::{sched_setaffinity, CpuSet};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
@@ -73,7 +74,12 @@ impl SpawnedServer {
     /// Runs `<current_exe> serve MODEL --addr 127.0.0.1:0 [extra...]` as a
     /// child process and waits (at most 10 s) for its `listening on
     /// http://IP:PORT` line.
-    pub fn start(model: reference_servers::Model, extra_args: &[String]) -> anyhow::Result<Self> {
+    /// With `cpus`, the child is pinned to those CPUs before it runs.
+    pub fn start(
+        model: reference_servers::Model,
+        extra_args: &[String],
+        cpus: Option<&[usize]>,
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()
             .context("cannot find the bench-client executable to start the server with")?;
         let mut args = vec![
@@ -83,7 +89,8 @@ impl SpawnedServer {
             "127.0.0.1:0".to_string(),
         ];
         args.extend_from_slice(extra_args);
-        Self::spawn(&exe, &args, model.name(), TIMEOUTS)
+        let cpu_set = cpus.map(cpu_set).transpose()?;
+        Self::spawn(&exe, &args, model.name(), TIMEOUTS, cpu_set)
     }
 
     fn spawn(
@@ -91,6 +98,7 @@ impl SpawnedServer {
         args: &[String],
         model: &str,
         timeouts: Timeouts,
+        cpu_set: Option<CpuSet>,
     ) -> anyhow::Result<Self> {
         let name = format!("the {model} server");
         let mut command = Command::new(program);
@@ -106,8 +114,9 @@ impl SpawnedServer {
         // still shuts down cleanly instead of holding its port forever.
         let parent = std::process::id();
         // SAFETY: the closure runs in the forked child before exec, where
-        // only async-signal-safe calls are allowed; prctl(2), getppid(2) and
-        // _exit(2) are plain system calls that neither allocate nor lock.
+        // only async-signal-safe calls are allowed; prctl(2), getppid(2),
+        // sched_setaffinity(2) and _exit(2) are plain system calls that
+        // neither allocate nor lock (the CPU set was built before the fork).
         unsafe {
             command.pre_exec(move || {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
@@ -116,6 +125,10 @@ impl SpawnedServer {
                 // We died between fork and prctl: nobody will stop the server.
                 if libc::getppid() as u32 != parent {
                     libc::_exit(1);
+                }
+                // The set was built before the fork; this is one syscall.
+                if let Some(set) = &cpu_set {
+                    sched_setaffinity(Pid::from_raw(0), set)?;
                 }
                 Ok(())
             });
@@ -363,6 +376,18 @@ fn parse_totals(line: &str) -> Option<ServerTotals> {
     serde_json::from_str(line).ok()
 }
 
+/// The kernel's CPU set for `cpus`, refused with the CPU named when this
+/// machine cannot have it.
+fn cpu_set(cpus: &[usize]) -> anyhow::Result<CpuSet> {
+    let mut set = CpuSet::new();
+    for &cpu in cpus {
+        set.set(cpu).with_context(|| {
+            format!("--server-cpus: CPU {cpu} is beyond what this system supports")
+        })?;
+    }
+    Ok(set)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +410,7 @@ mod tests {
             &["-c".to_string(), script.to_string()],
             "fake",
             timeouts,
+            None,
         )
     }
 
@@ -395,6 +421,34 @@ mod tests {
             .ok()
             .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
             .unwrap_or(false)
+    }
+
+    #[test]
+    fn server_cpus_pin_the_child() {
+        let script = "echo listening on http://127.0.0.1:4567; exec sleep 30";
+        let server = SpawnedServer::spawn(
+            Path::new("/bin/sh"),
+            &["-c".to_string(), script.to_string()],
+            "fake",
+            quick(),
+            Some(cpu_set(&[0]).unwrap()),
+        )
+        .unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+        let allowed = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .map(str::trim);
+        assert_eq!(allowed, Some("0"), "{status}");
+    }
+
+    #[test]
+    fn a_cpu_beyond_the_kernel_set_is_a_clear_error() {
+        let err = cpu_set(&[0, 5000]).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "--server-cpus: CPU 5000 is beyond what this system supports: EINVAL: Invalid argument"
+        );
     }
 
     #[test]
@@ -547,10 +601,15 @@ mod tests {
 
     #[test]
     fn missing_program_is_a_clear_error() {
-        let err =
-            SpawnedServer::spawn(Path::new("/nonexistent/bench-client"), &[], "sync", quick())
-                .err()
-                .expect("must fail");
+        let err = SpawnedServer::spawn(
+            Path::new("/nonexistent/bench-client"),
+            &[],
+            "sync",
+            quick(),
+            None,
+        )
+        .err()
+        .expect("must fail");
         assert_eq!(
             format!("{err:#}"),
             "cannot start the sync server (/nonexistent/bench-client): No such file or directory (os error 2)"

@@ -528,6 +528,39 @@ fn sigterm_writes_a_partial_result_and_exits_143() {
     interrupted_by(Signal::SIGTERM, 143);
 }
 
+#[test]
+fn server_cpus_are_recorded_and_need_a_server() {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let run = run_client(
+        &[
+            "--server",
+            "sync",
+            "--server-cpus",
+            "0",
+            "-n",
+            "20",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let r = load(&out);
+    assert_eq!(r.config.server_cpus, Some(vec![0]));
+    assert_eq!(r.summary.requests, 20);
+
+    let run = run_client(
+        &["--server-cpus", "0", "-n", "1"],
+        dir.path(),
+        Duration::from_secs(10),
+    );
+    assert_eq!(run.code(), 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--server <MODEL>"), "{}", run.stderr);
+}
+
 /// Regression: the `--server` child lives in its own process group, so a
 /// SIGKILL of bench-client used to leave it running (and holding its port).
 #[test]

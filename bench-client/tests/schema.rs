@@ -83,6 +83,7 @@ fn closed_loop() -> RunResult {
             warmup_s: 0.5,
             rate: None,
             server: Some("fork".into()),
+            server_cpus: Some(vec![0]),
         },
         target: Target {
             url: "http://127.0.0.1:1/".into(),

@@ -56,6 +56,7 @@ pub(crate) mod testing {
                 warmup_s: 0.0,
                 rate: None,
                 server: Some("selector".into()),
+                server_cpus: None,
             },
             target: Target {
                 url: "http://127.0.0.1:40000/".into(),
