@@ -12,7 +12,8 @@
 # does with requests that wait: the iterative sync server serves them one at
 # a time, fork and selector overlap them. 21 runs: about 75 s with the
 # defaults (each run also spawns and stops its server and has 0.5 s warm-up),
-# plus the release build.
+# plus the release build. With two or more cores the server is pinned to
+# CPU 0 and the client to the rest (PIN=0: no pinning).
 #
 # Output, in DIR: one result per run, named MODEL-CxN-PAYLOAD.json
 # (e.g. selector-50x4-64k.json, fork-50x4-delay10.json) with its text
@@ -42,6 +43,16 @@ cargo build --release --quiet -p bench-client
 BC="${CARGO_TARGET_DIR:-target}/release/bench-client"
 mkdir -p "$OUT/logs"
 
+# On a machine with two or more cores, the server gets CPU 0 and the client
+# the others, so that every model is measured on one core of its own instead
+# of a varying share of two (PIN=0 turns this off).
+PIN_CLIENT=()
+PIN_SERVER=()
+if [[ "${PIN:-1}" == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
+    PIN_CLIENT=(taskset -c "1-$(($(nproc) - 1))")
+    PIN_SERVER=(--server-cpus 0)
+fi
+
 MODELS=(sync selector fork)
 SHAPES=("1 1" "10 4" "50 4")
 failed=()
@@ -52,7 +63,8 @@ run() {
     local name=$1
     shift
     printf '%-26s ' "$name"
-    if "$BC" "$@" -d "$DURATION" --warmup 500ms --quiet -o "$OUT/$name.json" >"$OUT/logs/$name.txt" 2>&1; then
+    if "${PIN_CLIENT[@]}" "$BC" "$@" "${PIN_SERVER[@]}" -d "$DURATION" --warmup 500ms --quiet \
+        -o "$OUT/$name.json" >"$OUT/logs/$name.txt" 2>&1; then
         grep -m1 -i 'requests/sec' "$OUT/logs/$name.txt" || echo "done"
     else
         echo "FAILED (exit $?), see $OUT/logs/$name.txt"
@@ -65,6 +77,7 @@ if ((!PLOT_ONLY)); then
     {
         echo "cores: $(nproc); $(uname -sr)"
         echo "before: $(uptime)"
+        echo "pinning: client ${PIN_CLIENT[*]:-none}; server ${PIN_SERVER[*]:-none}"
     } >"$OUT/logs/conditions.txt"
     start=$(date +%s)
     for model in "${MODELS[@]}"; do
