@@ -5,9 +5,11 @@
 //! framing through [`RequestReader`], an ordered queue of responses with a
 //! write offset), the timers behind `--read-timeout` and `/delay/MS`, and the
 //! graceful shutdown on SIGINT/SIGTERM through a signalfd. Nothing here blocks
-//! or sleeps: the only wait is `Poll::poll`, whose timeout is the next timer
-//! deadline, and a socket asks for WRITABLE events only while a write is
-//! pending, so an idle server uses no CPU however many connections it holds.
+//! or sleeps: the only wait is `Poll::poll`, without a timeout, woken by the
+//! sockets, the signalfd, or a timerfd (module `alarm`) armed to the next timer
+//! deadline (disarmed when none is pending), and a socket asks for WRITABLE
+//! events only while a write is pending, so an idle server uses no CPU however
+//! many connections it holds.
 //!
 //! mio is edge-triggered: a readiness event is reported once, so every socket
 //! is drained until `WouldBlock`, and a connection that stops early (its
@@ -31,16 +33,21 @@ use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
+use self::alarm::Alarm;
 use crate::cli::{Model, ServerArgs};
 use crate::http::{self, Limits, Request, RequestReader, Response, Routed};
 use crate::totals::Totals;
+
+mod alarm;
 
 /// The listening socket.
 const LISTENER: Token = Token(0);
 /// The shutdown source: the signalfd, or a [`Waker`] in tests.
 const STOP: Token = Token(1);
+/// The timerfd that fires at the next timer deadline.
+const ALARM: Token = Token(2);
 /// Connection `slot` is registered as `Token(slot + FIRST_CONNECTION)`.
-const FIRST_CONNECTION: usize = 2;
+const FIRST_CONNECTION: usize = 3;
 
 /// Bytes read per `read` call, into one buffer shared by all connections.
 const READ_CHUNK: usize = 64 * 1024;
@@ -140,6 +147,8 @@ struct Server {
     drain_until: Option<Instant>,
     next_id: u64,
     fd_exhaustion_logged: bool,
+    /// Wakes `poll` at the earliest deadline of `shared.timers` or the drain.
+    alarm: Alarm,
     /// Returns from `poll`; tests read it to prove an idle loop sleeps.
     polls: Arc<AtomicU64>,
 }
@@ -170,6 +179,10 @@ impl Server {
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
             .context("cannot register the listening socket")?;
+        let alarm = Alarm::new().context("cannot create the timer (timerfd)")?;
+        poll.registry()
+            .register(&mut SourceFd(&alarm.raw_fd()), ALARM, Interest::READABLE)
+            .context("cannot register the timer (timerfd)")?;
         Ok(Server {
             poll,
             listener: Some(listener),
@@ -193,6 +206,7 @@ impl Server {
             drain_until: None,
             next_id: 0,
             fd_exhaustion_logged: false,
+            alarm,
             polls: Arc::default(),
         })
     }
@@ -232,6 +246,14 @@ impl Server {
             for event in events.iter() {
                 match event.token() {
                     LISTENER => self.accept_all(),
+                    ALARM => {
+                        // The due timers run below, as after any wake-up.
+                        if let Err(err) = self.alarm.fired() {
+                            self.shared
+                                .log
+                                .line(format_args!("cannot read the timerfd: {err}"));
+                        }
+                    }
                     STOP => {
                         if self.stop_requested(&stop) && self.begin_drain() {
                             // A second signal during the drain: stop waiting.
@@ -260,17 +282,29 @@ impl Server {
         Ok(self.shared.totals)
     }
 
-    fn poll_timeout(&self) -> Option<Duration> {
-        if !self.again.is_empty() {
-            return Some(Duration::ZERO);
-        }
+    /// Arms the alarm to the next deadline and returns `poll`'s timeout:
+    /// none, as the alarm wakes the loop, or zero when a connection waits
+    /// for its next turn.
+    fn poll_timeout(&mut self) -> Option<Duration> {
         let next = match (self.shared.timers.next_deadline(), self.drain_until) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        // mio rounds a timeout up to whole milliseconds, so waking early and
-        // spinning on a sub-millisecond remainder cannot happen.
-        next.map(|at| at.saturating_duration_since(Instant::now()))
+        let armed = self.alarm.set(next);
+        if !self.again.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        match armed {
+            Ok(()) => None,
+            Err(err) => {
+                self.shared.log.line(format_args!(
+                    "cannot arm the timerfd: {err}; timers may fire up to 1 ms late"
+                ));
+                // poll's own timeout, in whole milliseconds rounded up (so it
+                // never wakes early and spins), still wakes the loop.
+                next.map(|at| at.saturating_duration_since(Instant::now()))
+            }
+        }
     }
 
     /// Reads the stop source; true if shutdown was requested.
@@ -1278,6 +1312,83 @@ mod tests {
             timers.next_deadline(),
             Some(base + Duration::from_millis(30))
         );
+    }
+
+    /// Regression: `/delay/MS` and the read timeout fired up to 1 ms late
+    /// because the loop slept in `poll` with a timeout that epoll rounds up to
+    /// whole milliseconds. The timerfd must be armed to the deadline itself.
+    #[test]
+    fn the_alarm_is_armed_to_the_exact_next_deadline_not_a_rounded_millisecond() {
+        let args = Cli::parse_from(["test", "--addr", "127.0.0.1:0"]).server;
+        let mut server = Server::bind(&args).expect("bind the test server");
+        assert_eq!(server.poll_timeout(), None, "poll waits on the alarm");
+        assert_eq!(server.alarm.remaining(), None, "nothing pending: disarmed");
+
+        let base = Instant::now();
+        // 100 µs past a whole millisecond: rounding up would arm it 0.9 ms
+        // late. Seconds away, so that it cannot expire (and disarm) before it
+        // is read back, however slow the machine.
+        let at = base + Duration::from_micros(10_000_100);
+        server.shared.timers.push(at, Timer::ResumeAccept);
+        assert_eq!(server.poll_timeout(), None);
+        let left = server.alarm.remaining().expect("armed");
+        let after = Instant::now();
+        // The kernel counts from a moment between `base` and `after`, so
+        // exact arming lies between these bounds whatever the machine's load.
+        let latest = at - base + server.alarm.origin_error;
+        assert!(
+            left <= latest,
+            "the alarm fires {left:?} from now, later than the deadline ({latest:?} at most)"
+        );
+        let earliest = at.saturating_duration_since(after);
+        assert!(
+            left >= earliest,
+            "the alarm fires {left:?} from now, before the deadline ({earliest:?} at least)"
+        );
+
+        let calls = server.alarm.settime_calls;
+        server
+            .shared
+            .timers
+            .push(at + Duration::from_secs(1), Timer::ResumeAccept);
+        server.poll_timeout();
+        assert_eq!(
+            server.alarm.settime_calls, calls,
+            "a later timer leaves the earliest deadline, and the timerfd, alone"
+        );
+        let sooner = base + Duration::from_secs(5);
+        server.shared.timers.push(sooner, Timer::ResumeAccept);
+        server.poll_timeout();
+        assert_eq!(server.alarm.settime_calls, calls + 1);
+        let left = server.alarm.remaining().expect("armed");
+        assert!(
+            left <= sooner - base + server.alarm.origin_error,
+            "{left:?}"
+        );
+
+        while server
+            .shared
+            .timers
+            .pop_due(at + Duration::from_secs(2))
+            .is_some()
+        {}
+        assert_eq!(server.poll_timeout(), None);
+        assert_eq!(server.alarm.remaining(), None, "no timer left: disarmed");
+
+        // A deadline already past wakes a `poll` that has no timeout of its own.
+        server.shared.timers.push(base, Timer::ResumeAccept);
+        assert_eq!(server.poll_timeout(), None);
+        let mut events = Events::with_capacity(8);
+        server
+            .poll
+            .poll(&mut events, Some(IO_TIMEOUT))
+            .expect("poll");
+        assert!(
+            events.iter().any(|event| event.token() == ALARM),
+            "the timerfd did not wake the loop"
+        );
+        server.alarm.fired().expect("read the timerfd");
+        assert_eq!(server.alarm.remaining(), None, "a one-shot alarm is spent");
     }
 
     #[test]
