@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
 use crate::signals::shutdown_requested;
 use crate::totals::Totals;
+use crate::ServerArgs;
 
 /// After SIGINT/SIGTERM, how long a connection may still take to deliver the
 /// request it is sending.
@@ -46,6 +47,29 @@ pub struct ConnectionConfig {
     pub allow_keep_alive: bool,
     /// Prefix of log lines, e.g. `sync-server`.
     pub log_name: &'static str,
+}
+
+impl ConnectionConfig {
+    /// The per-connection settings a server takes from its command line.
+    pub fn from_args(args: &ServerArgs, allow_keep_alive: bool, log_name: &'static str) -> Self {
+        ConnectionConfig {
+            limits: Limits {
+                max_body: args.max_body,
+            },
+            read_timeout: args.read_timeout,
+            allow_keep_alive,
+            log_name,
+        }
+    }
+}
+
+/// A wait that ended early (signal, slice deadline or timeout) rather than
+/// failing: the caller's own deadline checks decide what happens next.
+fn interrupted(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// Serves one connection to the end. Failures of this connection (reset,
@@ -158,13 +182,7 @@ pub fn serve_connection(
             Ok(0) => return,
             Ok(n) => reader.feed(&buf[..n]),
             // A signal (EINTR) or the deadline (EAGAIN): the checks above decide.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if interrupted(&e) => {}
             // Load generators often end kept-alive connections with a reset;
             // between requests that loses nothing and is not worth a line.
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !reader.has_partial() => {
@@ -242,13 +260,7 @@ fn write_wire<'a>(
                 offset += n;
                 stall_deadline = Instant::now() + config.read_timeout;
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if interrupted(&e) => {}
             Err(e) => return Err(e),
         }
     }
@@ -285,13 +297,7 @@ fn close(stream: TcpStream, config: &ConnectionConfig, buf: &mut [u8]) {
         match stream.read(buf) {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if interrupted(&e) => {}
             Err(_) => return,
         }
     }

@@ -22,7 +22,6 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 
 use crate::blocking::{serve_connection, ConnectionConfig, SHUTDOWN_GRACE};
-use crate::http::Limits;
 use crate::signals::{detach_in_child, shutdown_requested, Signals};
 use crate::sync::{accept_failed, wait_for_client};
 use crate::totals::Totals;
@@ -47,14 +46,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             .local_addr()
             .context("cannot read the bound address")?,
     );
-    let config = ConnectionConfig {
-        limits: Limits {
-            max_body: args.max_body,
-        },
-        read_timeout: args.read_timeout,
-        allow_keep_alive: true,
-        log_name: LOG_NAME,
-    };
+    let config = ConnectionConfig::from_args(args, true, LOG_NAME);
     let mut children: HashSet<Pid> = HashSet::new();
     loop {
         reap(&mut children);

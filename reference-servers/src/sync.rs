@@ -11,7 +11,6 @@ use anyhow::Context;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 use crate::blocking::{serve_connection, ConnectionConfig};
-use crate::http::Limits;
 use crate::signals::{shutdown_requested, Signals};
 use crate::totals::Totals;
 use crate::{bind_listener, print_listening, print_totals, Model, ServerArgs};
@@ -30,14 +29,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             .local_addr()
             .context("cannot read the bound address")?,
     );
-    let config = ConnectionConfig {
-        limits: Limits {
-            max_body: args.max_body,
-        },
-        read_timeout: args.read_timeout,
-        allow_keep_alive: args.keep_alive,
-        log_name: "sync-server",
-    };
+    let config = ConnectionConfig::from_args(args, args.keep_alive, "sync-server");
     while !shutdown_requested() {
         match listener.accept() {
             Ok((stream, peer)) => {
