@@ -17,24 +17,19 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Runs `-n` against `--server MODEL` and checks the client's count against
 /// the server's own totals, and the saved histogram against the summary.
 fn exact_count_against(model: &str, clients: &str, conns: &str) {
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let args = vec![
-        "--server",
-        model,
-        "-n",
-        "1500",
-        "--max-clients",
-        clients,
-        "--max-conns",
-        conns,
-        "-q",
-        "-o",
-        path_str(&out),
-    ];
-    let run = run_client(&args, dir.path(), LIMIT);
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
+    let (r, run) = run_saved(
+        &[
+            "--server",
+            model,
+            "-n",
+            "1500",
+            "--max-clients",
+            clients,
+            "--max-conns",
+            conns,
+        ],
+        LIMIT,
+    );
     let totals = r
         .target
         .server
@@ -76,9 +71,7 @@ fn n_run_matches_sync_totals_exactly() {
 
 #[test]
 fn payload_64k_is_posted_whole() {
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
+    let (r, _) = run_saved(
         &[
             "http://127.0.0.1:1/echo",
             "--server",
@@ -89,15 +82,9 @@ fn payload_64k_is_posted_whole() {
             "200",
             "--max-conns",
             "4",
-            "-q",
-            "-o",
-            path_str(&out),
         ],
-        dir.path(),
         LIMIT,
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     assert_eq!(r.config.method, "POST");
     assert_eq!(r.config.payload_bytes, 65_536);
     assert!(
@@ -122,9 +109,7 @@ fn payload_64k_is_posted_whole() {
 
 #[test]
 fn connection_per_request_against_sync() {
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
+    let (r, _) = run_saved(
         &[
             "--server",
             "sync",
@@ -133,15 +118,9 @@ fn connection_per_request_against_sync() {
             "300",
             "--max-conns",
             "3",
-            "-q",
-            "-o",
-            path_str(&out),
         ],
-        dir.path(),
         LIMIT,
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     assert!(r.config.connection_per_request);
     assert_eq!(r.summary.requests, 300);
     assert_eq!(r.summary.errors, 0);
@@ -285,9 +264,7 @@ fn bad_flags_are_clap_errors_with_status_2() {
 /// Runs 1 s against a misbehaving server and returns the result.
 fn against_fault(fault: Fault, timeout: &str) -> (bench_client::result::RunResult, Finished) {
     let server = FaultServer::start(fault);
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
+    let (r, run) = run_saved(
         &[
             &server.url(),
             "-d",
@@ -296,20 +273,15 @@ fn against_fault(fault: Fault, timeout: &str) -> (bench_client::result::RunResul
             timeout,
             "--max-conns",
             "2",
-            "-q",
-            "-o",
-            path_str(&out),
         ],
-        dir.path(),
         Duration::from_secs(20),
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
     assert!(
         run.elapsed < Duration::from_secs(10),
         "took {:?}",
         run.elapsed
     );
-    (load(&out), run)
+    (r, run)
 }
 
 #[test]
@@ -326,24 +298,10 @@ fn garbage_responses_are_counted_as_invalid() {
 #[test]
 fn n_counts_failed_attempts_so_a_broken_server_still_ends_the_run() {
     let server = FaultServer::start(Fault::Garbage);
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
-        &[
-            &server.url(),
-            "-n",
-            "25",
-            "--max-conns",
-            "3",
-            "-q",
-            "-o",
-            path_str(&out),
-        ],
-        dir.path(),
+    let (r, _) = run_saved(
+        &[&server.url(), "-n", "25", "--max-conns", "3"],
         Duration::from_secs(20),
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     assert_eq!(r.summary.requests, 0);
     assert_eq!(r.summary.errors, 25);
     assert_eq!(r.summary.errors_by_kind.get("invalid_response"), Some(&25));
@@ -401,24 +359,10 @@ fn responses_trickling_in_byte_by_byte_are_framed() {
 #[test]
 fn keep_alive_closed_by_the_server_is_retried_not_counted() {
     let server = FaultServer::start(Fault::CloseAfterTwo);
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
-        &[
-            &server.url(),
-            "-n",
-            "60",
-            "--max-conns",
-            "3",
-            "-q",
-            "-o",
-            path_str(&out),
-        ],
-        dir.path(),
+    let (r, run) = run_saved(
+        &[&server.url(), "-n", "60", "--max-conns", "3"],
         Duration::from_secs(20),
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     assert_eq!(
         r.summary.errors, 0,
         "{:?} {}",
@@ -624,9 +568,7 @@ fn assert_corrected_dominates(r: &bench_client::result::RunResult) {
 
 #[test]
 fn open_loop_n_run_matches_server_totals_and_reports_rates() {
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
+    let (r, _) = run_saved(
         &[
             "--server",
             "selector",
@@ -638,15 +580,9 @@ fn open_loop_n_run_matches_server_totals_and_reports_rates() {
             "2",
             "--max-conns",
             "4",
-            "-q",
-            "-o",
-            path_str(&out),
         ],
-        dir.path(),
         LIMIT,
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     let totals = r
         .target
         .server
@@ -675,9 +611,7 @@ fn open_loop_n_run_matches_server_totals_and_reports_rates() {
 
 #[test]
 fn open_loop_rate_below_connections_and_threads_still_sends() {
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
+    let (r, _) = run_saved(
         &[
             "--server",
             "selector",
@@ -689,15 +623,9 @@ fn open_loop_rate_below_connections_and_threads_still_sends() {
             "20",
             "-t",
             "3",
-            "-q",
-            "-o",
-            path_str(&out),
         ],
-        dir.path(),
         LIMIT,
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     assert_eq!(r.summary.requests, 6);
     assert_eq!(r.config.threads, 3);
     // Request 6 is due at 5 / 4 s; the run must not wait for the idle connections' turns.
@@ -711,9 +639,7 @@ fn open_loop_rate_below_connections_and_threads_still_sends() {
 
 #[test]
 fn open_loop_with_connection_per_request() {
-    let dir = tempdir();
-    let out = result_path(dir.path(), "r.json");
-    let run = run_client(
+    let (r, _) = run_saved(
         &[
             "--server",
             "selector",
@@ -724,15 +650,9 @@ fn open_loop_with_connection_per_request() {
             "--connection-per-request",
             "--max-conns",
             "8",
-            "-q",
-            "-o",
-            path_str(&out),
         ],
-        dir.path(),
         LIMIT,
     );
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
-    let r = load(&out);
     let totals = r
         .target
         .server

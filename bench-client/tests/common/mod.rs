@@ -108,6 +108,18 @@ pub fn run_client(args: &[&str], dir: &Path, limit: Duration) -> Finished {
 }
 
 /// Reads a saved result.
+/// Runs bench-client with `args` plus `-q -o <tempdir>/r.json`, requires
+/// exit 0, and returns the saved result with the finished run.
+pub fn run_saved(args: &[&str], limit: Duration) -> (RunResult, Finished) {
+    let dir = tempdir();
+    let out = result_path(dir.path(), "r.json");
+    let mut all = args.to_vec();
+    all.extend(["-q", "-o", path_str(&out)]);
+    let run = run_client(&all, dir.path(), limit);
+    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    (load(&out), run)
+}
+
 pub fn load(path: &Path) -> RunResult {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
