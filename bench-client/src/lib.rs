@@ -14,6 +14,7 @@ pub mod hdr;
 pub mod host;
 pub mod http;
 pub mod merge;
+pub mod metric;
 pub mod plot;
 pub mod progress;
 pub mod report;
