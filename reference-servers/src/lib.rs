@@ -31,6 +31,7 @@ pub mod selector;
 pub mod signals;
 pub mod sync;
 pub mod totals;
+pub mod wire;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
