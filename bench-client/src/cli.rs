@@ -14,6 +14,31 @@ use crate::plot::PlotArgs;
 /// The URL used when none is given.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8888/";
 
+/// The exit statuses, the same for every subcommand, as a literal so that
+/// each command's help can `concat!` it.
+#[macro_export]
+macro_rules! exit_status_help {
+    () => {
+        "Exit status:
+  0        the run completed and every check passed
+  1        a check failed (by default: no request succeeded, i.e. no complete response
+           with a status below 400), or the target refused the connection at start-up
+  2        bad usage or input
+  3        bench-client itself failed (the result could not be saved, --server would not start)
+  130/143  interrupted by SIGINT/SIGTERM (wins over a failed check; the partial result is saved)"
+    };
+}
+
+const AFTER_HELP: &str = concat!(
+    "Examples:
+  bench-client --server selector -c 200 --payload 64k     # a built-in server, 200 connections
+  bench-client -c 50 -d 30 --fail-on 'p99>50ms' http://127.0.0.1:8080/
+  bench-client -R 2000 -d 1m -o - http://127.0.0.1:8080/ | jq .latency.percentiles
+
+",
+    exit_status_help!()
+);
+
 /// `bench-client [OPTIONS] [URL]`, or one of the subcommands.
 #[derive(Debug, Parser)]
 #[command(
@@ -21,7 +46,7 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:8888/";
     version,
     about = "HTTP/1.1 load generator: N clients x M connections, HDR latency histograms, JSON results",
     args_conflicts_with_subcommands = true,
-    after_help = "Example: bench-client --server selector --max-clients 50 --max-conns 4 --payload 64k"
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,6 +60,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a reference server in the foreground (what `--server MODEL` starts as a child process).
+    #[command(
+        after_help = "Example:\n  bench-client serve selector --addr :8890     # then: bench-client http://127.0.0.1:8890/"
+    )]
     Serve {
         /// Concurrency model of the server.
         #[arg(value_enum)]
@@ -48,6 +76,15 @@ pub enum Command {
     Compare(CompareArgs),
     /// Merge saved results of several generator hosts into one.
     Merge(MergeArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  bench-client completions bash > ~/.local/share/bash-completion/completions/bench-client"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Options of a load run.
@@ -57,40 +94,57 @@ pub struct RunArgs {
     #[arg(value_name = "URL", default_value = DEFAULT_URL)]
     pub url: String,
 
-    /// Number of clients; each client is a group of --max-conns connections.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub max_clients: u32,
+    /// Total connections, as in wrk and oha: N clients x 1 connection, or N / M clients with
+    /// --max-conns M [default: 10].
+    #[arg(short = 'c', long, value_name = "N", allow_hyphen_values = true)]
+    pub connections: Option<String>,
 
-    /// Connections per client.
-    #[arg(long, value_name = "M", default_value_t = 1)]
-    pub max_conns: u32,
+    /// Number of clients; each client is a group of --max-conns connections [default: 10, or
+    /// --connections / --max-conns].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub max_clients: Option<String>,
 
-    /// Worker threads, each one event loop [default: available cores, at most N x M].
-    #[arg(short = 't', long, value_name = "T")]
-    pub threads: Option<u32>,
+    /// Connections per client [default: 1].
+    #[arg(long, value_name = "M", allow_hyphen_values = true)]
+    pub max_conns: Option<String>,
 
-    /// Length of the measured run: 10s, 500ms, 2m [default: 10s].
+    /// Worker threads, each one event loop [default: available cores, at most the connections].
+    #[arg(short = 't', long, value_name = "T", allow_hyphen_values = true)]
+    pub threads: Option<String>,
+
+    /// Length of the measured run: 10 (seconds), 10s, 500ms, 2m [default: 10s].
     #[arg(
         short = 'd',
         long,
         value_name = "DURATION",
-        conflicts_with = "requests"
+        conflicts_with = "requests",
+        allow_hyphen_values = true
     )]
     pub duration: Option<String>,
 
     /// Total number of requests, then stop (instead of --duration). Exact: responses plus failed
     /// attempts add up to N, and against a healthy server its count equals N.
     /// Warm-up requests come on top.
-    #[arg(short = 'n', long, value_name = "N")]
-    pub requests: Option<u64>,
+    #[arg(short = 'n', long, value_name = "N", allow_hyphen_values = true)]
+    pub requests: Option<String>,
 
     /// Open loop: total requests per second over all connections, with latency
     /// measured from each request's intended send time.
-    #[arg(short = 'R', long, value_name = "REQ_PER_SEC")]
-    pub rate: Option<f64>,
+    #[arg(
+        short = 'R',
+        long,
+        value_name = "REQ_PER_SEC",
+        allow_hyphen_values = true
+    )]
+    pub rate: Option<String>,
 
-    /// Request body of SIZE bytes: 512, 64k (= 65536), 1m, 64KiB, 1MiB. Implies POST.
-    #[arg(long, value_name = "SIZE", conflicts_with = "body_file")]
+    /// Request body of SIZE bytes: 512, 64k, 64KB, 64KiB (all 65536), 1m, 1MiB. Implies POST.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        conflicts_with = "body_file",
+        allow_hyphen_values = true
+    )]
     pub payload: Option<String>,
 
     /// Request body read from a file. Implies POST.
@@ -112,12 +166,29 @@ pub struct RunArgs {
     pub connection_per_request: bool,
 
     /// Per-request timeout; a timed-out request is counted and its connection replaced.
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
 
     /// Load sent before the measured run and discarded.
-    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0s",
+        allow_hyphen_values = true
+    )]
     pub warmup: String,
+
+    /// Fail the run (exit 1) when EXPR holds at the end, e.g. 'p99>50ms', 'p99.9>200ms',
+    /// 'max>1s', 'mean>10ms', 'errors>0', 'error_rate>1%', 'rps<1000', 'non2xx>0' (repeatable).
+    /// In an open loop the percentiles are the corrected ones. Without any, a run fails only
+    /// when no request succeeded.
+    #[arg(long, value_name = "EXPR")]
+    pub fail_on: Vec<String>,
 
     /// Start this reference server on a free port, drive it, stop it and keep its totals.
     #[arg(long, value_enum, value_name = "MODEL")]
@@ -128,8 +199,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "CPUS", requires = "server")]
     pub server_cpus: Option<String>,
 
-    /// Write the JSON result here [default: a new file in --results-dir named after the UTC
-    /// start time and the label or server, e.g. 20261125T192000Z-selector.json].
+    /// Write the JSON result here, or to stdout with `-o -` (the text summary then goes to
+    /// stderr) [default: a new file in --results-dir named after the UTC start time and the
+    /// label or server, e.g. 20261125T192000Z-selector.json].
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -7,16 +7,28 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use reference_servers::wire::authority::{self, Authority};
+use reference_servers::wire::units::{self, UnitError};
 use reference_servers::Model;
 
 use crate::cli::RunArgs;
+use crate::metric::{Check, MetricError};
 use crate::result::RunConfig;
 
 /// Largest accepted request body: the body is built once and kept in memory.
 pub const MAX_BODY_BYTES: u64 = 1 << 30;
 
-const SIZE_FORMS: &str = "a size in bytes such as 512, 64k (= 65536), 1m, 64KiB or 1MiB";
-const DURATION_FORMS: &str = "a duration such as 10s, 500ms or 2m";
+/// Longest run, warm-up or timeout: beyond any benchmark, and small enough
+/// that adding it to an `Instant` cannot overflow.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The check every run is judged by: it fails when no request succeeded (a
+/// complete response with a status below 400), so that a dead or broken
+/// service never passes as a fast one.
+pub const DEFAULT_CHECK: &str = "succeeded<1";
+
+/// Connections when neither `-c` nor `--max-clients` says: wrk's default.
+pub const DEFAULT_CONNECTIONS: u32 = 10;
 
 /// Why the command line does not describe a run.
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +39,43 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
+    #[error("invalid value '{value}' for {flag}: expected {expected}")]
+    Unit {
+        flag: &'static str,
+        value: String,
+        expected: UnitError,
+    },
+    #[error(
+        "--connections {connections} disagrees with --max-clients {clients} x --max-conns {conns} \
+         = {product}: give --connections, or --max-clients and --max-conns, not both"
+    )]
+    Connections {
+        connections: u64,
+        clients: u64,
+        conns: u64,
+        product: u64,
+    },
+    #[error(
+        "invalid value '{connections}' for --connections: expected a multiple of --max-conns \
+         {conns} (N connections are N / M clients of M connections each), such as {below} or {above}"
+    )]
+    ConnectionsNotDivisible {
+        connections: u64,
+        conns: u64,
+        below: u64,
+        above: u64,
+    },
+    #[error("--fail-on: {0}")]
+    FailOn(#[from] MetricError),
     #[error("https is not supported yet: {0} (use an http:// URL)")]
     Https(String),
     #[error("invalid URL '{url}': {reason}")]
     Url { url: String, reason: &'static str },
+    #[error("invalid URL '{url}': {reason}")]
+    Authority {
+        url: String,
+        reason: authority::AuthorityError,
+    },
     #[error("cannot read --body-file '{path}'")]
     BodyFile {
         path: PathBuf,
@@ -96,6 +141,8 @@ pub enum Stop {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     File(PathBuf),
+    /// `-o -`: the JSON on stdout, the text summary on stderr.
+    Stdout,
     /// `DIR/<UTC timestamp>-<label>.json`.
     Dir(PathBuf),
     None,
@@ -142,46 +189,23 @@ impl HttpUrl {
             Some(i) => path[..i].to_string(),
             None => path,
         };
-        if authority.contains('@') {
-            return Err(bad("user information in URLs is not supported"));
-        }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let end = v6.find(']').ok_or_else(|| bad("unclosed '[' in host"))?;
-            let host = &v6[..end];
-            match &v6[end + 1..] {
-                "" => (host, None),
-                p => match p.strip_prefix(':') {
-                    Some(p) => (host, Some(p)),
-                    None => return Err(bad("expected ':PORT' after ']'")),
-                },
-            }
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            }
-        };
-        if host.is_empty() {
+        if authority.is_empty() {
             return Err(bad("missing host"));
         }
-        let port = match port {
-            None => 80,
-            Some(p) => p.parse::<u16>().map_err(|_| bad("port must be 0..65535"))?,
-        };
+        let authority = Authority::parse(authority).map_err(|reason| ConfigError::Authority {
+            url: url.to_string(),
+            reason,
+        })?;
         Ok(HttpUrl {
-            host: host.to_string(),
-            port,
+            host: authority.host,
+            port: authority.port.unwrap_or(80),
             path,
         })
     }
 
     /// `host:port` as a `Host` header value and as a `ToSocketAddrs` string.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        authority::host_port(&self.host, self.port)
     }
 
     /// The URL written back, e.g. into the result.
@@ -217,60 +241,78 @@ pub struct Config {
     pub output: Output,
     pub label: Option<String>,
     pub quiet: bool,
+    /// `--fail-on` checks, in order.
+    pub fail_on: Vec<Check>,
+    /// What the user should know about how the command line was read (a
+    /// lowered thread count, a lower-case method), printed before the run.
+    pub notices: Vec<String>,
 }
 
 impl Config {
     /// Validates the command line; reads `--body-file`.
     pub fn from_args(args: &RunArgs) -> Result<Config, ConfigError> {
         let url = HttpUrl::parse(&args.url)?;
-        let positive = |flag: &'static str, value: u64| {
-            if value == 0 {
-                Err(ConfigError::Invalid {
-                    flag,
-                    value: value.to_string(),
-                    expected: "a whole number of at least 1",
+        let mut notices = Vec::new();
+        let count =
+            |flag: &'static str, value: &Option<String>| -> Result<Option<u64>, ConfigError> {
+                value.as_deref().map(|v| parse_count(flag, v)).transpose()
+            };
+        let connections = count("--connections", &args.connections)?;
+        let clients = count("--max-clients", &args.max_clients)?;
+        let conns = count("--max-conns", &args.max_conns)?.unwrap_or(1);
+        let threads = count("--threads", &args.threads)?;
+        let requests = count("--requests", &args.requests)?;
+        let clients = match (connections, clients) {
+            (Some(n), Some(c)) if c.checked_mul(conns) != Some(n) => {
+                return Err(ConfigError::Connections {
+                    connections: n,
+                    clients: c,
+                    conns,
+                    product: c.saturating_mul(conns),
                 })
-            } else {
-                Ok(())
             }
+            (Some(n), _) if n % conns != 0 => {
+                let below = (n / conns * conns).max(conns);
+                return Err(ConfigError::ConnectionsNotDivisible {
+                    connections: n,
+                    conns,
+                    below,
+                    above: below + conns,
+                });
+            }
+            (Some(n), _) => n / conns,
+            (None, Some(c)) => c,
+            (None, None) => u64::from(DEFAULT_CONNECTIONS),
         };
-        positive("--max-clients", args.max_clients.into())?;
-        positive("--max-conns", args.max_conns.into())?;
-        if let Some(t) = args.threads {
-            positive("--threads", t.into())?;
-        }
-        if let Some(n) = args.requests {
-            positive("--requests", n)?;
-        }
-        let too_many = match args.max_clients.checked_mul(args.max_conns) {
-            Some(c) => c > i32::MAX as u32,
+        let too_many = match clients.checked_mul(conns) {
+            Some(c) => c > i32::MAX as u64,
             None => true,
         };
         if too_many {
             return Err(ConfigError::Invalid {
                 flag: "--max-clients x --max-conns",
-                value: format!("{} x {}", args.max_clients, args.max_conns),
+                value: format!("{clients} x {conns}"),
                 expected: "a product that fits the file descriptor limit",
             });
         }
-        let stop = match (args.requests, &args.duration) {
+        let (max_clients, max_conns) = (clients as u32, conns as u32);
+        let threads = threads.map(|t| t.min(u64::from(u32::MAX)) as u32);
+        if let Some(t) = threads {
+            let total = max_clients * max_conns;
+            if t > total {
+                notices.push(format!(
+                    "-t {t} lowered to {total}: a worker thread needs at least one connection"
+                ));
+            }
+        }
+        let stop = match (requests, &args.duration) {
             (Some(n), _) => Stop::Requests(n),
             (None, Some(d)) => Stop::Duration(parse_duration("--duration", d, false)?),
             (None, None) => Stop::Duration(Duration::from_secs(10)),
         };
         let timeout = parse_duration("--timeout", &args.timeout, false)?;
         let warmup = parse_duration("--warmup", &args.warmup, true)?;
-        let rate = match args.rate {
-            None => None,
-            Some(r) if r.is_finite() && r > 0.0 && r <= 1e9 => Some(r),
-            Some(r) => {
-                return Err(ConfigError::Invalid {
-                    flag: "--rate",
-                    value: r.to_string(),
-                    expected: "requests per second, a number above 0 (e.g. 1, 2000, 0.5)",
-                })
-            }
-        };
+        let rate = args.rate.as_deref().map(parse_rate).transpose()?;
         let (body_source, body) = match (&args.payload, &args.body_file) {
             (Some(p), _) => {
                 let n = parse_size("--payload", p)?;
@@ -280,7 +322,19 @@ impl Config {
             (None, None) => (BodySource::None, Vec::new()),
         };
         let method = match &args.method {
-            Some(m) if is_token(m) => m.clone(),
+            Some(m) if is_token(m) => {
+                // RFC 9110 9.1: methods are case-sensitive, so `get` is sent as
+                // `get` (a server may rightly answer 501); say so, since wrk
+                // and curl users rarely mean it.
+                let upper = m.to_ascii_uppercase();
+                if m != &upper && STANDARD_METHODS.contains(&upper.as_str()) {
+                    notices.push(format!(
+                        "-m {m} is sent as written: methods are case-sensitive (RFC 9110), \
+                         so '{m}' is not {upper}; use -m {upper} for the standard method"
+                    ));
+                }
+                m.clone()
+            }
             Some(m) => {
                 return Err(ConfigError::Invalid {
                     flag: "--method",
@@ -322,6 +376,7 @@ impl Config {
         }
         let output = match (&args.output, args.no_save) {
             (_, true) => Output::None,
+            (Some(p), false) if p.as_os_str() == "-" => Output::Stdout,
             (Some(p), false) => Output::File(p.clone()),
             (None, false) => Output::Dir(args.results_dir.clone()),
         };
@@ -331,9 +386,9 @@ impl Config {
             headers: args.headers.clone(),
             body_source,
             body,
-            max_clients: args.max_clients,
-            max_conns: args.max_conns,
-            threads: args.threads,
+            max_clients,
+            max_conns,
+            threads,
             stop,
             rate,
             connection_per_request: args.connection_per_request,
@@ -348,7 +403,22 @@ impl Config {
             output,
             label: args.label.clone(),
             quiet: args.quiet,
+            fail_on: args
+                .fail_on
+                .iter()
+                .map(|e| Check::parse(e))
+                .collect::<Result<_, _>>()?,
+            notices,
         })
+    }
+
+    /// Every check the run is judged by: the default one (at least one
+    /// request succeeded), then each `--fail-on`.
+    pub fn checks(&self) -> Vec<Check> {
+        let default = Check::parse(DEFAULT_CHECK).expect("the default check is valid");
+        std::iter::once(default)
+            .chain(self.fail_on.iter().cloned())
+            .collect()
     }
 
     /// `--max-clients * --max-conns`.
@@ -397,68 +467,68 @@ impl Config {
     }
 }
 
-/// Parses `512`, `64k`, `1m`, `2g`, `64KiB`, `1MiB`, `1GiB`, `100b`
-/// (case-insensitive; every multiple is binary: `64k` is 65,536).
-pub fn parse_size(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
-    let bad = || ConfigError::Invalid {
-        flag,
-        value: s.to_string(),
-        expected: SIZE_FORMS,
-    };
+/// Methods of RFC 9110 and RFC 5789, whose lower-case spelling is most
+/// likely a slip.
+const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// Parses a count of at least 1 (connections, threads, requests). Signs are
+/// refused with the same message as any other non-number.
+pub fn parse_count(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
     let t = s.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return Err(bad());
-    }
-    let n: u64 = t[..digits].parse().map_err(|_| bad())?;
-    let shift = match t[digits..].trim_start().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kib" => 10,
-        "m" | "mib" => 20,
-        "g" | "gib" => 30,
-        _ => return Err(bad()),
-    };
-    let bytes = n.checked_mul(1u64 << shift).ok_or_else(bad)?;
-    if bytes > MAX_BODY_BYTES {
-        return Err(ConfigError::Invalid {
+    match t.parse::<u64>() {
+        Ok(n) if n > 0 && t.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(ConfigError::Invalid {
             flag,
             value: s.to_string(),
-            expected: "a size of at most 1GiB",
-        });
+            expected: "a whole number of at least 1",
+        }),
     }
-    Ok(bytes)
 }
 
-/// Parses a humantime duration (`10s`, `500ms`, `2m`, `1h 30m`); `0` alone is
-/// accepted where `allow_zero` (e.g. `--warmup 0`).
+/// Parses `-R`: requests per second, above 0 and at most a billion.
+fn parse_rate(s: &str) -> Result<f64, ConfigError> {
+    let t = s.trim();
+    let plain = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    match t.parse::<f64>() {
+        Ok(r) if plain && r.is_finite() && r > 0.0 && r <= 1e9 => Ok(r),
+        _ => Err(ConfigError::Invalid {
+            flag: "--rate",
+            value: s.to_string(),
+            expected: "requests per second, a number above 0 (e.g. 1, 2000, 0.5)",
+        }),
+    }
+}
+
+/// Parses a size with the one reader the servers use too (`512`, `64k`,
+/// `64KB`, `64KiB`, `1MiB`: every multiple is binary), at most 1 GiB.
+pub fn parse_size(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
+    units::parse_size(s, MAX_BODY_BYTES).map_err(|expected| ConfigError::Unit {
+        flag,
+        value: s.to_string(),
+        expected,
+    })
+}
+
+/// Parses a duration with the one reader the servers use too (`10` seconds,
+/// `10s`, `500ms`, `2m`, `1h 30m`), at most a year; zero only where
+/// `allow_zero` (e.g. `--warmup 0`).
 pub fn parse_duration(
     flag: &'static str,
     s: &str,
     allow_zero: bool,
 ) -> Result<Duration, ConfigError> {
-    let bad = || ConfigError::Invalid {
+    let d = units::parse_duration(s, MAX_DURATION).map_err(|expected| ConfigError::Unit {
         flag,
         value: s.to_string(),
-        expected: DURATION_FORMS,
-    };
-    let t = s.trim();
-    let d = if allow_zero && t == "0" {
-        Duration::ZERO
-    } else {
-        humantime::parse_duration(t).map_err(|_| bad())?
-    };
+        expected,
+    })?;
     if d.is_zero() && !allow_zero {
         return Err(ConfigError::Invalid {
             flag,
             value: s.to_string(),
             expected: "a duration above zero, such as 10s, 500ms or 2m",
-        });
-    }
-    if d > Duration::from_secs(365 * 24 * 3600) {
-        return Err(ConfigError::Invalid {
-            flag,
-            value: s.to_string(),
-            expected: "a duration of at most a year",
         });
     }
     Ok(d)
@@ -519,54 +589,114 @@ mod tests {
         }
     }
 
+    // The spellings of sizes and durations have their one table in
+    // `reference_servers::wire::units`; these check the client's limits.
     #[test]
-    fn sizes() {
-        let table: &[(&str, Option<u64>)] = &[
-            ("0", Some(0)),
-            ("512", Some(512)),
-            ("64k", Some(65_536)),
-            ("64K", Some(65_536)),
-            ("1m", Some(1 << 20)),
-            ("64KiB", Some(65_536)),
-            ("1MiB", Some(1 << 20)),
-            ("1GiB", Some(1 << 30)),
-            ("100b", Some(100)),
-            (" 8 k", Some(8192)),
-            ("2GiB", None),
-            ("", None),
-            ("k", None),
-            ("64x", None),
-            ("1.5k", None),
-            ("-1", None),
-            ("64kb", None),
-            ("99999999999999999999", None),
-        ];
-        for &(input, want) in table {
-            let got = parse_size("--payload", input).ok();
-            assert_eq!(got, want, "parse_size({input:?})");
+    fn client_size_and_duration_limits() {
+        assert_eq!(parse_size("--payload", "1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("--payload", "64kb").unwrap(), 65_536);
+        assert_eq!(
+            parse_size("--payload", "2g").unwrap_err().to_string(),
+            "invalid value '2g' for --payload: expected a size of at most 1GiB"
+        );
+        assert_eq!(
+            parse_duration("--duration", "10", false).unwrap(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            parse_duration("--warmup", "0", true).unwrap(),
+            Duration::ZERO
+        );
+        assert_eq!(
+            parse_duration("--duration", "0", false)
+                .unwrap_err()
+                .to_string(),
+            "invalid value '0' for --duration: expected a duration above zero, such as 10s, 500ms or 2m"
+        );
+        assert_eq!(
+            parse_duration("--duration", "400days", false)
+                .unwrap_err()
+                .to_string(),
+            "invalid value '400days' for --duration: expected a duration of at most 365 days"
+        );
+    }
+
+    #[test]
+    fn counts_refuse_signs_zero_and_fractions() {
+        assert_eq!(parse_count("--connections", "10").unwrap(), 10);
+        for bad in ["0", "-1", "+1", "1.5", "", "ten"] {
+            assert_eq!(
+                parse_count("--connections", bad).unwrap_err().to_string(),
+                format!("invalid value '{bad}' for --connections: expected a whole number of at least 1")
+            );
+        }
+        for bad in ["-5", "0", "inf", "NaN", "1e3", "2e9"] {
+            assert!(
+                config(&["-R", bad])
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with(&format!(
+                        "invalid value '{bad}' for --rate: expected requests per second"
+                    )),
+                "{bad}"
+            );
         }
     }
 
     #[test]
-    fn durations() {
-        let table: &[(&str, bool, Option<Duration>)] = &[
-            ("10s", false, Some(Duration::from_secs(10))),
-            ("500ms", false, Some(Duration::from_millis(500))),
-            ("2m", false, Some(Duration::from_secs(120))),
-            ("1h 30m", false, Some(Duration::from_secs(5400))),
-            ("0", true, Some(Duration::ZERO)),
-            ("0s", true, Some(Duration::ZERO)),
-            ("0s", false, None),
-            ("0", false, None),
-            ("10", false, None),
-            ("10q", false, None),
-            ("", false, None),
-            ("fast", false, None),
-        ];
-        for &(input, allow_zero, want) in table {
-            let got = parse_duration("--duration", input, allow_zero).ok();
-            assert_eq!(got, want, "parse_duration({input:?}, {allow_zero})");
-        }
+    fn connections_as_in_wrk() {
+        let c = config(&["-c", "12"]).unwrap();
+        assert_eq!((c.max_clients, c.max_conns), (12, 1));
+        let c = config(&["-c", "12", "--max-conns", "4"]).unwrap();
+        assert_eq!((c.max_clients, c.max_conns), (3, 4));
+        let c = config(&["-c", "12", "--max-clients", "3", "--max-conns", "4"]).unwrap();
+        assert_eq!((c.max_clients, c.max_conns), (3, 4));
+        let c = config(&["--max-conns", "4"]).unwrap();
+        assert_eq!((c.max_clients, c.max_conns), (10, 4));
+        assert_eq!(
+            config(&["-c", "10", "--max-conns", "4"])
+                .unwrap_err()
+                .to_string(),
+            "invalid value '10' for --connections: expected a multiple of --max-conns 4 \
+             (N connections are N / M clients of M connections each), such as 8 or 12"
+        );
+        assert_eq!(
+            config(&["-c", "2", "--max-conns", "4"])
+                .unwrap_err()
+                .to_string(),
+            "invalid value '2' for --connections: expected a multiple of --max-conns 4 \
+             (N connections are N / M clients of M connections each), such as 4 or 8"
+        );
+        assert_eq!(
+            config(&["-c", "10", "--max-clients", "3"])
+                .unwrap_err()
+                .to_string(),
+            "--connections 10 disagrees with --max-clients 3 x --max-conns 1 = 3: \
+             give --connections, or --max-clients and --max-conns, not both"
+        );
+    }
+
+    #[test]
+    fn notices_for_lowered_threads_and_lower_case_methods() {
+        let c = config(&["-c", "2", "-t", "8"]).unwrap();
+        assert_eq!(c.effective_threads(), 2);
+        assert_eq!(
+            c.notices,
+            ["-t 8 lowered to 2: a worker thread needs at least one connection"]
+        );
+        let c = config(&["-m", "get"]).unwrap();
+        assert_eq!(c.method, "get", "sent as written");
+        assert_eq!(
+            c.notices,
+            ["-m get is sent as written: methods are case-sensitive (RFC 9110), so 'get' is not GET; use -m GET for the standard method"]
+        );
+        assert!(config(&["-m", "PURGE"]).unwrap().notices.is_empty());
+        assert!(config(&["-m", "purge"]).unwrap().notices.is_empty());
+    }
+
+    #[test]
+    fn output_to_stdout() {
+        assert_eq!(config(&["-o", "-"]).unwrap().output, Output::Stdout);
     }
 
     #[test]
@@ -577,6 +707,8 @@ mod tests {
             ("HTTP://h:1/a/b?c=d#frag", "h", 1, "/a/b?c=d"),
             ("http://h:2?q", "h", 2, "/?q"),
             ("http://[::1]:9/x", "::1", 9, "/x"),
+            ("http://h:/x", "h", 80, "/x"),
+            ("http://:8890/", "127.0.0.1", 8890, "/"),
         ];
         for &(input, host, port, path) in ok {
             let u = HttpUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -593,7 +725,10 @@ mod tests {
             "http://[::1/",
         ] {
             assert!(
-                matches!(HttpUrl::parse(bad), Err(ConfigError::Url { .. })),
+                matches!(
+                    HttpUrl::parse(bad),
+                    Err(ConfigError::Url { .. } | ConfigError::Authority { .. })
+                ),
                 "{bad}"
             );
         }
@@ -608,12 +743,18 @@ mod tests {
         let e = config(&["--payload", "64x"]).unwrap_err().to_string();
         assert_eq!(
             e,
-            "invalid value '64x' for --payload: expected a size in bytes such as 512, 64k (= 65536), 1m, 64KiB or 1MiB"
+            format!(
+                "invalid value '64x' for --payload: expected {}",
+                units::SIZE_FORMS
+            )
         );
         let e = config(&["-d", "ten"]).unwrap_err().to_string();
         assert_eq!(
             e,
-            "invalid value 'ten' for --duration: expected a duration such as 10s, 500ms or 2m"
+            format!(
+                "invalid value 'ten' for --duration: expected {}",
+                units::DURATION_FORMS
+            )
         );
         let e = config(&["https://example.com/"]).unwrap_err().to_string();
         assert_eq!(
@@ -634,8 +775,8 @@ mod tests {
         assert_eq!(c.stop, Stop::Duration(Duration::from_secs(10)));
         assert_eq!(c.timeout, Duration::from_secs(10));
         assert_eq!(c.method, "GET");
-        assert_eq!(c.connections(), 1);
-        assert_eq!(c.effective_threads(), 1);
+        assert_eq!(c.connections(), 10);
+        assert_eq!((c.max_clients, c.max_conns), (10, 1));
         assert_eq!(c.output, Output::Dir(PathBuf::from("results")));
         let c = config(&[
             "--payload",
@@ -652,7 +793,18 @@ mod tests {
         assert_eq!(c.body.len(), 1024);
         assert_eq!(c.connections(), 12);
         assert_eq!(c.stop, Stop::Requests(7));
-        let c = config(&["--payload", "1k", "-m", "PUT", "--no-save", "-t", "64"]).unwrap();
+        let c = config(&[
+            "--payload",
+            "1k",
+            "-m",
+            "PUT",
+            "--no-save",
+            "-t",
+            "64",
+            "-c",
+            "1",
+        ])
+        .unwrap();
         assert_eq!(c.method, "PUT");
         assert_eq!(c.output, Output::None);
         assert_eq!(

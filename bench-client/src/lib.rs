@@ -10,6 +10,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod engine;
+pub mod exit;
 pub mod hdr;
 pub mod host;
 pub mod http;
@@ -27,23 +28,33 @@ pub mod stats;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::cli::{Cli, Command};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 
 /// Runs bench-client with `args` (the program name first) and returns its
-/// exit status: 0 on success, 1 on an error, 2 on bad usage (clap's errors
-/// and invalid option values), 130/143 after SIGINT/SIGTERM.
+/// exit status, as [`exit`] defines them: 0 success, 1 a failed check (or an
+/// unreachable target), 2 bad usage or input, 3 bench-client's own failure,
+/// 130/143 after SIGINT/SIGTERM.
 pub fn main_with_args<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut command = Cli::command();
+    // https://no-color.org: any non-empty value turns colour off.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        command = command.color(clap::ColorChoice::Never);
+    }
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            // clap's own status: 0 for --help and --version, 2 for usage.
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
@@ -54,6 +65,15 @@ where
         Some(Command::Plot(args)) => plot::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "bench-client",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         None => Config::from_args(&cli.run)
             .map_err(anyhow::Error::from)
             .and_then(|config| run::run(&config)),
@@ -63,11 +83,7 @@ where
         Err(e) => {
             // The whole chain on one line: `error: what failed: why`.
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<ConfigError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            exit::code(exit::status_of(&e))
         }
     }
 }

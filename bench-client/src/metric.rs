@@ -18,11 +18,14 @@ use crate::result::{RunResult, PERCENTILE_KEYS};
 /// The accepted metric names, as error messages list them. A test keeps it
 /// equal to the names [`Metric::parse`] accepts.
 const METRIC_NAMES: &str =
-    "errors, error_rate, non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99";
+    "succeeded, errors, error_rate, non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99";
 
 /// A number a run can be judged by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Metric {
+    /// Complete responses with a status below 400: what a run's default
+    /// check (`succeeded<1`) asks for at least one of.
+    Succeeded,
     /// Failed requests, all kinds (`summary.errors`).
     Errors,
     /// `errors / (requests + errors)`, a fraction from 0 to 1.
@@ -47,6 +50,7 @@ impl Metric {
     pub fn parse(name: &str) -> Result<Metric, MetricError> {
         let lower = name.trim().to_ascii_lowercase();
         let metric = match lower.as_str() {
+            "succeeded" => Metric::Succeeded,
             "errors" => Metric::Errors,
             "error_rate" => Metric::ErrorRate,
             "non2xx" => Metric::Non2xx,
@@ -70,6 +74,7 @@ impl Metric {
     /// The canonical name, which [`Metric::parse`] reads back.
     pub fn name(&self) -> String {
         match self {
+            Metric::Succeeded => "succeeded".into(),
             Metric::Errors => "errors".into(),
             Metric::ErrorRate => "error_rate".into(),
             Metric::Non2xx => "non2xx".into(),
@@ -84,7 +89,7 @@ impl Metric {
     /// `ratio`, `count` or `req/s`.
     pub fn unit(&self) -> &'static str {
         match self {
-            Metric::Errors | Metric::Non2xx => "count",
+            Metric::Succeeded | Metric::Errors | Metric::Non2xx => "count",
             Metric::ErrorRate => "ratio",
             Metric::Rps => "req/s",
             Metric::Mean | Metric::Max | Metric::Percentile(_) => "us",
@@ -104,6 +109,12 @@ impl Metric {
             return None;
         }
         Some(match self {
+            Metric::Succeeded => s
+                .status_codes
+                .iter()
+                .filter(|(code, _)| matches!(code.parse::<u16>(), Ok(0..=399)))
+                .map(|(_, n)| *n)
+                .sum::<u64>() as f64,
             Metric::Errors => s.errors as f64,
             Metric::ErrorRate => {
                 let attempted = s.requests + s.errors;
@@ -404,7 +415,8 @@ pub enum MetricError {
 mod tests {
     use super::*;
 
-    const ALL: [Metric; 12] = [
+    const ALL: [Metric; 13] = [
+        Metric::Succeeded,
         Metric::Errors,
         Metric::ErrorRate,
         Metric::Non2xx,
@@ -439,7 +451,7 @@ mod tests {
         for bad in ["p42", "p100", "p", "latency", "p99.999", "error-rate", ""] {
             assert_eq!(
                 Metric::parse(bad).unwrap_err().to_string(),
-                format!("unknown metric '{bad}': expected one of errors, error_rate, non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99"),
+                format!("unknown metric '{bad}': expected one of succeeded, errors, error_rate, non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99"),
             );
         }
     }
@@ -496,7 +508,7 @@ mod tests {
         let syntax = |e: &str| {
             format!(
                 "invalid check '{e}': expected METRIC OP VALUE such as p99>50ms, error_rate>1%, rps<1000 \
-                 (metrics: errors, error_rate, non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99; \
+                 (metrics: succeeded, errors, error_rate, non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99; \
                  operators: > >= < <=)"
             )
         };
@@ -520,7 +532,7 @@ mod tests {
             (" p99<>1ms ", syntax("p99<>1ms")),
             (
                 "p42>5ms",
-                "invalid check 'p42>5ms': unknown metric 'p42'; expected one of errors, error_rate, non2xx, rps, \
+                "invalid check 'p42>5ms': unknown metric 'p42'; expected one of succeeded, errors, error_rate, non2xx, rps, \
                  mean, max, p50, p75, p90, p99, p99.9, p99.99"
                     .into(),
             ),
@@ -617,7 +629,11 @@ mod tests {
         r.summary.status_codes.clear();
         for m in ALL {
             let want = match m {
-                Metric::Errors | Metric::ErrorRate | Metric::Non2xx | Metric::Rps => Some(0.0),
+                Metric::Succeeded
+                | Metric::Errors
+                | Metric::ErrorRate
+                | Metric::Non2xx
+                | Metric::Rps => Some(0.0),
                 _ => None,
             };
             assert_eq!(m.value(&r), want, "{}", m.name());

@@ -114,6 +114,11 @@ fn draw(counters: &Counters, warmup: Duration, stop: Stop, done: &AtomicBool) {
     let mut last = (Instant::now(), 0u64);
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(SAMPLE_EVERY);
+        // Ctrl-C: clear the line at once, so that the partial summary that
+        // follows does not start after a half-drawn bar (or under `^C`).
+        if crate::signals::received().is_some() {
+            break;
+        }
         let now = Instant::now();
         let (requests, errors) = counters.totals();
         let rate =

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::metric::CheckOutcome;
+
 /// Version of this format; readers refuse documents with a newer major.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -55,6 +57,12 @@ pub struct RunResult {
     /// Per-client counts, so that starvation shows.
     pub clients: Vec<ClientCount>,
     pub fairness: Fairness,
+    /// The checks the run was judged by, in order: the default one (at least
+    /// one request succeeded: `succeeded<1` fails the run), then each
+    /// `--fail-on`. Any `failed` one makes the run exit 1. Absent from
+    /// results made before checks existed, and from merged results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::{anyhow, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
 use crate::config::{Config, HttpUrl, Output, Stop};
 use crate::engine::{self, Outcome, Plan};
+use crate::exit::{self, TargetError, UsageError};
 use crate::progress::{Counters, Progress};
 use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
 use crate::server::SpawnedServer;
@@ -24,10 +25,15 @@ use crate::{hdr, host, http, report, signals};
 const SPARE_FDS: u64 = 64;
 
 /// Runs the load described by `config`, saves and prints the result.
-/// Exit status: 0, or 130/143 when SIGINT/SIGTERM cut the run short.
+/// Exit status ([`exit`]): 0, 1 when a check failed, 3 when the result could
+/// not be saved, 130/143 when SIGINT/SIGTERM cut the run short (which wins).
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
     raise_fd_limit(config)?;
+    let checks = config.checks();
+    for notice in &config.notices {
+        eprintln!("note: {notice}");
+    }
 
     let server = match config.server {
         Some(model) => Some(
@@ -49,6 +55,20 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
     let addr = preflight(&candidates, config.timeout.min(Duration::from_secs(5)))?;
 
+    // With `-o -` stdout carries the JSON alone, so every line for people
+    // goes to stderr.
+    let to_stdout = config.output != Output::Stdout;
+    let url_text = url.to_url();
+    print_text(
+        &report::text::header(
+            &config.run_config(&url_text),
+            &url_text,
+            config.server.map(|m| m.name()),
+            config.label.as_deref(),
+        ),
+        to_stdout,
+    )?;
+
     let request = http::build_request(&http::RequestSpec {
         method: &config.method,
         path: &url.path,
@@ -60,7 +80,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let plan = Plan {
         addr,
         request,
-        head_request: config.method.eq_ignore_ascii_case("HEAD"),
+        head_request: config.method == "HEAD",
         clients: config.max_clients,
         conns_per_client: config.max_conns,
         threads: config.effective_threads(),
@@ -98,27 +118,37 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         _ => None,
     };
 
-    let result = build_result(config, &url, &outcome, server);
+    let mut result = build_result(config, &url, &outcome, server);
+    result.checks = checks.iter().map(|c| c.evaluate(&result)).collect();
     // A save that fails must not cost the user the figures of a run that
     // may have taken minutes: the summary is printed either way, then the
-    // save error ends the run with a failure status.
+    // save error ends the run with bench-client's own failure status.
     let saved = save(config, &result, &outcome);
     let path = saved.as_ref().ok().and_then(|p| p.as_deref());
-    let text = report::text::render(&result, path);
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A closed pipe (`| head`) is the reader's choice, not a failure.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(e).context("cannot write the summary to stdout")
-        }
-        _ => {}
-    }
-    drop(out);
+    print_text(&report::text::summary(&result, path), to_stdout)?;
     saved?;
-    Ok(match outcome.interrupted {
-        Some(signal) => ExitCode::from(signals::exit_status(signal)),
-        None => ExitCode::SUCCESS,
-    })
+    Ok(exit::code(match outcome.interrupted {
+        Some(signal) => signals::exit_status(signal),
+        None if result.checks.iter().any(|c| c.failed) => exit::CHECK_FAILED,
+        None => exit::OK,
+    }))
+}
+
+/// Writes lines for people to stdout, or to stderr when stdout carries the
+/// JSON. A closed pipe (`| head`) is the reader's choice, not a failure.
+fn print_text(text: &str, to_stdout: bool) -> anyhow::Result<()> {
+    let written = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the summary")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Assembles the result document from what the engine measured.
@@ -177,6 +207,7 @@ pub fn build_result(
         timeline: stats.timeline_entries(config.rate, duration_s),
         clients: stats.client_counts(),
         fairness: stats.fairness(),
+        checks: Vec::new(),
     }
 }
 
@@ -213,6 +244,11 @@ fn pacing(s: &Stats) -> Pacing {
 fn save(config: &Config, result: &RunResult, outcome: &Outcome) -> anyhow::Result<Option<PathBuf>> {
     let path = match &config.output {
         Output::None => return Ok(None),
+        Output::Stdout => {
+            report::json::write_to(result, &mut std::io::stdout().lock())
+                .context("cannot write the JSON result to stdout")?;
+            return Ok(None);
+        }
         Output::File(p) => p.clone(),
         Output::Dir(dir) => {
             let label = config
@@ -227,13 +263,16 @@ fn save(config: &Config, result: &RunResult, outcome: &Outcome) -> anyhow::Resul
     Ok(Some(path))
 }
 
+/// The target's addresses; a name that does not resolve is the target's
+/// failure (exit 1), like a refused connection.
 fn resolve(url: &HttpUrl) -> anyhow::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
-        .with_context(|| format!("cannot resolve host '{}'", url.host))?
+        .with_context(|| format!("cannot resolve host '{}'", url.host))
+        .map_err(TargetError)?
         .collect();
     if addrs.is_empty() {
-        bail!("host '{}' has no address", url.host);
+        return Err(TargetError(anyhow!("host '{}' has no address", url.host)).into());
     }
     Ok(addrs)
 }
@@ -253,10 +292,12 @@ fn preflight(addrs: &[SocketAddr], timeout: Duration) -> anyhow::Result<SocketAd
         }
     }
     let (addr, e) = first_error.expect("at least one address was tried");
-    if e.kind() == std::io::ErrorKind::ConnectionRefused {
-        bail!("cannot connect to {addr}: connection refused (start a server, or pass --server selector)")
-    }
-    Err(e).with_context(|| format!("cannot connect to {addr}"))
+    let error = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        anyhow!("cannot connect to {addr}: connection refused (start a server, or pass --server selector)")
+    } else {
+        anyhow::Error::new(e).context(format!("cannot connect to {addr}"))
+    };
+    Err(TargetError(error).into())
 }
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit if the connections need
@@ -268,14 +309,15 @@ fn raise_fd_limit(config: &Config) -> anyhow::Result<()> {
     if soft != RLIM_INFINITY && soft < needed {
         if hard != RLIM_INFINITY && hard < needed {
             let fit = hard.saturating_sub(needed - connections);
-            bail!(
+            return Err(UsageError(anyhow!(
                 "{connections} connections (--max-clients {} x --max-conns {}) need about {needed} file descriptors, \
                  but the hard limit (RLIMIT_NOFILE) is {hard}, which fits at most {fit} connections; \
                  raise it (e.g. `ulimit -Hn {needed}; ulimit -n {needed}` as root, or in /etc/security/limits.conf) \
                  or use fewer connections",
                 config.max_clients,
                 config.max_conns,
-            );
+            ))
+            .into());
         }
         let target = if hard == RLIM_INFINITY { needed } else { hard };
         setrlimit(Resource::RLIMIT_NOFILE, target, hard)

@@ -137,6 +137,7 @@ fn closed_loop() -> RunResult {
             },
         ],
         fairness: Fairness { jain: 0.96 },
+        checks: Vec::new(),
     }
 }
 

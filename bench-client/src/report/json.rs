@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use anyhow::Context as _;
 
+use crate::exit::UsageError;
 use crate::result::{RunResult, SCHEMA_VERSION};
 
 /// Why a result could not be saved.
@@ -97,17 +98,7 @@ pub fn save(result: &RunResult, path: &Path) -> Result<(), SaveError> {
         path: path.to_path_buf(),
         source,
     };
-    let bad = non_finite_fields(result);
-    if !bad.is_empty() {
-        let verb = if bad.len() == 1 { "is" } else { "are" };
-        return Err(SaveError::NonFinite {
-            path: path.to_path_buf(),
-            fields: format!("{} {verb}", bad.join(", ")),
-        });
-    }
-    let mut bytes = serde_json::to_vec_pretty(result)
-        .map_err(|e| io_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-    bytes.push(b'\n');
+    let bytes = to_bytes(result, path)?;
 
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -139,6 +130,37 @@ pub fn save(result: &RunResult, path: &Path) -> Result<(), SaveError> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Writes `result` as JSON to `out` (`-o -`: stdout, for `jq` pipelines).
+pub fn write_to(result: &RunResult, out: &mut impl std::io::Write) -> Result<(), SaveError> {
+    let path = Path::new("-");
+    let bytes = to_bytes(result, path)?;
+    out.write_all(&bytes)
+        .and_then(|()| out.flush())
+        .map_err(|source| SaveError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// The document as pretty JSON with a final newline; a non-finite number
+/// (which JSON cannot hold) is refused with the fields that carry one.
+fn to_bytes(result: &RunResult, path: &Path) -> Result<Vec<u8>, SaveError> {
+    let bad = non_finite_fields(result);
+    if !bad.is_empty() {
+        let verb = if bad.len() == 1 { "is" } else { "are" };
+        return Err(SaveError::NonFinite {
+            path: path.to_path_buf(),
+            fields: format!("{} {verb}", bad.join(", ")),
+        });
+    }
+    let mut bytes = serde_json::to_vec_pretty(result).map_err(|e| SaveError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -199,8 +221,13 @@ fn non_finite_fields(r: &RunResult) -> Vec<String> {
         .collect()
 }
 
-/// Reads a result file, with an error naming the file and what is wrong.
+/// Reads a result file, with an error naming the file and what is wrong:
+/// a [`UsageError`], since the file is the user's input.
 pub fn load(path: &Path) -> anyhow::Result<RunResult> {
+    read(path).map_err(|e| UsageError(e).into())
+}
+
+fn read(path: &Path) -> anyhow::Result<RunResult> {
     let shown = path.display();
     let text =
         fs::read_to_string(path).with_context(|| format!("cannot read result file {shown}"))?;

@@ -122,6 +122,7 @@ pub(crate) mod testing {
                 },
             ],
             fairness: Fairness { jain: 0.96 },
+            checks: Vec::new(),
         }
     }
 

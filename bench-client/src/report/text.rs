@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::result::{Latency, RunResult, PERCENTILE_KEYS};
+use crate::result::{Latency, RunConfig, RunResult, PERCENTILE_KEYS};
 
 /// An open-loop run counts as holding its rate when it achieved this
 /// fraction of the target (the acceptance bar of the open-loop issue).
@@ -18,37 +18,63 @@ const RATE_HELD: f64 = 0.99;
 /// the average rate was held: the schedule was not.
 const LATE_SENDS_WARN: f64 = 0.01;
 
-/// Renders the summary; `saved` is where the JSON result was written, if anywhere.
+/// Renders the whole report of a saved result: its header, then its summary.
 pub fn render(result: &RunResult, saved: Option<&Path>) -> String {
+    let server = result.target.server.as_ref().map(|s| s.model.as_str());
+    let mut out = header(
+        &result.config,
+        &result.target.url,
+        server,
+        result.label.as_deref(),
+    );
+    out.push_str(&summary(result, saved));
+    out
+}
+
+/// What is about to run, printed before the load starts (as wrk does), so
+/// that a CI log shows what is going on for the whole run.
+pub fn header(c: &RunConfig, url: &str, server: Option<&str>, label: Option<&str>) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_header(&mut out, c, url, server, label);
+    out
+}
+
+/// Everything after the header: latency, volume, errors, checks, warnings
+/// and where the JSON result went (`saved`), printed when the run ends.
+pub fn summary(result: &RunResult, saved: Option<&Path>) -> String {
     let mut out = String::new();
     let mut warnings = Vec::new();
     // Writing into a String cannot fail.
-    let _ = write_all(&mut out, &mut warnings, result);
+    let _ = write_summary(&mut out, &mut warnings, result);
     for w in &warnings {
         let _ = writeln!(out, "WARNING: {w}");
     }
+    let _ = checks(&mut out, result);
     if let Some(p) = saved {
         let _ = writeln!(out, "Saved: {}", p.display());
     }
     out
 }
 
-fn write_all(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std::fmt::Result {
-    let c = &r.config;
-    let s = &r.summary;
-
-    // What ran.
+fn write_header(
+    out: &mut String,
+    c: &RunConfig,
+    url: &str,
+    server: Option<&str>,
+    label: Option<&str>,
+) -> std::fmt::Result {
     let length = match (c.duration_s, c.requests) {
         (Some(d), _) => format!("{} test", human_duration(d)),
         (None, Some(n)) => format!("{n}-request test"),
         (None, None) => "test".to_string(),
     };
-    let server = match &r.target.server {
-        Some(info) => format!(" ({} server started by bench-client)", info.model),
+    let server = match server {
+        Some(model) => format!(" ({model} server started by bench-client)"),
         None => String::new(),
     };
-    writeln!(out, "Running {length} @ {}{server}", r.target.url)?;
-    if let Some(label) = &r.label {
+    writeln!(out, "Running {length} @ {url}{server}")?;
+    if let Some(label) = label {
         writeln!(out, "  Label: {label}")?;
     }
     writeln!(
@@ -71,18 +97,28 @@ fn write_all(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std
         let _ = write!(mode, ", after {} warm-up", human_duration(c.warmup_s));
     }
     writeln!(out, "{mode}")?;
-    if let Some(rate) = s.target_rate {
+    if let Some(rate) = c.rate {
         writeln!(
             out,
             "  Open loop at {} req/s: latency from each request's intended send time",
             fmt_rate(rate)
         )?;
     }
+    Ok(())
+}
 
-    // Latency.
-    match &r.latency_uncorrected {
-        Some(unc) => latency_table(out, &[("corrected", &r.latency), ("uncorrected", unc)])?,
-        None => latency_table(out, &[("", &r.latency)])?,
+fn write_summary(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std::fmt::Result {
+    let s = &r.summary;
+
+    // Latency. Timed-out requests keep their latency, so a run that
+    // completed nothing can still have a table, and it says whose it is.
+    if s.requests == 0 && r.latency.max == 0 {
+        writeln!(out, "  Latency: no completed requests")?;
+    } else {
+        match &r.latency_uncorrected {
+            Some(unc) => latency_table(out, &[("corrected", &r.latency), ("uncorrected", unc)])?,
+            None => latency_table(out, &[("", &r.latency)])?,
+        }
     }
 
     // Volume and throughput.
@@ -121,8 +157,6 @@ fn write_all(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) -> std
         warnings.push(
             "no request completed: the latency figures are those of timed-out requests".to_string(),
         );
-    } else if s.requests == 0 {
-        warnings.push("no request completed: no latency was measured".to_string());
     }
     if r.interrupted {
         warnings.push(format!(
@@ -384,6 +418,25 @@ fn server_totals(out: &mut String, warnings: &mut Vec<String>, r: &RunResult) ->
             if t.requests > client { "+" } else { "-" },
             t.requests.abs_diff(client)
         ));
+    }
+    Ok(())
+}
+
+/// The checks, when the user gave some or one failed (the default check
+/// passing on every healthy run is not news).
+fn checks(out: &mut String, r: &RunResult) -> std::fmt::Result {
+    let failed = r.checks.iter().filter(|c| c.failed).count();
+    if r.checks.len() < 2 && failed == 0 {
+        return Ok(());
+    }
+    let verdict = if failed == 0 { "passed" } else { "FAILED" };
+    writeln!(
+        out,
+        "Checks: {verdict} ({failed} of {} failed)",
+        r.checks.len()
+    )?;
+    for c in &r.checks {
+        writeln!(out, "  {}", c.describe())?;
     }
     Ok(())
 }
@@ -658,7 +711,11 @@ Saved: results/20261125T192000Z-smoke.json
         assert!(!text.contains("no latency was measured"), "{text}");
         r.latency = crate::hdr::latency_from(&crate::hdr::new_histogram());
         let text = render(&r, None);
-        assert!(text.contains("WARNING: no request completed: no latency was measured"));
+        assert!(
+            text.contains("  Latency: no completed requests\n"),
+            "{text}"
+        );
+        assert!(!text.contains("0.00µs"), "no rows of zeros: {text}");
     }
 
     #[test]

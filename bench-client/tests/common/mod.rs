@@ -107,16 +107,21 @@ pub fn run_client(args: &[&str], dir: &Path, limit: Duration) -> Finished {
     }
 }
 
-/// Reads a saved result.
 /// Runs bench-client with `args` plus `-q -o <tempdir>/r.json`, requires
 /// exit 0, and returns the saved result with the finished run.
 pub fn run_saved(args: &[&str], limit: Duration) -> (RunResult, Finished) {
+    run_saved_with_status(args, limit, 0)
+}
+
+/// [`run_saved`] for a run that must end with exit status `code` (1: a
+/// failed check, such as every request failing).
+pub fn run_saved_with_status(args: &[&str], limit: Duration, code: i32) -> (RunResult, Finished) {
     let dir = tempdir();
     let out = result_path(dir.path(), "r.json");
     let mut all = args.to_vec();
     all.extend(["-q", "-o", path_str(&out)]);
     let run = run_client(&all, dir.path(), limit);
-    assert_eq!(run.code(), 0, "stderr: {}", run.stderr);
+    assert_eq!(run.code(), code, "stderr: {}", run.stderr);
     (load(&out), run)
 }
 
