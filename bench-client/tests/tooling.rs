@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use bench_client::compare::shape::check_same_shape;
-use bench_client::compare::{self, Limits, Metric, Verdict};
+use bench_client::compare::{self, Limits, Verdict};
 use bench_client::hdr;
 use bench_client::merge;
+use bench_client::metric::Metric;
 use bench_client::plot;
 use bench_client::result::{RunResult, SCHEMA_VERSION};
 
@@ -299,21 +300,25 @@ fn compare_catches_the_injected_20_percent_regression() {
     assert!(!c.pass);
     for m in [
         Metric::Rps,
-        Metric::P50,
-        Metric::P90,
-        Metric::P99,
-        Metric::P999,
+        Metric::Percentile(50.0),
+        Metric::Percentile(90.0),
+        Metric::Percentile(99.0),
+        Metric::Percentile(99.9),
     ] {
         assert_eq!(verdict(&c, m), Verdict::Regression, "{}", m.name());
     }
     assert_eq!(verdict(&c, Metric::ErrorRate), Verdict::NoChange);
-    let p99 = c.metrics.iter().find(|m| m.metric == Metric::P99).unwrap();
+    let p99 = c
+        .metrics
+        .iter()
+        .find(|m| m.metric == Metric::Percentile(99.0))
+        .unwrap();
     assert!((p99.change - 20.0).abs() < 2.0, "p99 change {}", p99.change);
     let (lo, hi) = p99.ci.unwrap();
     assert!(lo > 0.0 && lo <= p99.change && p99.change <= hi);
     let rps = c.metrics.iter().find(|m| m.metric == Metric::Rps).unwrap();
     assert!((rps.change + 20.0).abs() < 2.0, "rps change {}", rps.change);
-    assert!(c.regressions.contains(&"p99") && c.regressions.contains(&"rps"));
+    assert!(c.regressions.iter().any(|r| r == "p99") && c.regressions.iter().any(|r| r == "rps"));
 }
 
 #[test]
@@ -321,7 +326,7 @@ fn compare_regression_within_a_raised_limit_passes() {
     let limits = Limits::parse(&["25%".to_string()]).unwrap();
     let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &limits, 3.0);
     assert!(c.pass);
-    assert_eq!(verdict(&c, Metric::P99), Verdict::Worse);
+    assert_eq!(verdict(&c, Metric::Percentile(99.0)), Verdict::Worse);
     // ...and a per-metric override tightens one metric again.
     let limits = Limits::parse(&["25%".to_string(), "p99=10%".to_string()]).unwrap();
     let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &limits, 3.0);
@@ -333,7 +338,7 @@ fn compare_improvement_is_better_not_a_regression() {
     let c = compare::compare(&load(&REGRESSED), &load(&BASELINE), &Limits::default(), 3.0);
     assert!(c.pass);
     assert_eq!(verdict(&c, Metric::Rps), Verdict::Better);
-    assert_eq!(verdict(&c, Metric::P99), Verdict::Better);
+    assert_eq!(verdict(&c, Metric::Percentile(99.0)), Verdict::Better);
 }
 
 #[test]
@@ -371,7 +376,7 @@ fn compare_one_run_a_side_uses_the_noise_threshold_and_says_so() {
 
     let c = compare::compare(&base, &load(&["regressed-1.json"]), &Limits::default(), 3.0);
     assert!(!c.pass);
-    assert_eq!(verdict(&c, Metric::P99), Verdict::Regression);
+    assert_eq!(verdict(&c, Metric::Percentile(99.0)), Verdict::Regression);
 }
 
 #[test]
@@ -392,6 +397,14 @@ fn compare_markdown_and_json_name_the_regression() {
         .unwrap()
         .contains(&"p99".into()));
     assert_eq!(json["method"]["kind"], "bootstrap");
+    // Metrics are named as everywhere else (metric.rs), not by enum variant.
+    let names: Vec<&str> = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["rps", "p50", "p90", "p99", "p99.9", "error_rate"]);
 }
 
 #[test]
