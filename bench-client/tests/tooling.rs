@@ -791,7 +791,7 @@ fn merge_cli_writes_a_loadable_result() {
         Sub::Merge(a) => a,
         _ => unreachable!(),
     };
-    let err = format!("{:#}", merge::run(&a).unwrap_err());
+    let err = format!("{:#}", merge::execute(&a).unwrap_err());
     assert!(
         err.contains("shape-50x4-64k.json") && err.contains("payload_bytes"),
         "{err}"
@@ -917,4 +917,102 @@ fn binary_merge_then_plot() {
     assert_eq!(code, 0, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("two-hosts #2") && page.contains("(merged from 2)"));
+}
+
+/// A copy of fixture `name` in `dir` that started at `started_at`.
+fn fixture_started_at(dir: &Path, name: &str, started_at: &str) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
+    doc["started_at"] = started_at.into();
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn merge_args(args: &[&str]) -> merge::MergeArgs {
+    let mut full = vec!["merge"];
+    full.extend_from_slice(args);
+    match parse(&full) {
+        Sub::Merge(a) => a,
+        _ => unreachable!(),
+    }
+}
+
+/// Finding: two back-to-back 5 s runs of one host merged into one "run" of
+/// 21 s with a 16 s gap in its timeline and a third of its real rate.
+#[test]
+fn merge_refuses_runs_not_measured_at_the_same_time_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixture_started_at(dir.path(), "host-a.json", "2026-11-25T19:20:00.000Z");
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:16.000Z");
+    let out = dir.path().join("all.json").display().to_string();
+    let err = merge::execute(&merge_args(&[&a, &b, "-o", &out])).unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        format!(
+            "{a} (measured 2026-11-25T19:20:00.000Z .. 2026-11-25T19:20:05.000Z) and \
+             {b} (measured 2026-11-25T19:20:16.000Z .. 2026-11-25T19:20:21.000Z) were not measured \
+             at the same time: merged, they would be one run with a gap (pass --force to merge them anyway)"
+        )
+    );
+    // Back to back, touching: still not the same time.
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:05.000Z");
+    assert!(merge::execute(&merge_args(&[&a, &b, "-o", &out])).is_err());
+    // One millisecond of overlap is enough.
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:04.999Z");
+    merge::execute(&merge_args(&[&a, &b, "-o", &out])).unwrap();
+
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:16.000Z");
+    let m = merge::execute(&merge_args(&[&a, &b, "-o", &out, "--force"])).unwrap();
+    assert_eq!(m.summary.duration_s, 21.0, "forced, the gap is kept");
+}
+
+#[test]
+fn binary_merge_exits_2_on_runs_not_measured_at_the_same_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixture_started_at(dir.path(), "host-a.json", "2026-11-25T19:20:00.000Z");
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:16.000Z");
+    let out = dir.path().join("all.json");
+    let out_s = out.display().to_string();
+    let (code, stdout, err) = bench_client(&["merge", &a, &b, "-o", &out_s]);
+    assert_eq!(code, 2, "{err}");
+    assert!(stdout.is_empty());
+    assert!(
+        err.starts_with(&format!(
+            "error: {a} (measured 2026-11-25T19:20:00.000Z .. "
+        )),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+    let (code, _, err) = bench_client(&["merge", &a, &b, "-o", &out_s, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("over 21.0 s"), "{err}");
+}
+
+/// A CI script tells "the inputs do not go together" from a regression or
+/// a crash by one exit status, whichever tool refused them.
+#[test]
+fn binary_compare_and_merge_exit_2_alike_on_a_load_shape_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all.json");
+    let (a, s) = (fx("host-a.json"), fx("shape-50x4-64k.json"));
+    let (code, _, compare_err) = bench_client(&["compare", &a, "--against", &s]);
+    assert_eq!(code, 2, "{compare_err}");
+    let out_s = out.display().to_string();
+    let (code, _, merge_err) = bench_client(&["merge", &a, &s, "-o", &out_s]);
+    assert_eq!(code, 2, "{merge_err}");
+    assert!(!out.exists());
+    assert_eq!(merge_err, compare_err, "the same refusal, word for word");
+    assert!(
+        merge_err.starts_with(&format!("error: load shapes differ from {a} (pass --force")),
+        "{merge_err}"
+    );
+    // Other refused inputs are exit 2 as well: a missing file...
+    let (code, _, err) = bench_client(&["merge", &a, "no/such.json", "-o", &out_s]);
+    assert_eq!(code, 2, "{err}");
+    // ...and the same run twice.
+    let (code, _, err) = bench_client(&["merge", &a, &a, "-o", &out_s]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("hold the same run"), "{err}");
+    assert!(!out.exists());
 }
