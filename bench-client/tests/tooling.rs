@@ -1016,3 +1016,22 @@ fn binary_compare_and_merge_exit_2_alike_on_a_load_shape_mismatch() {
     assert!(err.contains("hold the same run"), "{err}");
     assert!(!out.exists());
 }
+
+/// Every subcommand's help ends with an example, and the example is one
+/// the parser accepts (a stale example is worse than none).
+#[test]
+fn binary_help_of_each_tool_ends_with_a_working_example() {
+    use clap::Parser as _;
+    for sub in ["plot", "compare", "merge"] {
+        let (code, out, err) = bench_client(&[sub, "--help"]);
+        assert_eq!(code, 0, "{err}");
+        let last = out.trim_end().lines().last().unwrap();
+        let example = last
+            .strip_prefix(&format!("Example: bench-client {sub} "))
+            .unwrap_or_else(|| panic!("{sub} --help ends with {last:?}"));
+        let args = std::iter::once("bench-client")
+            .chain(std::iter::once(sub))
+            .chain(example.split_whitespace());
+        Wrap::try_parse_from(args).unwrap_or_else(|e| panic!("{last}: {e}"));
+    }
+}

@@ -39,7 +39,7 @@ pub enum Format {
 /// 2 the comparison could not be made.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 no significant regression beyond its limit; 1 at least one; 2 error (unreadable file, different load shapes, bad option)."
+    after_help = "Exit status: 0 no significant regression beyond its limit; 1 at least one; 2 error (unreadable file, different load shapes, bad option).\n\nExample: bench-client compare base-1.json base-2.json base-3.json --against new-1.json new-2.json new-3.json --max-regression 5% --max-regression p99=10%"
 )]
 pub struct CompareArgs {
     /// Baseline result files (repeated runs of one configuration).
