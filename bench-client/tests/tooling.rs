@@ -919,6 +919,26 @@ fn binary_merge_then_plot() {
     assert!(page.contains("two-hosts #2") && page.contains("(merged from 2)"));
 }
 
+/// `compare A --against B C`: one baseline run against two candidates, the
+/// candidates' values averaged (CI gates often have one stored baseline).
+#[test]
+fn binary_compare_takes_several_files_after_against() {
+    let (b, n) = (fx("baseline-1.json"), NOISE.map(fx));
+    let (code, out, err) =
+        bench_client(&["compare", &b, "--against", &n[0], &n[1], "--format", "json"]);
+    assert_eq!(code, 0, "{err}{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["baseline_runs"], 1);
+    assert_eq!(v["candidate_runs"], 2);
+    assert_eq!(v["candidate_files"], serde_json::json!([n[0], n[1]]));
+    let rps = &v["metrics"][0];
+    assert_eq!(rps["metric"], "rps");
+    assert_eq!(rps["candidate_values"].as_array().unwrap().len(), 2);
+    let runs = load(&["noise-1.json", "noise-2.json"]);
+    let want = (runs[0].summary.requests_per_sec + runs[1].summary.requests_per_sec) / 2.0;
+    assert_eq!(rps["candidate_mean"].as_f64().unwrap(), want);
+}
+
 /// A copy of fixture `name` in `dir` that started at `started_at`.
 fn fixture_started_at(dir: &Path, name: &str, started_at: &str) -> String {
     let mut doc: serde_json::Value =
