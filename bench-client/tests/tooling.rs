@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use bench_client::compare::shape::check_same_shape;
-use bench_client::compare::{self, Limits, Metric, Verdict};
+use bench_client::compare::{self, Limits, Verdict};
 use bench_client::hdr;
 use bench_client::merge;
+use bench_client::metric::Metric;
 use bench_client::plot;
 use bench_client::result::{RunResult, SCHEMA_VERSION};
 
@@ -299,21 +300,25 @@ fn compare_catches_the_injected_20_percent_regression() {
     assert!(!c.pass);
     for m in [
         Metric::Rps,
-        Metric::P50,
-        Metric::P90,
-        Metric::P99,
-        Metric::P999,
+        Metric::Percentile(50.0),
+        Metric::Percentile(90.0),
+        Metric::Percentile(99.0),
+        Metric::Percentile(99.9),
     ] {
         assert_eq!(verdict(&c, m), Verdict::Regression, "{}", m.name());
     }
     assert_eq!(verdict(&c, Metric::ErrorRate), Verdict::NoChange);
-    let p99 = c.metrics.iter().find(|m| m.metric == Metric::P99).unwrap();
+    let p99 = c
+        .metrics
+        .iter()
+        .find(|m| m.metric == Metric::Percentile(99.0))
+        .unwrap();
     assert!((p99.change - 20.0).abs() < 2.0, "p99 change {}", p99.change);
     let (lo, hi) = p99.ci.unwrap();
     assert!(lo > 0.0 && lo <= p99.change && p99.change <= hi);
     let rps = c.metrics.iter().find(|m| m.metric == Metric::Rps).unwrap();
     assert!((rps.change + 20.0).abs() < 2.0, "rps change {}", rps.change);
-    assert!(c.regressions.contains(&"p99") && c.regressions.contains(&"rps"));
+    assert!(c.regressions.iter().any(|r| r == "p99") && c.regressions.iter().any(|r| r == "rps"));
 }
 
 #[test]
@@ -321,7 +326,7 @@ fn compare_regression_within_a_raised_limit_passes() {
     let limits = Limits::parse(&["25%".to_string()]).unwrap();
     let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &limits, 3.0);
     assert!(c.pass);
-    assert_eq!(verdict(&c, Metric::P99), Verdict::Worse);
+    assert_eq!(verdict(&c, Metric::Percentile(99.0)), Verdict::Worse);
     // ...and a per-metric override tightens one metric again.
     let limits = Limits::parse(&["25%".to_string(), "p99=10%".to_string()]).unwrap();
     let c = compare::compare(&load(&BASELINE), &load(&REGRESSED), &limits, 3.0);
@@ -333,7 +338,7 @@ fn compare_improvement_is_better_not_a_regression() {
     let c = compare::compare(&load(&REGRESSED), &load(&BASELINE), &Limits::default(), 3.0);
     assert!(c.pass);
     assert_eq!(verdict(&c, Metric::Rps), Verdict::Better);
-    assert_eq!(verdict(&c, Metric::P99), Verdict::Better);
+    assert_eq!(verdict(&c, Metric::Percentile(99.0)), Verdict::Better);
 }
 
 #[test]
@@ -371,7 +376,7 @@ fn compare_one_run_a_side_uses_the_noise_threshold_and_says_so() {
 
     let c = compare::compare(&base, &load(&["regressed-1.json"]), &Limits::default(), 3.0);
     assert!(!c.pass);
-    assert_eq!(verdict(&c, Metric::P99), Verdict::Regression);
+    assert_eq!(verdict(&c, Metric::Percentile(99.0)), Verdict::Regression);
 }
 
 #[test]
@@ -392,6 +397,14 @@ fn compare_markdown_and_json_name_the_regression() {
         .unwrap()
         .contains(&"p99".into()));
     assert_eq!(json["method"]["kind"], "bootstrap");
+    // Metrics are named as everywhere else (metric.rs), not by enum variant.
+    let names: Vec<&str> = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["rps", "p50", "p90", "p99", "p99.9", "error_rate"]);
 }
 
 #[test]
@@ -778,7 +791,7 @@ fn merge_cli_writes_a_loadable_result() {
         Sub::Merge(a) => a,
         _ => unreachable!(),
     };
-    let err = format!("{:#}", merge::run(&a).unwrap_err());
+    let err = format!("{:#}", merge::execute(&a).unwrap_err());
     assert!(
         err.contains("shape-50x4-64k.json") && err.contains("payload_bytes"),
         "{err}"
@@ -904,4 +917,141 @@ fn binary_merge_then_plot() {
     assert_eq!(code, 0, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("two-hosts #2") && page.contains("(merged from 2)"));
+}
+
+/// `compare A --against B C`: one baseline run against two candidates, the
+/// candidates' values averaged (CI gates often have one stored baseline).
+#[test]
+fn binary_compare_takes_several_files_after_against() {
+    let (b, n) = (fx("baseline-1.json"), NOISE.map(fx));
+    let (code, out, err) =
+        bench_client(&["compare", &b, "--against", &n[0], &n[1], "--format", "json"]);
+    assert_eq!(code, 0, "{err}{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["baseline_runs"], 1);
+    assert_eq!(v["candidate_runs"], 2);
+    assert_eq!(v["candidate_files"], serde_json::json!([n[0], n[1]]));
+    let rps = &v["metrics"][0];
+    assert_eq!(rps["metric"], "rps");
+    assert_eq!(rps["candidate_values"].as_array().unwrap().len(), 2);
+    let runs = load(&["noise-1.json", "noise-2.json"]);
+    let want = (runs[0].summary.requests_per_sec + runs[1].summary.requests_per_sec) / 2.0;
+    assert_eq!(rps["candidate_mean"].as_f64().unwrap(), want);
+}
+
+/// A copy of fixture `name` in `dir` that started at `started_at`.
+fn fixture_started_at(dir: &Path, name: &str, started_at: &str) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
+    doc["started_at"] = started_at.into();
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn merge_args(args: &[&str]) -> merge::MergeArgs {
+    let mut full = vec!["merge"];
+    full.extend_from_slice(args);
+    match parse(&full) {
+        Sub::Merge(a) => a,
+        _ => unreachable!(),
+    }
+}
+
+/// Finding: two back-to-back 5 s runs of one host merged into one "run" of
+/// 21 s with a 16 s gap in its timeline and a third of its real rate.
+#[test]
+fn merge_refuses_runs_not_measured_at_the_same_time_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixture_started_at(dir.path(), "host-a.json", "2026-11-25T19:20:00.000Z");
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:16.000Z");
+    let out = dir.path().join("all.json").display().to_string();
+    let err = merge::execute(&merge_args(&[&a, &b, "-o", &out])).unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        format!(
+            "{a} (measured 2026-11-25T19:20:00.000Z .. 2026-11-25T19:20:05.000Z) and \
+             {b} (measured 2026-11-25T19:20:16.000Z .. 2026-11-25T19:20:21.000Z) were not measured \
+             at the same time: merged, they would be one run with a gap (pass --force to merge them anyway)"
+        )
+    );
+    // Back to back, touching: still not the same time.
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:05.000Z");
+    assert!(merge::execute(&merge_args(&[&a, &b, "-o", &out])).is_err());
+    // One millisecond of overlap is enough.
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:04.999Z");
+    merge::execute(&merge_args(&[&a, &b, "-o", &out])).unwrap();
+
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:16.000Z");
+    let m = merge::execute(&merge_args(&[&a, &b, "-o", &out, "--force"])).unwrap();
+    assert_eq!(m.summary.duration_s, 21.0, "forced, the gap is kept");
+}
+
+#[test]
+fn binary_merge_exits_2_on_runs_not_measured_at_the_same_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixture_started_at(dir.path(), "host-a.json", "2026-11-25T19:20:00.000Z");
+    let b = fixture_started_at(dir.path(), "host-b.json", "2026-11-25T19:20:16.000Z");
+    let out = dir.path().join("all.json");
+    let out_s = out.display().to_string();
+    let (code, stdout, err) = bench_client(&["merge", &a, &b, "-o", &out_s]);
+    assert_eq!(code, 2, "{err}");
+    assert!(stdout.is_empty());
+    assert!(
+        err.starts_with(&format!(
+            "error: {a} (measured 2026-11-25T19:20:00.000Z .. "
+        )),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+    let (code, _, err) = bench_client(&["merge", &a, &b, "-o", &out_s, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("over 21.0 s"), "{err}");
+}
+
+/// A CI script tells "the inputs do not go together" from a regression or
+/// a crash by one exit status, whichever tool refused them.
+#[test]
+fn binary_compare_and_merge_exit_2_alike_on_a_load_shape_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all.json");
+    let (a, s) = (fx("host-a.json"), fx("shape-50x4-64k.json"));
+    let (code, _, compare_err) = bench_client(&["compare", &a, "--against", &s]);
+    assert_eq!(code, 2, "{compare_err}");
+    let out_s = out.display().to_string();
+    let (code, _, merge_err) = bench_client(&["merge", &a, &s, "-o", &out_s]);
+    assert_eq!(code, 2, "{merge_err}");
+    assert!(!out.exists());
+    assert_eq!(merge_err, compare_err, "the same refusal, word for word");
+    assert!(
+        merge_err.starts_with(&format!("error: load shapes differ from {a} (pass --force")),
+        "{merge_err}"
+    );
+    // Other refused inputs are exit 2 as well: a missing file...
+    let (code, _, err) = bench_client(&["merge", &a, "no/such.json", "-o", &out_s]);
+    assert_eq!(code, 2, "{err}");
+    // ...and the same run twice.
+    let (code, _, err) = bench_client(&["merge", &a, &a, "-o", &out_s]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("hold the same run"), "{err}");
+    assert!(!out.exists());
+}
+
+/// Every subcommand's help ends with an example, and the example is one
+/// the parser accepts (a stale example is worse than none).
+#[test]
+fn binary_help_of_each_tool_ends_with_a_working_example() {
+    use clap::Parser as _;
+    for sub in ["plot", "compare", "merge"] {
+        let (code, out, err) = bench_client(&[sub, "--help"]);
+        assert_eq!(code, 0, "{err}");
+        let last = out.trim_end().lines().last().unwrap();
+        let example = last
+            .strip_prefix(&format!("Example: bench-client {sub} "))
+            .unwrap_or_else(|| panic!("{sub} --help ends with {last:?}"));
+        let args = std::iter::once("bench-client")
+            .chain(std::iter::once(sub))
+            .chain(example.split_whitespace());
+        Wrap::try_parse_from(args).unwrap_or_else(|e| panic!("{last}: {e}"));
+    }
 }

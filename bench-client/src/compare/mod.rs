@@ -12,7 +12,6 @@ pub mod render;
 pub mod shape;
 pub mod stats;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,6 +19,7 @@ use anyhow::Context as _;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::metric::Metric;
 use crate::result::RunResult;
 use shape::check_same_shape;
 use stats::{bootstrap_ci, change, mean, ChangeKind};
@@ -39,7 +39,7 @@ pub enum Format {
 /// 2 the comparison could not be made.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 no significant regression beyond its limit; 1 at least one; 2 error (unreadable file, different load shapes, bad option)."
+    after_help = "Exit status: 0 no significant regression beyond its limit; 1 at least one; 2 error (unreadable file, different load shapes, bad option).\n\nExample: bench-client compare base-1.json base-2.json base-3.json --against new-1.json new-2.json new-3.json --max-regression 5% --max-regression p99=10%"
 )]
 pub struct CompareArgs {
     /// Baseline result files (repeated runs of one configuration).
@@ -50,7 +50,8 @@ pub struct CompareArgs {
     pub against: Vec<PathBuf>,
     /// Largest tolerated significant regression: `5%` for every metric, or
     /// `METRIC=PCT` for one (metrics: rps, p50, p90, p99, p99.9, error_rate;
-    /// error_rate in percentage points). Repeatable.
+    /// error_rate in percentage points). Repeatable; the last one for a
+    /// metric wins.
     #[arg(long, value_name = "[METRIC=]PCT", default_value = "5%")]
     pub max_regression: Vec<String>,
     /// With one run a side: a change smaller than this is noise.
@@ -120,93 +121,48 @@ pub fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<RunResult>> {
         .collect()
 }
 
-/// A metric `compare` reports on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    Rps,
-    P50,
-    P90,
-    P99,
-    P999,
-    ErrorRate,
+/// The metrics `compare` reports on, in output order. Names, parsing and the
+/// values read from a run come from [`crate::metric`], the one vocabulary.
+pub const METRICS: [Metric; 6] = [
+    Metric::Rps,
+    Metric::Percentile(50.0),
+    Metric::Percentile(90.0),
+    Metric::Percentile(99.0),
+    Metric::Percentile(99.9),
+    Metric::ErrorRate,
+];
+
+/// Error rates are compared in percentage points, everything else in %.
+pub fn change_kind(m: Metric) -> ChangeKind {
+    match m {
+        Metric::ErrorRate => ChangeKind::Absolute,
+        _ => ChangeKind::Relative,
+    }
 }
 
-impl Metric {
-    pub const ALL: [Metric; 6] = [
-        Metric::Rps,
-        Metric::P50,
-        Metric::P90,
-        Metric::P99,
-        Metric::P999,
-        Metric::ErrorRate,
-    ];
-
-    /// The name used in output and in `--max-regression METRIC=PCT`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Rps => "rps",
-            Metric::P50 => "p50",
-            Metric::P90 => "p90",
-            Metric::P99 => "p99",
-            Metric::P999 => "p99.9",
-            Metric::ErrorRate => "error_rate",
-        }
+/// The unit `compare` shows a metric in: `req/s`, `ms` or `%`.
+pub fn display_unit(m: Metric) -> &'static str {
+    match m.unit() {
+        "us" => "ms",
+        "ratio" => "%",
+        unit => unit,
     }
+}
 
-    fn parse(s: &str) -> Option<Metric> {
-        let s = s.trim().to_ascii_lowercase();
-        match s.as_str() {
-            "rps" | "req/s" | "requests_per_sec" => Some(Metric::Rps),
-            "error_rate" | "errors" | "error-rate" => Some(Metric::ErrorRate),
-            _ => Metric::ALL.into_iter().find(|m| m.name() == s),
-        }
-    }
+/// The value of `m` in one run in [`display_unit`]: req/s, latency in ms,
+/// or the error rate in % of attempted requests. `None` when the run has
+/// no data for it (a latency of a run that completed no request).
+pub fn display_value(m: Metric, run: &RunResult) -> Option<f64> {
+    let v = m.value(run)?;
+    Some(match m.unit() {
+        "us" => v / 1000.0,
+        "ratio" => v * 100.0,
+        _ => v,
+    })
+}
 
-    pub fn higher_is_better(self) -> bool {
-        self == Metric::Rps
-    }
-
-    /// Error rates are compared in percentage points, everything else in %.
-    pub fn change_kind(self) -> ChangeKind {
-        match self {
-            Metric::ErrorRate => ChangeKind::Absolute,
-            _ => ChangeKind::Relative,
-        }
-    }
-
-    /// The value of this metric in one run: req/s, latency in ms, or the
-    /// error rate in % of attempted requests.
-    pub fn value(self, run: &RunResult) -> f64 {
-        let pct = |key: &str| {
-            let us = run
-                .latency
-                .percentiles
-                .get(key)
-                .copied()
-                .unwrap_or_else(|| {
-                    crate::hdr::decode(&run.latency.hdr)
-                        .map(|h| crate::hdr::percentile(&h, key))
-                        .unwrap_or(0)
-                });
-            us as f64 / 1000.0
-        };
-        match self {
-            Metric::Rps => run.summary.requests_per_sec,
-            Metric::P50 => pct("50"),
-            Metric::P90 => pct("90"),
-            Metric::P99 => pct("99"),
-            Metric::P999 => pct("99.9"),
-            Metric::ErrorRate => {
-                let attempted = run.summary.requests + run.summary.errors;
-                if attempted == 0 {
-                    0.0
-                } else {
-                    run.summary.errors as f64 * 100.0 / attempted as f64
-                }
-            }
-        }
-    }
+fn serialize_name<S: serde::Serializer>(m: &Metric, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&m.name())
 }
 
 /// `--max-regression`: a default and per-metric overrides, in % (percentage
@@ -214,14 +170,15 @@ impl Metric {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     pub default: f64,
-    pub per_metric: BTreeMap<Metric, f64>,
+    /// Overrides in the order given; a later one for the same metric wins.
+    pub per_metric: Vec<(Metric, f64)>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             default: 5.0,
-            per_metric: BTreeMap::new(),
+            per_metric: Vec::new(),
         }
     }
 }
@@ -232,13 +189,18 @@ impl Limits {
         for spec in specs {
             match spec.split_once('=') {
                 Some((metric, pct)) => {
-                    let m = Metric::parse(metric).with_context(|| {
-                        format!(
-                            "--max-regression {spec:?}: unknown metric {metric:?}; expected one of rps, p50, p90, p99, p99.9, error_rate"
-                        )
-                    })?;
+                    let m = Metric::parse(metric)
+                        .with_context(|| format!("--max-regression {spec:?}"))?;
+                    if !METRICS.contains(&m) {
+                        let names: Vec<String> = METRICS.iter().map(Metric::name).collect();
+                        anyhow::bail!(
+                            "--max-regression {spec:?}: compare does not report {}; it reports {}",
+                            m.name(),
+                            names.join(", ")
+                        );
+                    }
                     let v = parse_pct(pct).with_context(|| format!("--max-regression {spec:?}"))?;
-                    limits.per_metric.insert(m, v);
+                    limits.per_metric.push((m, v));
                 }
                 None => {
                     limits.default =
@@ -250,7 +212,11 @@ impl Limits {
     }
 
     pub fn of(&self, m: Metric) -> f64 {
-        self.per_metric.get(&m).copied().unwrap_or(self.default)
+        self.per_metric
+            .iter()
+            .rev()
+            .find(|(pm, _)| *pm == m)
+            .map_or(self.default, |(_, v)| *v)
     }
 }
 
@@ -292,15 +258,20 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricComparison {
+    /// Serialized as its name, e.g. `p99.9`.
+    #[serde(serialize_with = "serialize_name")]
     pub metric: Metric,
     /// `ms`, `req/s` or `%`.
     pub unit: &'static str,
     pub higher_is_better: bool,
-    pub baseline_values: Vec<f64>,
-    pub candidate_values: Vec<f64>,
-    pub baseline_mean: f64,
-    pub candidate_mean: f64,
-    /// Change of means, in % (`change_unit` = `%`) or percentage points (`pp`).
+    /// One per run, in `unit`; null for a run without data for the metric.
+    pub baseline_values: Vec<Option<f64>>,
+    pub candidate_values: Vec<Option<f64>>,
+    /// Null when some run of the side has no data.
+    pub baseline_mean: Option<f64>,
+    pub candidate_mean: Option<f64>,
+    /// Change of means, in % (`change_unit` = `%`) or percentage points
+    /// (`pp`); 0 when the verdict is `no_data`.
     pub change: f64,
     pub change_unit: &'static str,
     /// Bootstrap confidence interval of `change`; absent with one run a side.
@@ -320,7 +291,7 @@ pub struct Comparison {
     pub method: Method,
     pub metrics: Vec<MetricComparison>,
     /// Names of the metrics with verdict `regression`.
-    pub regressions: Vec<&'static str>,
+    pub regressions: Vec<String>,
     pub pass: bool,
 }
 
@@ -344,11 +315,11 @@ pub fn compare(
             threshold_pct: noise_threshold,
         }
     };
-    let metrics: Vec<MetricComparison> = Metric::ALL
+    let metrics: Vec<MetricComparison> = METRICS
         .iter()
         .map(|&m| compare_metric(m, baseline, candidate, limits.of(m), method))
         .collect();
-    let regressions: Vec<&'static str> = metrics
+    let regressions: Vec<String> = metrics
         .iter()
         .filter(|c| c.verdict == Verdict::Regression)
         .map(|c| c.metric.name())
@@ -372,54 +343,48 @@ fn compare_metric(
     limit: f64,
     method: Method,
 ) -> MetricComparison {
-    let b: Vec<f64> = baseline.iter().map(|r| m.value(r)).collect();
-    let c: Vec<f64> = candidate.iter().map(|r| m.value(r)).collect();
-    let kind = m.change_kind();
-    let (bm, cm) = (mean(&b), mean(&c));
-    let delta = change(bm, cm, kind);
-    let (ci, significant) = match method {
-        Method::Bootstrap { confidence, .. } => {
-            let ci = bootstrap_ci(&b, &c, kind, confidence);
-            let sig = ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
-            (ci, sig)
+    let b: Vec<Option<f64>> = baseline.iter().map(|r| display_value(m, r)).collect();
+    let c: Vec<Option<f64>> = candidate.iter().map(|r| display_value(m, r)).collect();
+    let kind = change_kind(m);
+    // A latency of a run without a completed request is missing, not 0:
+    // comparing a 0 would call any real latency an infinite regression, or
+    // a broken run an improvement. req/s and the error rate still gate it.
+    let present = |v: &[Option<f64>]| v.iter().copied().collect::<Option<Vec<f64>>>();
+    let (delta, ci, significant) = match (present(&b), present(&c)) {
+        (Some(bv), Some(cv)) => {
+            let delta = change(mean(&bv), mean(&cv), kind);
+            match method {
+                Method::Bootstrap { confidence, .. } => {
+                    let ci = bootstrap_ci(&bv, &cv, kind, confidence);
+                    let sig = ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
+                    (Some(delta), ci, sig)
+                }
+                Method::NoiseThreshold { threshold_pct } => {
+                    (Some(delta), None, delta.abs() > threshold_pct)
+                }
+            }
         }
-        Method::NoiseThreshold { threshold_pct } => (None, delta.abs() > threshold_pct),
+        _ => (None, None, false),
     };
     // The change in the "worse" direction, positive when worse.
-    let worsening = if m.higher_is_better() { -delta } else { delta };
-    // A run without a completed request has percentiles of 0 (or only its
-    // timeouts'): comparing them would call any real latency an infinite
-    // regression, or a broken run an improvement.
-    let no_latency = !matches!(m, Metric::Rps | Metric::ErrorRate)
-        && baseline
-            .iter()
-            .chain(candidate)
-            .any(|r| r.summary.requests == 0);
-    let (ci, significant) = if no_latency {
-        (None, false)
-    } else {
-        (ci, significant)
+    let worsening = delta.map(|d| if m.higher_is_better() { -d } else { d });
+    let verdict = match (worsening, significant) {
+        (None, _) => Verdict::NoData,
+        (Some(_), false) => Verdict::NoChange,
+        (Some(w), true) if w <= 0.0 => Verdict::Better,
+        (Some(w), true) if w > limit => Verdict::Regression,
+        (Some(_), true) => Verdict::Worse,
     };
-    let verdict = match (significant, worsening > 0.0) {
-        _ if no_latency => Verdict::NoData,
-        (false, _) => Verdict::NoChange,
-        (true, false) => Verdict::Better,
-        (true, true) if worsening > limit => Verdict::Regression,
-        (true, true) => Verdict::Worse,
-    };
+    let side_mean = |v: &[Option<f64>]| present(v).map(|v| mean(&v));
     MetricComparison {
         metric: m,
-        unit: match m {
-            Metric::Rps => "req/s",
-            Metric::ErrorRate => "%",
-            _ => "ms",
-        },
+        unit: display_unit(m),
         higher_is_better: m.higher_is_better(),
+        baseline_mean: side_mean(&b),
+        candidate_mean: side_mean(&c),
         baseline_values: b,
         candidate_values: c,
-        baseline_mean: bm,
-        candidate_mean: cm,
-        change: delta,
+        change: delta.unwrap_or(0.0),
         change_unit: match kind {
             ChangeKind::Relative => "%",
             ChangeKind::Absolute => "pp",
@@ -439,12 +404,38 @@ mod tests {
     fn limits_parse_default_and_overrides() {
         let l = Limits::parse(&["5%".into(), "p99=10%".into(), "error_rate=0.5".into()]).unwrap();
         assert_eq!(l.of(Metric::Rps), 5.0);
-        assert_eq!(l.of(Metric::P99), 10.0);
+        assert_eq!(l.of(Metric::Percentile(99.0)), 10.0);
         assert_eq!(l.of(Metric::ErrorRate), 0.5);
+        let l = Limits::parse(&["P99=10%".into(), "p99=2%".into()]).unwrap();
+        assert_eq!(l.of(Metric::Percentile(99.0)), 2.0, "the last one wins");
         let e = Limits::parse(&["p42=1%".into()]).unwrap_err();
-        assert!(format!("{e:#}").contains("unknown metric \"p42\""), "{e:#}");
+        assert_eq!(
+            format!("{e:#}"),
+            "--max-regression \"p42=1%\": unknown metric 'p42': expected one of errors, error_rate, \
+             non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99"
+        );
         let e = Limits::parse(&["lots".into()]).unwrap_err();
         assert!(format!("{e:#}").contains("not a percentage"), "{e:#}");
+    }
+
+    /// The vocabulary is shared, but compare reports on six metrics only:
+    /// a limit on any other would silently never apply.
+    #[test]
+    fn limits_refuse_a_metric_compare_does_not_report() {
+        for (spec, name) in [
+            ("max=5%", "max"),
+            ("errors=1%", "errors"),
+            ("p75=5%", "p75"),
+        ] {
+            let e = Limits::parse(&[spec.into()]).unwrap_err();
+            assert_eq!(
+                format!("{e:#}"),
+                format!(
+                    "--max-regression \"{spec}\": compare does not report {name}; \
+                     it reports rps, p50, p90, p99, p99.9, error_rate"
+                )
+            );
+        }
     }
 
     /// Review finding: against a baseline whose requests all failed (p50 of
@@ -470,18 +461,14 @@ mod tests {
                 _ => Verdict::NoData,
             };
             assert_eq!(mc.verdict, want, "{:?}", mc.metric);
+            if want == Verdict::NoData {
+                assert_eq!(mc.baseline_values, vec![None]);
+                assert_eq!(mc.baseline_mean, None);
+            }
         }
         assert!(c.pass);
         let c = compare(&[good], &[broken], &Limits::default(), 3.0);
         assert_eq!(c.regressions, vec!["rps", "error_rate"]);
         assert!(render::terminal(&c).contains("no data"));
-    }
-
-    #[test]
-    fn metric_names_round_trip() {
-        for m in Metric::ALL {
-            assert_eq!(Metric::parse(m.name()), Some(m));
-        }
-        assert_eq!(Metric::parse("req/s"), Some(Metric::Rps));
     }
 }

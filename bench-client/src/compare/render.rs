@@ -1,7 +1,8 @@
 //! Text renderings of a [`Comparison`]: an aligned terminal table and a
 //! Markdown table for CI comments. (JSON is the struct itself, via serde.)
 
-use super::{Comparison, Method, Metric, MetricComparison, Verdict};
+use super::{Comparison, Method, MetricComparison, Verdict};
+use crate::metric::Metric;
 
 /// One line on how significance was decided, always printed: a reader must
 /// know whether a verdict rests on a test or on a bare threshold.
@@ -32,7 +33,11 @@ fn fmt_num(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-fn value(m: Metric, v: f64) -> String {
+/// A side's mean; `-` when some run of it has no data.
+fn value(m: Metric, v: Option<f64>) -> String {
+    let Some(v) = v else {
+        return "-".into();
+    };
     match m {
         Metric::Rps => format!("{v:.1}"),
         Metric::ErrorRate => format!("{v:.3}%"),

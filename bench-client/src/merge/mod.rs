@@ -18,7 +18,12 @@ use crate::result::{
     SCHEMA_VERSION,
 };
 
+/// Exit status: 0 merged; 2 the inputs cannot be merged; 1 the output
+/// could not be written.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, the same run twice); 1 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
+)]
 pub struct MergeArgs {
     /// Result files of runs made at the same time (two or more).
     #[arg(required = true, num_args = 2.., value_name = "RESULT.json")]
@@ -29,12 +34,38 @@ pub struct MergeArgs {
     /// Label of the merged result (default: the inputs' label when they share one).
     #[arg(long)]
     pub label: Option<String>,
-    /// Merge even when the load shapes differ.
+    /// Merge even when the load shapes differ or the runs' measured
+    /// intervals do not overlap.
     #[arg(long)]
     pub force: bool,
 }
 
+/// Exit status 2 when the inputs cannot be merged, as `compare` does when it
+/// cannot compare, so that a script can tell refused inputs (its setup) from
+/// a failure to write.
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let merged = match execute(args) {
+        Ok(merged) => merged,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    // Atomic (temp file + rename): an interrupted merge leaves no half file.
+    crate::report::json::save(&merged, &args.output)?;
+    eprintln!(
+        "merged {} runs ({} requests, {:.1} req/s over {:.1} s) into {}",
+        args.inputs.len(),
+        merged.summary.requests,
+        merged.summary.requests_per_sec,
+        merged.summary.duration_s,
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `merge` without the writing: the inputs loaded, checked and merged.
+pub fn execute(args: &MergeArgs) -> anyhow::Result<RunResult> {
     let runs = load_all(&args.inputs)?;
     let named: Vec<(&Path, &RunResult)> = args
         .inputs
@@ -44,22 +75,48 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         .collect();
     if !args.force {
         check_same_shape(&named)?;
+        check_overlap(&named)?;
     }
     let mut merged = merge(&named)?;
     if args.label.is_some() {
         merged.label = args.label.clone();
     }
-    // Atomic (temp file + rename): an interrupted merge leaves no half file.
-    crate::report::json::save(&merged, &args.output)?;
-    eprintln!(
-        "merged {} runs ({} requests, {:.1} req/s over {:.1} s) into {}",
-        runs.len(),
-        merged.summary.requests,
-        merged.summary.requests_per_sec,
-        merged.summary.duration_s,
-        args.output.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(merged)
+}
+
+/// Refuses runs that were not measured at the same time: merged, two
+/// back-to-back runs became one run with a gap in its timeline and a rate
+/// over the whole span. Intervals that only touch do not overlap.
+pub fn check_overlap(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
+    let intervals: Vec<(SystemTime, SystemTime)> = runs
+        .iter()
+        .map(|(p, r)| {
+            let start = parse_start(p, r)?;
+            Ok((
+                start,
+                start + Duration::from_secs_f64(r.summary.duration_s.max(0.0)),
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let at = |t: SystemTime| humantime::format_rfc3339_millis(t).to_string();
+    for (i, (a_start, a_end)) in intervals.iter().enumerate() {
+        for (j, (b_start, b_end)) in intervals.iter().enumerate().skip(i + 1) {
+            if a_start < b_end && b_start < a_end {
+                continue;
+            }
+            anyhow::bail!(
+                "{} (measured {} .. {}) and {} (measured {} .. {}) were not measured at the same time: \
+                 merged, they would be one run with a gap (pass --force to merge them anyway)",
+                runs[i].0.display(),
+                at(*a_start),
+                at(*a_end),
+                runs[j].0.display(),
+                at(*b_start),
+                at(*b_end),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn parse_start(path: &Path, run: &RunResult) -> anyhow::Result<SystemTime> {

@@ -20,6 +20,9 @@ use crate::hdr;
 use crate::result::RunResult;
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Example: bench-client plot selector.json fork.json -o report.html --title selector-vs-fork"
+)]
 pub struct PlotArgs {
     /// Result files to plot.
     #[arg(required = true, value_name = "RESULT.json")]
