@@ -1216,8 +1216,50 @@ fn bad_arguments_are_refused_with_a_clear_message() {
             .args(["--max-body", "64x"])
             .output()
             .expect("run the server");
-        assert!(!output.status.success());
+        assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("invalid size '64x'"), "{stderr}");
+        assert!(
+            stderr.contains("invalid value '64x' for '--max-body <MAX_BODY>': expected a size in bytes such as 512, 64k, 64KB or 64KiB"),
+            "{stderr}"
+        );
+        let output = Command::new(kind.binary())
+            .args(["--addr", "localhost"])
+            .output()
+            .expect("run the server");
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("invalid value 'localhost' for '--addr <ADDR>': expected HOST:PORT such as 127.0.0.1:8888, localhost:8890, [::1]:8890 or :8890 (port 0 picks a free port) (the port is missing)"),
+            "{stderr}"
+        );
+    }
+}
+
+/// `--addr` takes what a client URL's authority takes: a name, a bracketed
+/// IPv6 address, or only `:PORT` for loopback.
+#[test]
+fn listen_address_forms() {
+    for (addr, listening) in [
+        (":0", "listening on http://127.0.0.1:"),
+        ("127.0.0.1:0", "listening on http://127.0.0.1:"),
+        ("[::1]:0", "listening on http://[::1]:"),
+        ("localhost:0", "listening on http://"),
+    ] {
+        let mut child = Command::new(Kind::Selector.binary())
+            .args(["--addr", addr])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run the server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(line.starts_with(listening), "--addr {addr}: {line:?}");
+        let port = line.trim_end().rsplit(':').next().unwrap();
+        assert_ne!(port, "0", "--addr {addr}: a free port was picked: {line:?}");
     }
 }

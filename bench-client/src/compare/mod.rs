@@ -411,7 +411,7 @@ mod tests {
         let e = Limits::parse(&["p42=1%".into()]).unwrap_err();
         assert_eq!(
             format!("{e:#}"),
-            "--max-regression \"p42=1%\": unknown metric 'p42': expected one of errors, error_rate, \
+            "--max-regression \"p42=1%\": unknown metric 'p42': expected one of succeeded, errors, error_rate, \
              non2xx, rps, mean, max, p50, p75, p90, p99, p99.9, p99.99"
         );
         let e = Limits::parse(&["lots".into()]).unwrap_err();
