@@ -39,8 +39,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPT="$(basename "$0")"
-OUT="${OUT:-}"
-REGENERATE="${REGENERATE:-0}"
+OUT=""
+REGENERATE=0
 OUT_DIR=""
 _PUBLISH_TO=""
 _PUBLISHED=0
