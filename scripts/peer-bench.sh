@@ -18,9 +18,9 @@
 #      and oha with `cargo install` when asked (--install-oha).
 #   2. Builds bench-client and selector-server (release).
 #   3. Target: its own one-worker nginx (scripts/nginx/bench.conf, on a free
-#      port, in a temporary folder) when nginx is installed, else
-#      selector-server; the server is pinned to SERVER_CPU, every client to
-#      CLIENT_CPU (taskset).
+#      port, in a temporary folder) when nginx is installed (TARGET=auto
+#      installs it as root), else selector-server; the server is pinned to
+#      SERVER_CPU, every client to CLIENT_CPU (taskset).
 #   4. ROUNDS alternating rounds (the tool order flips every round) of
 #      keep-alive GET / and POST /echo with a 64 KiB body, DURATION seconds
 #      each, THREADS threads and CONNS connections for every tool.
@@ -99,7 +99,10 @@ apt_missing=()
 command -v wrk >/dev/null || apt_missing+=(wrk)
 [[ -x /usr/bin/time ]] || apt_missing+=(time)
 NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
-[[ "$TARGET" == selector || -x "$NGINX" ]] || apt_missing+=(nginx)
+# TARGET=auto installs nginx when it can (as root); else it measures selector-server.
+if [[ ! -x "$NGINX" ]] && [[ "$TARGET" == nginx || ( "$TARGET" == auto && "$(id -u)" == 0 ) ]]; then
+    apt_missing+=(nginx)
+fi
 if ((${#apt_missing[@]})); then
     [[ "$(id -u)" == 0 ]] || die "missing ${apt_missing[*]}: install them (apt-get install ${apt_missing[*]}) or run as root"
     echo "$SCRIPT: installing ${apt_missing[*]} with apt-get" >&2
