@@ -2,10 +2,16 @@
 # bench-matrix.sh: the three reference servers (sync, selector, fork) under a
 # small grid of loads, one short run each, then an HTML report and SVGs.
 #
-# Usage: scripts/bench-matrix.sh [-d DURATION] [-o DIR] [-p] [-h]
-#   -d DURATION  measured length of each run (default 3s)
-#   -o DIR       where results go (default results/matrix)
-#   -p           plot only: redraw report.html and the SVGs from DIR's results
+# Usage: scripts/bench-matrix.sh [-d DURATION] [-p] [-o DIR | --regenerate] [-h]
+#   -d, --duration DURATION  measured length of each run (default 3s)
+#   -p, --plot-only          redraw report.html and the SVGs from the results
+#                            already in the output folder (needs -o DIR or
+#                            --regenerate)
+#   -o, --output DIR         write into DIR (default: a new out/bench-matrix-<UTC time>/)
+#   --regenerate             rewrite the committed results/matrix/: every
+#                            result, log, SVG and report.html (its README.md,
+#                            written by hand, stays: update its figures)
+#   -h, --help               this help
 #
 # Grid: clients x conns {1x1, 10x4, 50x4} x payload {0, 64k (POST)} for each
 # server, plus GET /delay/10 at 50x4, which shows what each concurrency model
@@ -15,32 +21,40 @@
 # plus the release build. With two or more cores the server is pinned to
 # CPU 0 and the client to the rest (PIN=0: no pinning).
 #
-# Output, in DIR: one result per run, named MODEL-CxN-PAYLOAD.json
-# (e.g. selector-50x4-64k.json, fork-50x4-delay10.json) with its text
-# summary in logs/, report.html (every
-# run: key figures, then charts grouped by load) and one SVG per load
-# (e.g. 50x4-64k.svg) comparing the three servers.
+# Output: one result per run, named MODEL-CxN-PAYLOAD.json (e.g.
+# selector-50x4-64k.json, fork-50x4-delay10.json) with its text summary in
+# logs/ (and logs/conditions.txt, the machine's state), report.html (every
+# run: key figures, then charts grouped by load) and one SVG per load (e.g.
+# 50x4-64k.svg) comparing the three servers.
+# BENCH_CLIENT=path uses that binary instead of building it.
 set -euo pipefail
-
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DURATION=3s
-OUT=results/matrix
 PLOT_ONLY=0
-while getopts "d:o:ph" opt; do
-    case "$opt" in
-        d) DURATION=$OPTARG ;;
-        o) OUT=$OPTARG ;;
-        p) PLOT_ONLY=1 ;;
-        h) usage; exit 0 ;;
-        *) usage >&2; exit 2 ;;
+while (($#)); do
+    case "$1" in
+        -d|--duration) DURATION="$(opt_value "$@")"; shift 2 ;;
+        -p|--plot-only) PLOT_ONLY=1; shift ;;
+        -o|--output) OUT="$(opt_value "$@")"; shift 2 ;;
+        --regenerate) REGENERATE=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
     esac
 done
+if ((PLOT_ONLY)) && [[ -z "$OUT" ]] && ((!REGENERATE)); then
+    usage_error "-p redraws the charts of existing results: name them with -o DIR, or --regenerate for results/matrix/"
+fi
 
-cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --quiet -p bench-client
-BC="${CARGO_TARGET_DIR:-target}/release/bench-client"
+output_open bench-matrix results/matrix
+BC="$(find_binary bench-client)"
+OUT="$OUT_DIR"
+if ((PLOT_ONLY && REGENERATE)); then
+    # Redraw from the committed results: they are staged with the new charts
+    # and copied back unchanged.
+    cp "$ROOT"/results/matrix/*.json "$OUT/"
+fi
 mkdir -p "$OUT/logs"
 
 # On a machine with two or more cores, the server gets CPU 0 and the client
@@ -103,6 +117,11 @@ for load in 1x1-0 1x1-64k 10x4-0 10x4-64k 50x4-0 50x4-64k 50x4-delay10; do
 done
 
 if ((${#failed[@]})); then
-    echo "failed runs: ${failed[*]}" >&2
-    exit 1
+    die "failed runs: ${failed[*]}"
+fi
+if ((PLOT_ONLY)); then
+    output_publish report.html '*.svg'
+else
+    output_publish '*.json' '*.svg' report.html logs
+    ((!REGENERATE)) || echo "$SCRIPT: results/matrix/README.md still describes the previous figures" >&2
 fi

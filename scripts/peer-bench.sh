@@ -3,36 +3,44 @@
 # same target, same threads and connections, server and client pinned to
 # different cores.
 #
-#   scripts/peer-bench.sh            run everything (about 2-3 minutes)
-#   scripts/peer-bench.sh -h         this help
+# Usage: scripts/peer-bench.sh [-o DIR | --regenerate] [--install-oha] [-h]
+#   -o, --output DIR  write into DIR (default: a new out/peer-bench-<UTC time>/)
+#   --regenerate      rewrite the committed results/peer-bench/TARGET.txt
+#                     (nginx.txt or selector.txt, whichever target ran)
+#   --install-oha     build oha with cargo when it is missing (about 8
+#                     minutes on 2 cores); without it a missing oha is skipped
+#   -h, --help        this help
+# About 2-3 minutes with the defaults (5 rounds x 2 workloads x 3 tools x 5 s,
+# plus a 5 s memory run), plus the release build.
 #
 # What it does:
-#   1. Installs missing peers: ../shared/tools/setup-peers.sh beside the
-#      repository when present (without its slow cargo builds), else
-#      `apt-get install -y wrk nginx`.
-#   2. Builds bench-client and the reference servers (release).
-#   3. Target: a one-worker nginx through ../shared/tools/nginx-bench.sh when
-#      both exist, else selector-server; the server is pinned to SERVER_CPU,
-#      every client to CLIENT_CPU (taskset).
+#   1. Installs missing peers: `apt-get install -y wrk nginx time` (as root),
+#      and oha with `cargo install` when asked (--install-oha).
+#   2. Builds bench-client and selector-server (release).
+#   3. Target: its own one-worker nginx (scripts/nginx/bench.conf, on a free
+#      port, in a temporary folder) when nginx is installed (TARGET=auto
+#      installs it as root), else selector-server; the server is pinned to
+#      SERVER_CPU, every client to CLIENT_CPU (taskset).
 #   4. ROUNDS alternating rounds (the tool order flips every round) of
 #      keep-alive GET / and POST /echo with a 64 KiB body, DURATION seconds
 #      each, THREADS threads and CONNS connections for every tool.
 #   5. Prints the median req/s of each tool, its ratio to wrk, and client CPU
 #      seconds (user + system, /usr/bin/time) per 100k requests; then the peak
-#      RSS of bench-client holding RSS_CONNS connections to selector-server
-#      (nginx's bench config allows only 8,192).
-#   Everything printed also goes to results/peer-bench.txt (OUT_FILE).
+#      RSS of bench-client holding RSS_CONNS connections to selector-server.
+#   Everything printed also goes to TARGET.txt (nginx.txt or selector.txt)
+#   in the output folder.
 #
-# Knobs (environment): ROUNDS=5 DURATION=5 THREADS=1 CONNS=32 RSS_CONNS=10000
+# Environment: ROUNDS=5 DURATION=5 THREADS=1 CONNS=32 RSS_CONNS=10000
 #   SERVER_CPU=0 CLIENT_CPU=1 TARGET=auto|nginx|selector TOOLS="bench-client wrk oha"
-#   SKIP_BUILD=1 (use the existing release build) OUT_FILE=path
+#   BENCH_CLIENT=path SELECTOR_SERVER=path (use these binaries), SKIP_BUILD=1
+#   (use the existing release build), NGINX=path (default: nginx on PATH)
 #
 # Figures from a shared or busy machine are rough: compare ratios between
 # tools measured in the same run, not absolute numbers between runs.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED_TOOLS="$ROOT/../shared/tools"
 ROUNDS="${ROUNDS:-5}"
 DURATION="${DURATION:-5}"
 THREADS="${THREADS:-1}"
@@ -42,23 +50,33 @@ SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 TARGET="${TARGET:-auto}"
 TOOLS="${TOOLS:-bench-client wrk oha}"
-OUT_FILE="${OUT_FILE:-$ROOT/results/peer-bench.txt}"
+OHA_VERSION=1.16.0
 BODY_BYTES=65536
+INSTALL_OHA=0
 
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-fi
+while (($#)); do
+    case "$1" in
+        -o|--output) OUT="$(opt_value "$@")"; shift 2 ;;
+        --regenerate) REGENERATE=1; shift ;;
+        --install-oha) INSTALL_OHA=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage_error "unknown argument '$1'" ;;
+    esac
+done
+case "$TARGET" in
+    auto|nginx|selector) ;;
+    *) usage_error "TARGET must be auto, nginx or selector" ;;
+esac
 
+output_open peer-bench results/peer-bench
 TMP="$(mktemp -d -t peer-bench.XXXXXX)"
 LOG="$TMP/log"
 SERVER_PID=""
 RSS_SERVER_PID=""
-STARTED_NGINX=0
 
-die() { echo "peer-bench: $*" >&2; exit 1; }
 say() { printf '%s\n' "$*" | tee -a "$LOG"; }
 
+# shellcheck disable=SC2317  # called through on_exit
 cleanup() {
     local pid
     for pid in "$SERVER_PID" "$RSS_SERVER_PID"; do
@@ -67,41 +85,45 @@ cleanup() {
             wait "$pid" 2>/dev/null || true
         fi
     done
-    if ((STARTED_NGINX)); then
-        "$SHARED_TOOLS/nginx-bench.sh" stop >/dev/null 2>&1 || true
-    fi
     rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
-for cmd in python3 taskset; do
+for cmd in python3 taskset curl; do
     command -v "$cmd" >/dev/null || die "$cmd is required"
 done
-[[ -x /usr/bin/time ]] || die "/usr/bin/time is required (apt-get install time)"
 (( $(nproc) >= 2 )) || say "note: fewer than 2 CPUs; client and server share a core"
 
 # ------------------------------------------------------------------ peers
-if ! command -v wrk >/dev/null; then
-    if [[ -x "$SHARED_TOOLS/setup-peers.sh" ]]; then
-        echo "peer-bench: installing peers with $SHARED_TOOLS/setup-peers.sh (SKIP_CARGO=1)" >&2
-        SKIP_CARGO=1 "$SHARED_TOOLS/setup-peers.sh" >&2
-    elif [[ "$(id -u)" == 0 ]]; then
-        echo "peer-bench: installing wrk and nginx with apt-get" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y wrk nginx >&2
-    else
-        die "wrk is missing: install it (apt-get install wrk) or run as root"
-    fi
+apt_missing=()
+command -v wrk >/dev/null || apt_missing+=(wrk)
+[[ -x /usr/bin/time ]] || apt_missing+=(time)
+NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+# TARGET=auto installs nginx when it can (as root); else it measures selector-server.
+if [[ ! -x "$NGINX" ]] && [[ "$TARGET" == nginx || ( "$TARGET" == auto && "$(id -u)" == 0 ) ]]; then
+    apt_missing+=(nginx)
+fi
+if ((${#apt_missing[@]})); then
+    [[ "$(id -u)" == 0 ]] || die "missing ${apt_missing[*]}: install them (apt-get install ${apt_missing[*]}) or run as root"
+    echo "$SCRIPT: installing ${apt_missing[*]} with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}" >&2 \
+        || die "apt-get install ${apt_missing[*]} failed"
 fi
 command -v wrk >/dev/null || die "wrk is still missing after the install step"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is still missing after the install step"
+if [[ " $TOOLS " == *" oha "* ]] && ! command -v oha >/dev/null && ((INSTALL_OHA)); then
+    echo "$SCRIPT: building oha $OHA_VERSION with cargo install (several minutes)" >&2
+    PATH="$HOME/.cargo/bin:$PATH" cargo install --locked --version "$OHA_VERSION" oha >&2 \
+        || die "cargo install oha failed"
+    PATH="$HOME/.cargo/bin:$PATH"
+fi
 
 tools=()
 for t in $TOOLS; do
     case "$t" in
         bench-client|wrk) tools+=("$t") ;;
-        oha) if command -v oha >/dev/null; then tools+=(oha); else say "note: oha not installed, skipped"; fi ;;
-        *) die "unknown tool in TOOLS: $t (bench-client, wrk, oha)" ;;
+        oha) if command -v oha >/dev/null; then tools+=(oha); else say "note: oha not installed, skipped (--install-oha builds it)"; fi ;;
+        *) usage_error "unknown tool in TOOLS: $t (bench-client, wrk, oha)" ;;
     esac
 done
 
@@ -112,75 +134,59 @@ if [[ " ${tools[*]} " == *" oha "* ]] && oha --help 2>/dev/null | grep -q -- '--
 fi
 
 # ------------------------------------------------------------------ build
-BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    echo "peer-bench: building (release)" >&2
-    (cd "$ROOT" && cargo build --release --quiet -p bench-client -p reference-servers) \
-        || die "cargo build failed"
-fi
-BC="$BIN_DIR/bench-client"
-SELECTOR="$BIN_DIR/selector-server"
-if [[ " ${tools[*]} " == *" bench-client "* ]]; then
-    [[ -x "$BC" ]] || die "$BC not found (build it, or set CARGO_TARGET_DIR)"
-fi
-
-need_selector() {
-    [[ -x "$SELECTOR" ]] || die "$SELECTOR not found (build it, or set CARGO_TARGET_DIR)"
-}
+BC="$(find_binary bench-client)"
+SELECTOR="$(find_binary selector-server)"
 
 # start_selector OUT PIDVAR URLVAR: selector-server pinned to SERVER_CPU, in
 # this shell (so that it can be waited for), its pid and base URL stored in
 # the named variables.
 start_selector() {
-    local out="$1" i line pid
-    need_selector
-    taskset -c "$SERVER_CPU" "$SELECTOR" --addr 127.0.0.1:0 >"$out" 2>"$out.err" &
+    local out="$1" pid addr
+    taskset -c "$SERVER_CPU" "$SELECTOR" --addr 127.0.0.1:0 >"$out" 2>"${out%.out}.err" &
     pid=$!
     printf -v "$2" '%s' "$pid"
+    addr="$(wait_listen_addr "$out" "$pid")"
+    printf -v "$3" 'http://%s' "$addr"
+}
+
+# start_nginx: our one-worker nginx (scripts/nginx/bench.conf) on a free
+# port, pinned to SERVER_CPU, in the foreground of a background job, so that
+# SERVER_PID is its master and cleanup stops it; sets BASE.
+start_nginx() {
+    local prefix="$TMP/nginx" port i
+    mkdir -p "$prefix"/tmp/{client_body,proxy,fastcgi,uwsgi,scgi}
+    # Started as root, nginx runs its worker as an unprivileged user, which
+    # must reach the temporary folders.
+    chmod 755 "$TMP" "$prefix"
+    chmod 777 "$prefix/tmp" "$prefix"/tmp/*
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    sed "s/@PORT@/$port/" "$ROOT/scripts/nginx/bench.conf" >"$prefix/nginx.conf"
+    # The worker's connections need descriptors: raise the soft limit.
+    ( ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+      exec taskset -c "$SERVER_CPU" "$NGINX" -p "$prefix/" -c "$prefix/nginx.conf" -e "$prefix/error.log" ) \
+        >"$TMP/nginx.out" 2>&1 &
+    SERVER_PID=$!
+    BASE="http://127.0.0.1:$port"
     for i in $(seq 1 100); do
-        line="$(grep -m1 '^listening on http://' "$out" 2>/dev/null || true)"
-        if [[ -n "$line" ]]; then
-            line="${line#listening on }"
-            printf -v "$3" '%s' "${line%/}"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || break
+        curl -s -o /dev/null --max-time 1 "$BASE/" && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
     done
-    die "selector-server did not print its listening line within 10 s: $(cat "$out.err")"
+    die "nginx did not answer on $BASE within 10 s: $(cat "$TMP/nginx.out" "$prefix/error.log" 2>/dev/null)"
 }
 
 # ------------------------------------------------------------------ target
 use_nginx=0
 case "$TARGET" in
-    nginx) use_nginx=1 ;;
-    selector) use_nginx=0 ;;
-    auto) nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-          if [[ -x "$SHARED_TOOLS/nginx-bench.sh" && -x "$nginx_bin" ]]; then use_nginx=1; fi ;;
-    *) die "TARGET must be auto, nginx or selector" ;;
+    nginx) use_nginx=1; [[ -x "$NGINX" ]] || die "TARGET=nginx: $NGINX not found" ;;
+    auto) [[ -x "$NGINX" ]] && use_nginx=1 ;;
 esac
 if ((use_nginx)); then
-    [[ -x "$SHARED_TOOLS/nginx-bench.sh" ]] || die "TARGET=nginx needs $SHARED_TOOLS/nginx-bench.sh"
-    if "$SHARED_TOOLS/nginx-bench.sh" status >/dev/null 2>&1; then
-        # Someone else's nginx: leave it be, but keep the client off its CPU.
-        pinned="$("$SHARED_TOOLS/nginx-bench.sh" status 2>/dev/null \
-                  | sed -n 's/.*master [0-9]* (cpus \(.*\)).*/\1/p' || true)"
-        if [[ "$pinned" =~ ^[0-9]+$ ]]; then
-            SERVER_CPU="$pinned"
-            if [[ "$CLIENT_CPU" == "$SERVER_CPU" ]]; then
-                CLIENT_CPU=$(( (SERVER_CPU + 1) % $(nproc) ))
-            fi
-            say "note: the benchmark nginx was already running, pinned to CPU $pinned; used as is, client kept off that CPU"
-        else
-            say "note: the benchmark nginx was already running, not pinned to one CPU (${pinned:-unknown}); used as is, so the client may share its core"
-        fi
-    else
-        "$SHARED_TOOLS/nginx-bench.sh" start "$SERVER_CPU" >/dev/null
-        STARTED_NGINX=1
-    fi
-    BASE="http://127.0.0.1:8080"
-    target_desc="nginx, one worker ($SHARED_TOOLS/nginx-bench.sh); POST /echo reads and discards the body"
+    target_name=nginx
+    start_nginx
+    target_desc="nginx, one worker (scripts/nginx/bench.conf, pid $SERVER_PID); POST /echo reads and discards the body"
 else
+    target_name=selector
     start_selector "$TMP/server.out" SERVER_PID BASE
     target_desc="selector-server (pid $SERVER_PID); POST /echo echoes the 64 KiB body back"
 fi
@@ -355,7 +361,7 @@ for wl in ("get", "post"):
 print("(paired: median over rounds of the tool's req/s divided by wrk's in the same round)")
 
 print()
-print("goals (issue 3): req/s >= 1.0x wrk (paired), CPU per request <= wrk, req/s >= 1.3x oha, RSS < 100 MB at 10k connections")
+print("goals: req/s >= 1.0x wrk (paired), CPU per request <= wrk, req/s >= 1.3x oha, RSS < 100 MB at 10k connections")
 for wl in ("get", "post"):
     b, w, o = figs.get(("bench-client", wl)), figs.get(("wrk", wl)), figs.get(("oha", wl))
     if b and w:
@@ -371,6 +377,5 @@ if any(f[2] for f in figs.values()):
     print("note: some runs had errors or non-2xx responses; their req/s are not comparable")
 PY
 
-mkdir -p "$(dirname "$OUT_FILE")"
-cp "$LOG" "$OUT_FILE.tmp" && mv "$OUT_FILE.tmp" "$OUT_FILE"
-echo "peer-bench: written to $OUT_FILE" >&2
+cp "$LOG" "$OUT_DIR/$target_name.txt"
+output_publish "$target_name.txt"

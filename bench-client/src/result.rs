@@ -1,7 +1,7 @@
 //! The result file: one JSON document per run, saved under `results/`.
 //!
-//! These structs *are* the documented format (see `results/README.md` and
-//! `results/schema.json`): every field that is written is read back by
+//! These structs *are* the documented format (see `results/format/README.md` and
+//! `results/format/schema.json`): every field that is written is read back by
 //! `plot`, `compare` and `merge`, so changes must be additive and bump
 //! [`SCHEMA_VERSION`] when they are not. Units live in field names (`_s`,
 //! `_us`, `_bytes`); latencies are whole microseconds.

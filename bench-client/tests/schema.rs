@@ -1,6 +1,6 @@
-//! `results/schema.json` against the result model: documents built in
+//! `results/format/schema.json` against the result model: documents built in
 //! process (closed and open loop, every optional field), hand-broken
-//! documents that must be rejected, the example in `results/README.md`, and
+//! documents that must be rejected, the example in `results/format/README.md`, and
 //! the real output of the `bench-client` binary.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ fn repo_root() -> PathBuf {
 }
 
 fn validator() -> jsonschema::Validator {
-    let path = repo_root().join("results/schema.json");
+    let path = repo_root().join("results/format/schema.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let schema: Value = serde_json::from_str(&text).expect("schema.json is JSON");
     jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
@@ -340,13 +340,13 @@ fn schema_accepts_nothing_the_loader_rejects() {
     );
 }
 
-/// The example in results/README.md is a real, valid result.
+/// The example in results/format/README.md is a real, valid result.
 #[test]
 fn readme_example_validates_and_loads() {
-    let readme = std::fs::read_to_string(repo_root().join("results/README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("results/format/README.md")).unwrap();
     let start = readme
         .find("```json\n")
-        .expect("results/README.md has a ```json example")
+        .expect("results/format/README.md has a ```json example")
         + "```json\n".len();
     let end = start + readme[start..].find("```").expect("closing fence");
     let example: Value = serde_json::from_str(&readme[start..end]).expect("example is JSON");
