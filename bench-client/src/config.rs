@@ -65,8 +65,9 @@ pub enum ConfigError {
         below: u64,
         above: u64,
     },
+    // Not a `source`: the message already ends with the check's own.
     #[error("--fail-on: {0}")]
-    FailOn(#[from] MetricError),
+    FailOn(MetricError),
     #[error("https is not supported yet: {0} (use an http:// URL)")]
     Https(String),
     #[error("invalid URL '{url}': {reason}")]
@@ -407,7 +408,8 @@ impl Config {
                 .fail_on
                 .iter()
                 .map(|e| Check::parse(e))
-                .collect::<Result<_, _>>()?,
+                .collect::<Result<_, _>>()
+                .map_err(ConfigError::FailOn)?,
             notices,
         })
     }

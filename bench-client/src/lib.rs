@@ -26,6 +26,7 @@ pub mod signals;
 pub mod stats;
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
@@ -66,13 +67,17 @@ where
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "bench-client",
-                &mut std::io::stdout(),
-            );
-            Ok(ExitCode::SUCCESS)
+            // Into memory first: clap_complete panics on a write error, and
+            // `| head` is the reader's choice, not a failure.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "bench-client", &mut script);
+            let mut out = std::io::stdout().lock();
+            match out.write_all(&script).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(anyhow::Error::new(e).context("cannot write the completion script"))
+                }
+                _ => Ok(ExitCode::SUCCESS),
+            }
         }
         None => Config::from_args(&cli.run)
             .map_err(anyhow::Error::from)

@@ -128,8 +128,9 @@ impl Metric {
                 .status_codes
                 .iter()
                 .filter(|(code, _)| !matches!(code.parse::<u16>(), Ok(200..=299)))
-                .map(|(_, n)| *n as f64)
-                .sum(),
+                .map(|(_, n)| *n)
+                // Summed as integers: an empty f64 sum is -0.0, shown as "-0".
+                .sum::<u64>() as f64,
             Metric::Rps => s.requests_per_sec,
             Metric::Mean => r.latency.mean,
             Metric::Max => r.latency.max as f64,

@@ -18,11 +18,11 @@ use crate::result::{
     SCHEMA_VERSION,
 };
 
-/// Exit status: 0 merged; 2 the inputs cannot be merged; 1 the output
+/// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
 /// could not be written.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, the same run twice); 1 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
+    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, the same run twice); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
 )]
 pub struct MergeArgs {
     /// Result files of runs made at the same time (two or more).

@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use rayon::prelude::*;
 
 use crate::compare::{load_all, shape::url_path};
+use crate::exit::UsageError;
 use crate::hdr;
 use crate::result::RunResult;
 
@@ -61,10 +62,12 @@ impl OutputKind {
     }
 }
 
+/// Exit status 2 for inputs or an output name that cannot be used, 3 when
+/// the chart cannot be drawn or written.
 pub fn run(args: &PlotArgs) -> anyhow::Result<ExitCode> {
-    let kind = OutputKind::from_path(&args.output)?;
+    let kind = OutputKind::from_path(&args.output).map_err(UsageError)?;
     let runs = load_all(&args.inputs)?;
-    let prepared = prepare(&runs, &args.inputs)?;
+    let prepared = prepare(&runs, &args.inputs).map_err(UsageError)?;
     let title = args
         .title
         .clone()
