@@ -34,11 +34,13 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use self::alarm::Alarm;
+use self::log::Log;
 use crate::cli::{Model, ServerArgs};
 use crate::http::{self, Limits, Request, RequestReader, Response, Routed};
 use crate::totals::Totals;
 
 mod alarm;
+mod log;
 
 /// The listening socket.
 const LISTENER: Token = Token(0);
@@ -72,8 +74,6 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(3);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Readiness events taken per poll.
 const EVENTS_CAPACITY: usize = 1024;
-/// Error lines written to stderr before the rest are only counted.
-const MAX_LOG_LINES: u64 = 50;
 
 /// Serves `args` with the selector model until SIGINT or SIGTERM.
 ///
@@ -1123,35 +1123,6 @@ impl Slab {
     /// One past the highest slot ever used.
     fn capacity(&self) -> usize {
         self.entries.len()
-    }
-}
-
-/// stderr lines for per-connection failures, capped so that a storm of
-/// resets cannot flood the terminal; the rest are counted.
-#[derive(Default)]
-struct Log {
-    lines: u64,
-    suppressed: u64,
-}
-
-impl Log {
-    fn line(&mut self, message: std::fmt::Arguments<'_>) {
-        if self.lines < MAX_LOG_LINES {
-            self.lines += 1;
-            eprintln!("selector-server: {message}");
-            if self.lines == MAX_LOG_LINES {
-                eprintln!("selector-server: further connection errors are counted, not logged");
-            }
-        } else {
-            self.suppressed += 1;
-        }
-    }
-
-    /// A client reset or vanished: one line, and the server goes on.
-    fn connection_error(&mut self, during: &str, err: &io::Error) {
-        self.line(format_args!(
-            "dropping a connection after a {during} error: {err}"
-        ));
     }
 }
 
