@@ -16,8 +16,7 @@
 //! response queue is full, or it used its turn) remembers that it may still
 //! have bytes to read.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -35,12 +34,14 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use self::alarm::Alarm;
 use self::log::Log;
+use self::timers::{Timer, TimerQueue};
 use crate::cli::{Model, ServerArgs};
 use crate::http::{self, Limits, Request, RequestReader, Response, Routed};
 use crate::totals::Totals;
 
 mod alarm;
 mod log;
+mod timers;
 
 /// The listening socket.
 const LISTENER: Token = Token(0);
@@ -988,87 +989,6 @@ fn gather<'a>(
     count
 }
 
-/// Timer payloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timer {
-    /// A connection's deadline (read timeout, write stall or linger end);
-    /// live only while `at` equals the connection's `timer_at`.
-    Deadline { slot: usize, id: u64, at: Instant },
-    /// A `/delay/MS` response became due.
-    Delay { slot: usize, id: u64 },
-    /// The accept backoff ended.
-    ResumeAccept,
-}
-
-/// A min-heap of timers with lazy deletion: cancelling is the owner's job (a
-/// fired timer whose owner is gone or moved on is ignored), which keeps every
-/// operation O(log n) without an index of entries.
-struct TimerQueue<T> {
-    heap: BinaryHeap<Reverse<TimerEntry<T>>>,
-    /// Ties break in insertion order.
-    next_seq: u64,
-}
-
-impl<T> Default for TimerQueue<T> {
-    fn default() -> Self {
-        TimerQueue {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-        }
-    }
-}
-
-struct TimerEntry<T> {
-    at: Instant,
-    seq: u64,
-    item: T,
-}
-
-impl<T> PartialEq for TimerEntry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-
-impl<T> Eq for TimerEntry<T> {}
-
-impl<T> PartialOrd for TimerEntry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T> Ord for TimerEntry<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
-impl<T> TimerQueue<T> {
-    fn push(&mut self, at: Instant, item: T) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Reverse(TimerEntry { at, seq, item }));
-    }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse(entry)| entry.at)
-    }
-
-    /// The earliest timer due at `now`, if any.
-    fn pop_due(&mut self, now: Instant) -> Option<T> {
-        if self.next_deadline()? > now {
-            return None;
-        }
-        self.heap.pop().map(|Reverse(entry)| entry.item)
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
-
 /// Connections by slot, with a free list so slots (and tokens) are reused
 /// and the table stays as large as the most connections held at once.
 #[derive(Default)]
@@ -1257,32 +1177,6 @@ mod tests {
                 Err(err) => panic!("read failed: {err}"),
             }
         }
-    }
-
-    #[test]
-    fn timers_pop_in_deadline_order_and_ties_in_insertion_order() {
-        let base = Instant::now();
-        let mut timers = TimerQueue::default();
-        timers.push(base + Duration::from_millis(30), "c");
-        timers.push(base + Duration::from_millis(10), "a1");
-        timers.push(base + Duration::from_millis(20), "b");
-        timers.push(base + Duration::from_millis(10), "a2");
-        assert_eq!(
-            timers.next_deadline(),
-            Some(base + Duration::from_millis(10))
-        );
-        assert_eq!(timers.pop_due(base), None, "nothing is due before its time");
-        let now = base + Duration::from_millis(20);
-        let mut fired = Vec::new();
-        while let Some(item) = timers.pop_due(now) {
-            fired.push(item);
-        }
-        assert_eq!(fired, ["a1", "a2", "b"]);
-        assert_eq!(timers.len(), 1);
-        assert_eq!(
-            timers.next_deadline(),
-            Some(base + Duration::from_millis(30))
-        );
     }
 
     /// Regression: `/delay/MS` and the read timeout fired up to 1 ms late
