@@ -16,7 +16,6 @@
 //! response queue is full, or it used its turn) remembers that it may still
 //! have bytes to read.
 
-use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -34,6 +33,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use self::alarm::Alarm;
 use self::log::Log;
+use self::queue::{ResponseQueue, Wire, MAX_IOV};
 use self::timers::{Timer, TimerQueue};
 use crate::cli::{Model, ServerArgs};
 use crate::http::{self, Limits, Request, RequestReader, Response, Routed};
@@ -41,6 +41,7 @@ use crate::totals::Totals;
 
 mod alarm;
 mod log;
+mod queue;
 mod timers;
 
 /// The listening socket.
@@ -57,14 +58,6 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Reads one connection may do per turn before the others get theirs; it is
 /// driven again right after the next poll.
 const READS_PER_TURN: usize = 16;
-/// Requests answered ahead of the client reading them: past this (or
-/// [`MAX_QUEUED_BYTES`]) the connection stops parsing and reading, so a client
-/// that pipelines without reading cannot make the server buffer without bound.
-const MAX_QUEUED_RESPONSES: usize = 32;
-/// Wire bytes of queued responses past which the connection stops reading.
-const MAX_QUEUED_BYTES: usize = 1024 * 1024;
-/// Slices handed to one `writev`, so pipelined responses leave together.
-const MAX_IOV: usize = 64;
 /// After a response with `Connection: close`, unread request bytes are read
 /// and dropped for at most this long before closing, so that the kernel does
 /// not answer them with a reset that could destroy the response in flight.
@@ -357,9 +350,9 @@ impl Server {
             } else if !conn.out.is_empty() {
                 // Queued responses finish; nothing new is read after them.
                 conn.no_more_requests = true;
-                conn.cut_delays_short(self.shared.now);
+                conn.out.cut_delays_short(self.shared.now);
                 self.drive(slot);
-            } else if conn.served > 0 && !conn.has_partial() {
+            } else if conn.out.served() > 0 && !conn.has_partial() {
                 // An idle kept-alive connection has nothing in flight.
                 self.close(slot);
             }
@@ -523,53 +516,6 @@ enum Step {
     Close,
 }
 
-/// What a queue entry puts on the wire.
-enum Wire {
-    /// A final response; counted in [`Totals`] once completely written.
-    Final(Response),
-    /// `100 Continue` ([`http::CONTINUE`]) for a client that waits for it
-    /// before sending its body; not a response of its own.
-    Continue,
-}
-
-impl Wire {
-    fn len(&self) -> usize {
-        match self {
-            Wire::Final(response) => response.len(),
-            Wire::Continue => http::CONTINUE.len(),
-        }
-    }
-
-    fn bytes_at(&self, offset: usize) -> &[u8] {
-        match self {
-            Wire::Final(response) => response.bytes_at(offset),
-            Wire::Continue => http::CONTINUE.get(offset..).unwrap_or_default(),
-        }
-    }
-
-    fn close(&self) -> bool {
-        matches!(self, Wire::Final(response) if response.close())
-    }
-}
-
-/// A queued response (or interim response) and what it counts for once written.
-struct Outgoing {
-    wire: Wire,
-    /// Decoded body bytes of the request it answers (for [`Totals`]).
-    request_body_bytes: u64,
-    /// `/delay/MS`: not to be written before this instant.
-    not_before: Option<Instant>,
-    /// `/delay/MS`: the request, to answer it again with `Connection: close`
-    /// if shutdown cuts the delay short.
-    delayed_request: Option<Request>,
-}
-
-impl Outgoing {
-    fn is_ready(&self, now: Instant) -> bool {
-        self.not_before.map_or(true, |at| at <= now)
-    }
-}
-
 /// How far [`Conn::flush`] got.
 enum Flushed {
     /// Nothing is ready to write (the queue is empty or waits on a delay).
@@ -588,14 +534,8 @@ struct Conn {
     /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
     /// connection that never sends anything (the idle thousands) needs none.
     reader: Option<RequestReader>,
-    /// Responses in request order; only the front one is partly written.
-    out: VecDeque<Outgoing>,
-    /// Wire bytes of `out` (for [`MAX_QUEUED_BYTES`]).
-    out_bytes: usize,
-    /// Bytes of `out.front()` already written.
-    written: usize,
-    /// Responses completely written.
-    served: u64,
+    /// Responses in request order, with the write offset into the front one.
+    out: ResponseQueue,
     /// A readable edge was seen and the socket was not yet read to WouldBlock.
     readable: bool,
     /// The last write hit WouldBlock; cleared by a WRITABLE event.
@@ -623,10 +563,7 @@ impl Conn {
             id,
             stream,
             reader: None,
-            out: VecDeque::new(),
-            out_bytes: 0,
-            written: 0,
-            served: 0,
+            out: ResponseQueue::default(),
             readable: false,
             write_blocked: false,
             write_registered: false,
@@ -645,9 +582,7 @@ impl Conn {
 
     /// Whether another request may be parsed and answered now.
     fn may_queue(&self) -> bool {
-        !self.no_more_requests
-            && self.out.len() < MAX_QUEUED_RESPONSES
-            && self.out_bytes < MAX_QUEUED_BYTES
+        !self.no_more_requests && self.out.has_room()
     }
 
     /// Parses, writes and reads until nothing moves or the turn is used up.
@@ -789,30 +724,8 @@ impl Conn {
         if wire.close() {
             self.no_more_requests = true;
         }
-        self.out_bytes += wire.len();
-        self.out.push_back(Outgoing {
-            wire,
-            request_body_bytes,
-            not_before,
-            delayed_request,
-        });
-    }
-
-    /// On shutdown, `/delay` responses still waiting go out now, announcing
-    /// the close (as the blocking servers cut their sleep short), so the drain
-    /// does not wait for them and the client does not reuse the connection.
-    fn cut_delays_short(&mut self, now: Instant) {
-        for outgoing in self.out.iter_mut() {
-            if outgoing.is_ready(now) {
-                continue;
-            }
-            if let Some(request) = &outgoing.delayed_request {
-                let response = http::route_closing(request);
-                self.out_bytes = self.out_bytes - outgoing.wire.len() + response.len();
-                outgoing.wire = Wire::Final(response);
-            }
-            outgoing.not_before = None;
-        }
+        self.out
+            .push(wire, request_body_bytes, not_before, delayed_request);
     }
 
     /// Writes ready responses in order until done or blocked. Returns whether
@@ -824,7 +737,7 @@ impl Conn {
                 return Ok((wrote, Flushed::Blocked));
             }
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let count = gather(&self.out, self.written, shared.now, &mut iov);
+            let count = self.out.gather(shared.now, &mut iov);
             if count == 0 {
                 return Ok((wrote, Flushed::Idle));
             }
@@ -840,38 +753,10 @@ impl Conn {
             };
             wrote = true;
             self.last_progress = shared.now;
-            if self.advance(sent, &shared.totals) {
+            if self.out.advance(sent, &shared.totals) {
                 return Ok((true, Flushed::Closing));
             }
         }
-    }
-
-    /// Accounts for `sent` written bytes: completed responses leave the queue
-    /// and are counted. True if a closing response completed.
-    fn advance(&mut self, mut sent: usize, totals: &Totals) -> bool {
-        while let Some(front) = self.out.front() {
-            let left = front.wire.len() - self.written;
-            if sent < left {
-                self.written += sent;
-                return false;
-            }
-            sent -= left;
-            self.written = 0;
-            self.out_bytes -= front.wire.len();
-            if let Wire::Final(_) = front.wire {
-                totals.add_request(front.request_body_bytes);
-                self.served += 1;
-            }
-            let close = front.wire.close();
-            self.out.pop_front();
-            if close {
-                return true;
-            }
-            if sent == 0 {
-                return false;
-            }
-        }
-        false
     }
 
     /// Shuts down our side after the closing response and starts dropping
@@ -910,12 +795,10 @@ impl Conn {
             self.arm(slot, until, shared);
             return Step::Keep;
         }
-        let due = match self.out.front() {
+        let due = match self.out.front_waits_until(now) {
             // Waiting on our own /delay timer; the client is not late.
-            Some(front) if !front.is_ready(now) => {
-                front.not_before.unwrap_or(now) + shared.read_timeout
-            }
-            _ => self.last_progress + shared.read_timeout,
+            Some(not_before) => not_before + shared.read_timeout,
+            None => self.last_progress + shared.read_timeout,
         };
         if due > now {
             self.arm(slot, due, shared);
@@ -954,39 +837,6 @@ impl Conn {
         }
         Ok(())
     }
-}
-
-/// Fills `iov` with the unwritten bytes of the ready responses at the front
-/// of `out`, stopping after a closing one; returns how many slices it filled.
-fn gather<'a>(
-    out: &'a VecDeque<Outgoing>,
-    written: usize,
-    now: Instant,
-    iov: &mut [IoSlice<'a>],
-) -> usize {
-    let mut count = 0;
-    for (index, outgoing) in out.iter().enumerate() {
-        if !outgoing.is_ready(now) {
-            break;
-        }
-        let mut offset = if index == 0 { written } else { 0 };
-        loop {
-            let bytes = outgoing.wire.bytes_at(offset);
-            if bytes.is_empty() {
-                break;
-            }
-            iov[count] = IoSlice::new(bytes);
-            count += 1;
-            offset += bytes.len();
-            if count == iov.len() {
-                return count;
-            }
-        }
-        if outgoing.wire.close() {
-            break;
-        }
-    }
-    count
 }
 
 /// Connections by slot, with a free list so slots (and tokens) are reused
