@@ -35,7 +35,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use self::alarm::Alarm;
-use self::conn::{Conn, Step};
+use self::conn::{Conn, OnDrain, Step};
 use self::log::Log;
 use self::timers::{Timer, TimerQueue};
 use crate::cli::{Model, ServerArgs};
@@ -163,6 +163,24 @@ struct Shared {
     log: Log,
 }
 
+impl Shared {
+    fn new(args: &ServerArgs) -> Shared {
+        Shared {
+            timers: TimerQueue::default(),
+            totals: Totals::new(),
+            limits: Limits {
+                max_body: args.max_body,
+            },
+            read_timeout: args.read_timeout,
+            linger: LINGER.min(args.read_timeout),
+            now: Instant::now(),
+            draining: false,
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            log: Log::default(),
+        }
+    }
+}
+
 impl Server {
     fn bind(args: &ServerArgs) -> anyhow::Result<Server> {
         let poll = Poll::new().context("cannot create the event loop (epoll)")?;
@@ -182,19 +200,7 @@ impl Server {
             poll,
             listener: Some(listener),
             conns: Slab::default(),
-            shared: Shared {
-                timers: TimerQueue::default(),
-                totals: Totals::new(),
-                limits: Limits {
-                    max_body: args.max_body,
-                },
-                read_timeout: args.read_timeout,
-                linger: LINGER.min(args.read_timeout),
-                now: Instant::now(),
-                draining: false,
-                scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-                log: Log::default(),
-            },
+            shared: Shared::new(args),
             again: Vec::new(),
             accept_paused: false,
             accept_wanted: false,
@@ -342,23 +348,11 @@ impl Server {
             let Some(conn) = self.conns.get_mut(slot) else {
                 continue;
             };
-            if conn.linger_until.is_some() {
-                // A lingering connection with bytes unread keeps dropping
-                // them (within the drain limit) so its last answer survives.
-                if !conn.readable {
-                    self.close(slot);
-                }
-            } else if !conn.out.is_empty() {
-                // Queued responses finish; nothing new is read after them.
-                conn.no_more_requests = true;
-                conn.out.cut_delays_short(self.shared.now);
-                self.drive(slot);
-            } else if conn.out.served() > 0 && !conn.has_partial() {
-                // An idle kept-alive connection has nothing in flight.
-                self.close(slot);
+            match conn.on_drain(self.shared.now) {
+                OnDrain::Close => self.close(slot),
+                OnDrain::Finish => self.drive(slot),
+                OnDrain::Wait => {}
             }
-            // A fresh or half-sent request may still arrive within the
-            // drain limit and gets a response with `Connection: close`.
         }
         false
     }
