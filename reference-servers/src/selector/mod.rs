@@ -33,6 +33,7 @@ use mio::{Events, Interest, Poll, Token};
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use slab::Slab;
 
 use self::alarm::Alarm;
 use self::conn::{Conn, OnDrain, Step};
@@ -130,7 +131,12 @@ struct Server {
     poll: Poll,
     /// `None` once shutdown has begun.
     listener: Option<TcpListener>,
-    conns: Slab,
+    /// Connections by slot; a slot's index is its token. A free list reuses
+    /// slots, so tokens stay small and the table as large as the most
+    /// connections held at once. This is the `slab` crate rather than our own
+    /// table: it is well kept and does exactly this, and we do not hand-write
+    /// what a crate does well.
+    conns: Slab<Conn>,
     shared: Shared,
     /// Connections that used up their turn with bytes maybe left to read.
     again: Vec<(usize, u64)>,
@@ -199,7 +205,7 @@ impl Server {
         Ok(Server {
             poll,
             listener: Some(listener),
-            conns: Slab::default(),
+            conns: Slab::new(),
             shared: Shared::new(args),
             again: Vec::new(),
             accept_paused: false,
@@ -273,7 +279,7 @@ impl Server {
                 self.accept_all();
             }
         }
-        for slot in 0..self.conns.capacity() {
+        for slot in self.slots() {
             self.close(slot);
         }
         let suppressed = self.shared.log.suppressed;
@@ -344,7 +350,7 @@ impl Server {
             // Closing the socket refuses new connections at once.
             let _ = self.poll.registry().deregister(&mut listener);
         }
-        for slot in 0..self.conns.capacity() {
+        for slot in self.slots() {
             let Some(conn) = self.conns.get_mut(slot) else {
                 continue;
             };
@@ -395,7 +401,8 @@ impl Server {
         // Responses leave in one writev each, and a pipelined burst in one
         // for several; Nagle would only hold back the tail of large ones.
         let _ = stream.set_nodelay(true);
-        let slot = self.conns.vacant_slot();
+        let vacant = self.conns.vacant_entry();
+        let slot = vacant.key();
         if let Err(err) =
             self.poll
                 .registry()
@@ -416,7 +423,7 @@ impl Server {
             self.shared.now + self.shared.read_timeout,
             &mut self.shared,
         );
-        self.conns.insert(slot, conn);
+        vacant.insert(conn);
     }
 
     fn on_connection_event(&mut self, slot: usize, event: &mio::event::Event) {
@@ -486,8 +493,13 @@ impl Server {
         }
     }
 
+    /// The slots in use now, for a pass that may close some of them.
+    fn slots(&self) -> Vec<usize> {
+        self.conns.iter().map(|(slot, _)| slot).collect()
+    }
+
     fn close(&mut self, slot: usize) {
-        if let Some(mut conn) = self.conns.remove(slot) {
+        if let Some(mut conn) = self.conns.try_remove(slot) {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             if self.accept_paused {
                 self.accept_wanted = true;
@@ -498,63 +510,6 @@ impl Server {
 
 fn token_of(slot: usize) -> Token {
     Token(slot + FIRST_CONNECTION)
-}
-
-/// Connections by slot, with a free list so slots (and tokens) are reused
-/// and the table stays as large as the most connections held at once.
-#[derive(Default)]
-struct Slab {
-    entries: Vec<Option<Conn>>,
-    free: Vec<usize>,
-    len: usize,
-}
-
-impl Slab {
-    /// The slot the next [`Slab::insert`] should use.
-    fn vacant_slot(&mut self) -> usize {
-        if let Some(&slot) = self.free.last() {
-            return slot;
-        }
-        self.entries.push(None);
-        self.free.push(self.entries.len() - 1);
-        self.entries.len() - 1
-    }
-
-    /// Fills `slot`, which must come from [`Slab::vacant_slot`].
-    fn insert(&mut self, slot: usize, conn: Conn) {
-        debug_assert_eq!(self.free.last(), Some(&slot));
-        self.free.pop();
-        self.entries[slot] = Some(conn);
-        self.len += 1;
-    }
-
-    fn get(&self, slot: usize) -> Option<&Conn> {
-        self.entries.get(slot)?.as_ref()
-    }
-
-    fn get_mut(&mut self, slot: usize) -> Option<&mut Conn> {
-        self.entries.get_mut(slot)?.as_mut()
-    }
-
-    fn remove(&mut self, slot: usize) -> Option<Conn> {
-        let conn = self.entries.get_mut(slot)?.take()?;
-        self.free.push(slot);
-        self.len -= 1;
-        Some(conn)
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// One past the highest slot ever used.
-    fn capacity(&self) -> usize {
-        self.entries.len()
-    }
 }
 
 #[cfg(test)]
@@ -768,19 +723,40 @@ mod tests {
         assert_eq!(server.alarm.remaining(), None, "a one-shot alarm is spent");
     }
 
+    /// Accepts `count` new connections; returns their slots.
+    fn accept_waiting(server: &mut Server, count: usize) -> Vec<usize> {
+        let before = server.slots();
+        let started = Instant::now();
+        loop {
+            server.accept_all();
+            let mut slots = server.slots();
+            slots.retain(|slot| !before.contains(slot));
+            if slots.len() >= count {
+                return slots;
+            }
+            assert!(
+                started.elapsed() < IO_TIMEOUT,
+                "the connections never arrived"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
-    fn slab_reuses_freed_slots() {
-        let mut slab = Slab::default();
-        let first = slab.vacant_slot();
+    fn a_closed_connections_slot_is_reused() {
+        let args = Cli::parse_from(["test", "--addr", "127.0.0.1:0"]).server;
+        let mut server = Server::bind(&args).expect("bind the test server");
+        let addr = server.local_addr().unwrap();
+        let _clients: Vec<_> = (0..2).map(|_| StdStream::connect(addr).unwrap()).collect();
+        assert_eq!(accept_waiting(&mut server, 2), [0, 1]);
+        server.close(0);
+        assert_eq!(server.conns.len(), 1);
+        let _again = StdStream::connect(addr).unwrap();
         assert_eq!(
-            slab.vacant_slot(),
-            first,
-            "asking twice gives the same slot"
+            accept_waiting(&mut server, 1),
+            [0],
+            "the freed slot, not a new one"
         );
-        assert_eq!(slab.capacity(), 1);
-        assert!(slab.is_empty());
-        assert!(slab.remove(first).is_none());
-        assert!(slab.get(first).is_none());
     }
 
     #[test]
