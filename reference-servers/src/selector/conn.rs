@@ -14,7 +14,8 @@ use mio::{Interest, Registry};
 
 use super::queue::{ResponseQueue, Wire, MAX_IOV};
 use super::timers::Timer;
-use super::{token_of, Shared};
+use super::token::Key;
+use super::Shared;
 use crate::http::{self, Request, RequestReader, Response, Routed};
 
 /// Reads one connection may do per turn before the others get theirs; it is
@@ -111,9 +112,10 @@ pub(super) enum OnDrain {
 }
 
 pub(super) struct Conn {
-    /// Distinguishes this connection from later ones reusing its slot, so
-    /// stale timers and turns are ignored.
-    pub(super) id: u64,
+    /// Its slot and generation, carried by its token and its timers, so
+    /// events, timers and turns meant for an earlier or later connection in
+    /// the same slot are ignored.
+    pub(super) key: Key,
     pub(super) stream: TcpStream,
     /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
     /// connection that never sends anything (the idle thousands) needs none.
@@ -139,9 +141,9 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    pub(super) fn new(id: u64, stream: TcpStream, shared: &Shared) -> Conn {
+    pub(super) fn new(key: Key, stream: TcpStream, shared: &Shared) -> Conn {
         Conn {
-            id,
+            key,
             stream,
             reader: None,
             out: ResponseQueue::default(),
@@ -165,12 +167,12 @@ impl Conn {
     }
 
     /// Parses, writes and reads until nothing moves or the turn is used up.
-    pub(super) fn turn(&mut self, slot: usize, shared: &mut Shared) -> Step {
+    pub(super) fn turn(&mut self, shared: &mut Shared) -> Step {
         let mut reads = 0;
         loop {
             let mut progress = false;
             if !matches!(self.phase, Phase::Lingering { .. }) {
-                progress |= self.parse(slot, shared);
+                progress |= self.parse(shared);
                 match self.flush(shared) {
                     Ok((wrote, outcome)) => {
                         progress |= wrote;
@@ -180,7 +182,7 @@ impl Conn {
                             if self.phase.client_done() || (shared.draining && !self.readable) {
                                 return Step::Close;
                             }
-                            self.begin_linger(slot, shared);
+                            self.begin_linger(shared);
                             progress = true;
                         }
                     }
@@ -205,7 +207,7 @@ impl Conn {
                             // The drain stopped reading pipelined requests:
                             // closing with them unread would reset the
                             // answers in flight.
-                            self.begin_linger(slot, shared);
+                            self.begin_linger(shared);
                             progress = true;
                         }
                     }
@@ -261,7 +263,7 @@ impl Conn {
     }
 
     /// Turns complete buffered requests into queued responses; true if any.
-    fn parse(&mut self, slot: usize, shared: &mut Shared) -> bool {
+    fn parse(&mut self, shared: &mut Shared) -> bool {
         let mut any = false;
         while self.may_queue() {
             let Some(reader) = &mut self.reader else {
@@ -282,7 +284,7 @@ impl Conn {
                         Routed::Now(response) => self.queue(response, body_bytes, None, None),
                         Routed::After(delay, response) => {
                             let at = shared.now + delay;
-                            shared.timers.push(at, Timer::Delay { slot, id: self.id });
+                            shared.timers.push(at, Timer::Delay { key: self.key });
                             self.queue(response, body_bytes, Some(at), Some(request));
                         }
                     }
@@ -352,22 +354,21 @@ impl Conn {
 
     /// Shuts down our side after the closing response and starts dropping
     /// whatever the client still sends (see [`LINGER`](super::LINGER)).
-    fn begin_linger(&mut self, slot: usize, shared: &mut Shared) {
+    fn begin_linger(&mut self, shared: &mut Shared) {
         let _ = self.stream.shutdown(Shutdown::Write);
         let until = shared.now + shared.linger;
         self.phase = Phase::Lingering { until };
-        self.arm(slot, until, shared);
+        self.arm(until, shared);
     }
 
     /// Makes sure a deadline timer fires no later than `due`. A deadline that
     /// moves later needs no new timer: the live one re-arms when it fires.
-    pub(super) fn arm(&mut self, slot: usize, due: Instant, shared: &mut Shared) {
+    pub(super) fn arm(&mut self, due: Instant, shared: &mut Shared) {
         if self.timer_at.map_or(true, |at| due < at) {
             shared.timers.push(
                 due,
                 Timer::Deadline {
-                    slot,
-                    id: self.id,
+                    key: self.key,
                     at: due,
                 },
             );
@@ -376,13 +377,13 @@ impl Conn {
     }
 
     /// The live deadline timer fired: re-arm if the deadline moved, else act.
-    pub(super) fn on_deadline(&mut self, slot: usize, shared: &mut Shared) -> Step {
+    pub(super) fn on_deadline(&mut self, shared: &mut Shared) -> Step {
         let now = shared.now;
         if let Phase::Lingering { until } = self.phase {
             if now >= until {
                 return Step::Close;
             }
-            self.arm(slot, until, shared);
+            self.arm(until, shared);
             return Step::Keep;
         }
         let due = match self.out.front_waits_until(now) {
@@ -391,7 +392,7 @@ impl Conn {
             None => self.last_progress + shared.read_timeout,
         };
         if due > now {
-            self.arm(slot, due, shared);
+            self.arm(due, shared);
             return Step::Keep;
         }
         if !self.out.is_empty() {
@@ -406,7 +407,7 @@ impl Conn {
             self.phase = self.phase.finish();
             self.queue(http::HttpError::REQUEST_TIMEOUT.response(), 0, None, None);
             self.last_progress = now;
-            self.arm(slot, now + shared.read_timeout, shared);
+            self.arm(now + shared.read_timeout, shared);
             return Step::Keep;
         }
         // An idle keep-alive connection: close without a word.
@@ -440,7 +441,7 @@ impl Conn {
     }
 
     /// Registers WRITABLE only while a write waits for buffer space.
-    pub(super) fn update_interest(&mut self, slot: usize, registry: &Registry) -> io::Result<()> {
+    pub(super) fn update_interest(&mut self, registry: &Registry) -> io::Result<()> {
         let want_write = self.write_blocked && !matches!(self.phase, Phase::Lingering { .. });
         if want_write != self.write_registered {
             let interest = if want_write {
@@ -448,7 +449,7 @@ impl Conn {
             } else {
                 Interest::READABLE
             };
-            registry.reregister(&mut self.stream, token_of(slot), interest)?;
+            registry.reregister(&mut self.stream, self.key.token(), interest)?;
             self.write_registered = want_write;
         }
         Ok(())
@@ -488,7 +489,11 @@ mod tests {
         client.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         let (server, _) = listener.accept().expect("accept");
         server.set_nonblocking(true).unwrap();
-        (Conn::new(0, TcpStream::from_std(server), shared), client)
+        let key = Key {
+            slot: 0,
+            generation: 0,
+        };
+        (Conn::new(key, TcpStream::from_std(server), shared), client)
     }
 
     /// Waits until the server's socket reports `flags`, then marks it
@@ -551,7 +556,7 @@ mod tests {
             .write_all(b"GET /delay/1000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             .unwrap();
         deliver(&mut conn, PollFlags::POLLIN);
-        assert_eq!(conn.turn(0, &mut shared), Step::Keep);
+        assert_eq!(conn.turn(&mut shared), Step::Keep);
         assert_eq!(
             conn.phase,
             Phase::Finishing { client_done: false },
@@ -559,7 +564,7 @@ mod tests {
         );
 
         shared.now += Duration::from_secs(1);
-        assert_eq!(conn.turn(0, &mut shared), Step::Keep);
+        assert_eq!(conn.turn(&mut shared), Step::Keep);
         let until = shared.now + shared.linger;
         assert_eq!(conn.phase, Phase::Lingering { until });
         let answer = read_all(&mut client);
@@ -569,7 +574,7 @@ mod tests {
         drop(client);
         deliver(&mut conn, PollFlags::POLLIN);
         assert_eq!(
-            conn.turn(0, &mut shared),
+            conn.turn(&mut shared),
             Step::Close,
             "the client closed: lingering is over"
         );
@@ -588,7 +593,7 @@ mod tests {
         client.shutdown(Shutdown::Write).unwrap();
         // nix names no POLLRDHUP; the kernel reports it once the FIN is in.
         deliver(&mut conn, PollFlags::from_bits_retain(libc::POLLRDHUP));
-        assert_eq!(conn.turn(0, &mut shared), Step::Keep);
+        assert_eq!(conn.turn(&mut shared), Step::Keep);
         assert_eq!(
             conn.phase,
             Phase::ClientDone,
@@ -597,7 +602,7 @@ mod tests {
 
         shared.now += Duration::from_secs(1);
         assert_eq!(
-            conn.turn(0, &mut shared),
+            conn.turn(&mut shared),
             Step::Close,
             "everything asked for is answered"
         );
@@ -617,13 +622,13 @@ mod tests {
         let (mut conn, mut client) = connection(&shared);
         client.write_all(b"GET / HTTP/1.1\r\nHost:").unwrap();
         deliver(&mut conn, PollFlags::POLLIN);
-        assert_eq!(conn.turn(0, &mut shared), Step::Keep);
+        assert_eq!(conn.turn(&mut shared), Step::Keep);
         assert_eq!(conn.phase, Phase::Open);
 
         shared.now += shared.read_timeout;
-        assert_eq!(conn.on_deadline(0, &mut shared), Step::Keep);
+        assert_eq!(conn.on_deadline(&mut shared), Step::Keep);
         assert_eq!(conn.phase, Phase::Finishing { client_done: false });
-        assert_eq!(conn.turn(0, &mut shared), Step::Keep);
+        assert_eq!(conn.turn(&mut shared), Step::Keep);
         assert!(matches!(conn.phase, Phase::Lingering { .. }));
         let answer = read_all(&mut client);
         assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
@@ -643,7 +648,7 @@ mod tests {
             .write_all(b"GET /delay/30000 HTTP/1.1\r\nHost: t\r\n\r\n")
             .unwrap();
         deliver(&mut delayed, PollFlags::POLLIN);
-        assert_eq!(delayed.turn(0, &mut shared), Step::Keep);
+        assert_eq!(delayed.turn(&mut shared), Step::Keep);
         assert_eq!(delayed.on_drain(now), OnDrain::Finish);
         assert_eq!(delayed.phase, Phase::Finishing { client_done: false });
         assert_eq!(delayed.out.front_waits_until(now), None, "due at once");
@@ -653,7 +658,7 @@ mod tests {
             .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             .unwrap();
         deliver(&mut served, PollFlags::POLLIN);
-        assert_eq!(served.turn(0, &mut shared), Step::Keep);
+        assert_eq!(served.turn(&mut shared), Step::Keep);
         assert_eq!(served.out.served(), 1);
         assert_eq!(served.on_drain(now), OnDrain::Close, "idle, kept alive");
 

@@ -8,14 +8,16 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
+use super::token::Key;
+
 /// Timer payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Timer {
     /// A connection's deadline (read timeout, write stall or linger end);
     /// live only while `at` equals the connection's `timer_at`.
-    Deadline { slot: usize, id: u64, at: Instant },
+    Deadline { key: Key, at: Instant },
     /// A `/delay/MS` response became due.
-    Delay { slot: usize, id: u64 },
+    Delay { key: Key },
     /// The accept backoff ended.
     ResumeAccept,
 }
