@@ -47,7 +47,7 @@ enum Flushed {
 /// decide what to do from this (and the socket's readiness) alone, so no
 /// combination of flags can mean something nobody intended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Phase {
+enum Phase {
     /// Requests are read, parsed and answered in order.
     Open,
     /// The client shut down its side: the complete requests it sent are
@@ -119,7 +119,7 @@ pub(super) struct Conn {
     pub(super) stream: TcpStream,
     /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
     /// connection that never sends anything (the idle thousands) needs none.
-    pub(super) reader: Option<RequestReader>,
+    reader: Option<RequestReader>,
     /// Responses in request order, with the write offset into the front one.
     pub(super) out: ResponseQueue,
     phase: Phase,
@@ -157,7 +157,7 @@ impl Conn {
     }
 
     /// Whether bytes of an unfinished request are buffered.
-    pub(super) fn has_partial(&self) -> bool {
+    fn has_partial(&self) -> bool {
         self.reader.as_ref().is_some_and(RequestReader::has_partial)
     }
 

@@ -116,7 +116,7 @@ fn block_shutdown_signals() -> anyhow::Result<SignalFd> {
 enum StopSource {
     /// SIGINT or SIGTERM, read from this signalfd (registered as [`STOP`]).
     Signals(SignalFd),
-    /// Any wake-up of a [`Waker`] registered as [`STOP`] (tests).
+    /// Any wake-up of a [`Waker`](mio::Waker) registered as [`STOP`] (tests).
     #[cfg_attr(not(test), allow(dead_code))]
     Waker,
 }
@@ -556,7 +556,7 @@ mod tests {
         server: ServerArgs,
     }
 
-    /// The event loop on its own thread, stopped through a [`Waker`] instead
+    /// The event loop on its own thread, stopped through a [`Waker`](mio::Waker) instead
     /// of a signal (signals would reach the whole test process).
     struct TestServer {
         addr: SocketAddr,
