@@ -1,67 +1,60 @@
 //! The selector model: one thread multiplexes every connection over a `mio`
 //! event loop (epoll on Linux), the Rust counterpart of Python's `selectors`.
 //!
-//! This module owns that loop: accepting, the per-connection state (request
-//! framing through [`RequestReader`], an ordered queue of responses with a
-//! write offset), the timers behind `--read-timeout` and `/delay/MS`, and the
-//! graceful shutdown on SIGINT/SIGTERM through a signalfd. Nothing here blocks
-//! or sleeps: the only wait is `Poll::poll`, without a timeout, woken by the
-//! sockets, the signalfd, or a timerfd (module `alarm`) armed to the next timer
-//! deadline (disarmed when none is pending), and a socket asks for WRITABLE
-//! events only while a write is pending, so an idle server uses no CPU however
-//! many connections it holds.
+//! This module owns the loop itself: accepting, routing readiness events and
+//! timers to connections, and the graceful shutdown on SIGINT/SIGTERM through
+//! a signalfd. Each other concern has a file of its own: a connection and its
+//! turn (`conn`), its queue of responses (`queue`), the timers behind
+//! `--read-timeout` and `/delay/MS` (`timers`) and the timerfd that wakes the
+//! loop for them (`alarm`), how events and timers name a connection, slot
+//! and generation (`token`), and the capped error log (`log`).
+//!
+//! Nothing here blocks or sleeps: the only wait is `Poll::poll`, without a
+//! timeout, woken by the sockets, the signalfd, or the timerfd armed to the
+//! next timer deadline (disarmed when none is pending), and a socket asks for
+//! WRITABLE events only while a write is pending, so an idle server uses no
+//! CPU however many connections it holds.
 //!
 //! mio is edge-triggered: a readiness event is reported once, so every socket
 //! is drained until `WouldBlock`, and a connection that stops early (its
 //! response queue is full, or it used its turn) remembers that it may still
 //! have bytes to read.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::io;
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use mio::event::Event;
 use mio::net::{TcpListener, TcpStream};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Registry, Token};
+use mio::{Events, Interest, Poll, Token};
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use slab::Slab;
 
 use self::alarm::Alarm;
+use self::conn::{Conn, OnDrain, Step};
+use self::log::Log;
+use self::timers::{Timer, TimerQueue};
+use self::token::{Key, ALARM, LISTENER, MAX_SLOTS, STOP};
 use crate::cli::{Model, ServerArgs};
-use crate::http::{self, Limits, Request, RequestReader, Response, Routed};
+use crate::http::Limits;
 use crate::totals::Totals;
 
 mod alarm;
-
-/// The listening socket.
-const LISTENER: Token = Token(0);
-/// The shutdown source: the signalfd, or a [`Waker`] in tests.
-const STOP: Token = Token(1);
-/// The timerfd that fires at the next timer deadline.
-const ALARM: Token = Token(2);
-/// Connection `slot` is registered as `Token(slot + FIRST_CONNECTION)`.
-const FIRST_CONNECTION: usize = 3;
+mod conn;
+mod log;
+mod queue;
+mod timers;
+mod token;
 
 /// Bytes read per `read` call, into one buffer shared by all connections.
 const READ_CHUNK: usize = 64 * 1024;
-/// Reads one connection may do per turn before the others get theirs; it is
-/// driven again right after the next poll.
-const READS_PER_TURN: usize = 16;
-/// Requests answered ahead of the client reading them: past this (or
-/// [`MAX_QUEUED_BYTES`]) the connection stops parsing and reading, so a client
-/// that pipelines without reading cannot make the server buffer without bound.
-const MAX_QUEUED_RESPONSES: usize = 32;
-/// Wire bytes of queued responses past which the connection stops reading.
-const MAX_QUEUED_BYTES: usize = 1024 * 1024;
-/// Slices handed to one `writev`, so pipelined responses leave together.
-const MAX_IOV: usize = 64;
 /// After a response with `Connection: close`, unread request bytes are read
 /// and dropped for at most this long before closing, so that the kernel does
 /// not answer them with a reset that could destroy the response in flight.
@@ -72,8 +65,6 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(3);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Readiness events taken per poll.
 const EVENTS_CAPACITY: usize = 1024;
-/// Error lines written to stderr before the rest are only counted.
-const MAX_LOG_LINES: u64 = 50;
 
 /// Serves `args` with the selector model until SIGINT or SIGTERM.
 ///
@@ -125,7 +116,7 @@ fn block_shutdown_signals() -> anyhow::Result<SignalFd> {
 enum StopSource {
     /// SIGINT or SIGTERM, read from this signalfd (registered as [`STOP`]).
     Signals(SignalFd),
-    /// Any wake-up of a [`Waker`] registered as [`STOP`] (tests).
+    /// Any wake-up of a [`Waker`](mio::Waker) registered as [`STOP`] (tests).
     #[cfg_attr(not(test), allow(dead_code))]
     Waker,
 }
@@ -135,17 +126,23 @@ struct Server {
     poll: Poll,
     /// `None` once shutdown has begun.
     listener: Option<TcpListener>,
-    conns: Slab,
+    /// Connections by slot; a slot's index is its token. A free list reuses
+    /// slots, so tokens stay small and the table as large as the most
+    /// connections held at once. This is the `slab` crate rather than our own
+    /// table: it is well kept and does exactly this, and we do not hand-write
+    /// what a crate does well.
+    conns: Slab<Conn>,
     shared: Shared,
     /// Connections that used up their turn with bytes maybe left to read.
-    again: Vec<(usize, u64)>,
+    again: Vec<Key>,
     /// Accepting waits for a connection to close or a backoff timer.
     accept_paused: bool,
     /// Try to accept at the end of this turn (a connection closed while paused).
     accept_wanted: bool,
     /// Set on shutdown: the moment the drain gives up.
     drain_until: Option<Instant>,
-    next_id: u64,
+    /// The generation of the next connection accepted.
+    next_generation: u64,
     fd_exhaustion_logged: bool,
     /// Wakes `poll` at the earliest deadline of `shared.timers` or the drain.
     alarm: Alarm,
@@ -168,6 +165,24 @@ struct Shared {
     log: Log,
 }
 
+impl Shared {
+    fn new(args: &ServerArgs) -> Shared {
+        Shared {
+            timers: TimerQueue::default(),
+            totals: Totals::new(),
+            limits: Limits {
+                max_body: args.max_body,
+            },
+            read_timeout: args.read_timeout,
+            linger: LINGER.min(args.read_timeout),
+            now: Instant::now(),
+            draining: false,
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            log: Log::default(),
+        }
+    }
+}
+
 impl Server {
     fn bind(args: &ServerArgs) -> anyhow::Result<Server> {
         let poll = Poll::new().context("cannot create the event loop (epoll)")?;
@@ -186,25 +201,13 @@ impl Server {
         Ok(Server {
             poll,
             listener: Some(listener),
-            conns: Slab::default(),
-            shared: Shared {
-                timers: TimerQueue::default(),
-                totals: Totals::new(),
-                limits: Limits {
-                    max_body: args.max_body,
-                },
-                read_timeout: args.read_timeout,
-                linger: LINGER.min(args.read_timeout),
-                now: Instant::now(),
-                draining: false,
-                scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-                log: Log::default(),
-            },
+            conns: Slab::new(),
+            shared: Shared::new(args),
             again: Vec::new(),
             accept_paused: false,
             accept_wanted: false,
             drain_until: None,
-            next_id: 0,
+            next_generation: 0,
             fd_exhaustion_logged: false,
             alarm,
             polls: Arc::default(),
@@ -238,9 +241,9 @@ impl Server {
             self.shared.now = Instant::now();
             self.polls.fetch_add(1, AtomicOrdering::Relaxed);
 
-            for (slot, id) in std::mem::take(&mut self.again) {
-                if self.conns.get(slot).is_some_and(|c| c.id == id) {
-                    self.drive(slot);
+            for key in std::mem::take(&mut self.again) {
+                if self.conns.get(key.slot).is_some_and(|c| c.key == key) {
+                    self.drive(key.slot);
                 }
             }
             for event in events.iter() {
@@ -260,7 +263,7 @@ impl Server {
                             self.drain_until = Some(self.shared.now);
                         }
                     }
-                    Token(token) => self.on_connection_event(token - FIRST_CONNECTION, event),
+                    token => self.on_connection_event(token, Readiness::of(event)),
                 }
             }
             while let Some(timer) = self.shared.timers.pop_due(self.shared.now) {
@@ -272,7 +275,7 @@ impl Server {
                 self.accept_all();
             }
         }
-        for slot in 0..self.conns.capacity() {
+        for slot in self.slots() {
             self.close(slot);
         }
         let suppressed = self.shared.log.suppressed;
@@ -343,27 +346,15 @@ impl Server {
             // Closing the socket refuses new connections at once.
             let _ = self.poll.registry().deregister(&mut listener);
         }
-        for slot in 0..self.conns.capacity() {
+        for slot in self.slots() {
             let Some(conn) = self.conns.get_mut(slot) else {
                 continue;
             };
-            if conn.linger_until.is_some() {
-                // A lingering connection with bytes unread keeps dropping
-                // them (within the drain limit) so its last answer survives.
-                if !conn.readable {
-                    self.close(slot);
-                }
-            } else if !conn.out.is_empty() {
-                // Queued responses finish; nothing new is read after them.
-                conn.no_more_requests = true;
-                conn.cut_delays_short(self.shared.now);
-                self.drive(slot);
-            } else if conn.served > 0 && !conn.has_partial() {
-                // An idle kept-alive connection has nothing in flight.
-                self.close(slot);
+            match conn.on_drain(self.shared.now) {
+                OnDrain::Close => self.close(slot),
+                OnDrain::Finish => self.drive(slot),
+                OnDrain::Wait => {}
             }
-            // A fresh or half-sent request may still arrive within the
-            // drain limit and gets a response with `Connection: close`.
         }
         false
     }
@@ -406,40 +397,52 @@ impl Server {
         // Responses leave in one writev each, and a pipelined burst in one
         // for several; Nagle would only hold back the tail of large ones.
         let _ = stream.set_nodelay(true);
-        let slot = self.conns.vacant_slot();
+        let vacant = self.conns.vacant_entry();
+        let key = Key {
+            slot: vacant.key(),
+            generation: self.next_generation,
+        };
+        if key.slot >= MAX_SLOTS {
+            self.shared.log.line(format_args!(
+                "cannot hold more than {MAX_SLOTS} connections; dropping one"
+            ));
+            return;
+        }
         if let Err(err) =
             self.poll
                 .registry()
-                .register(&mut stream, token_of(slot), Interest::READABLE)
+                .register(&mut stream, key.token(), Interest::READABLE)
         {
             self.shared
                 .log
                 .line(format_args!("cannot register a connection: {err}"));
             return;
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut conn = Conn::new(id, stream, &self.shared);
+        self.next_generation += 1;
+        let mut conn = Conn::new(key, stream, &self.shared);
         // Registration reports a socket that is already readable, so the
         // first bytes arrive as an ordinary event.
-        conn.arm(
-            slot,
-            self.shared.now + self.shared.read_timeout,
-            &mut self.shared,
-        );
-        self.conns.insert(slot, conn);
+        conn.arm(self.shared.now + self.shared.read_timeout, &mut self.shared);
+        vacant.insert(conn);
     }
 
-    fn on_connection_event(&mut self, slot: usize, event: &mio::event::Event) {
+    fn on_connection_event(&mut self, token: Token, readiness: Readiness) {
+        let Some(slot) = token::slot_of(token) else {
+            return;
+        };
         let Some(conn) = self.conns.get_mut(slot) else {
             // Closed earlier in this batch of events.
             return;
         };
-        // An error or a hang-up is surfaced by the next read or write.
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
+        if conn.key.token() != token {
+            // Meant for the connection that held the slot before: it closed
+            // earlier in this batch, and this one was accepted into its slot.
+            return;
+        }
+        if readiness.readable {
             conn.readable = true;
         }
-        if event.is_writable() || event.is_write_closed() || event.is_error() {
+        if readiness.writable {
             conn.write_blocked = false;
         }
         self.drive(slot);
@@ -448,16 +451,16 @@ impl Server {
     fn on_timer(&mut self, timer: Timer) {
         match timer {
             Timer::ResumeAccept => self.accept_wanted = true,
-            Timer::Delay { slot, id } => {
-                let Some(conn) = self.conns.get_mut(slot).filter(|c| c.id == id) else {
+            Timer::Delay { key } => {
+                let Some(conn) = self.conns.get_mut(key.slot).filter(|c| c.key == key) else {
                     return;
                 };
                 // The client waited on us, not the other way round.
                 conn.last_progress = self.shared.now;
-                self.drive(slot);
+                self.drive(key.slot);
             }
-            Timer::Deadline { slot, id, at } => {
-                let Some(conn) = self.conns.get_mut(slot).filter(|c| c.id == id) else {
+            Timer::Deadline { key, at } => {
+                let Some(conn) = self.conns.get_mut(key.slot).filter(|c| c.key == key) else {
                     return;
                 };
                 if conn.timer_at != Some(at) {
@@ -465,9 +468,9 @@ impl Server {
                     return;
                 }
                 conn.timer_at = None;
-                match conn.on_deadline(slot, &mut self.shared) {
-                    Step::Close => self.close(slot),
-                    Step::Keep | Step::Again => self.drive(slot),
+                match conn.on_deadline(&mut self.shared) {
+                    Step::Close => self.close(key.slot),
+                    Step::Keep | Step::Again => self.drive(key.slot),
                 }
             }
         }
@@ -478,9 +481,9 @@ impl Server {
         let Some(conn) = self.conns.get_mut(slot) else {
             return;
         };
-        let mut step = conn.turn(slot, &mut self.shared);
+        let mut step = conn.turn(&mut self.shared);
         if !matches!(step, Step::Close) {
-            if let Err(err) = conn.update_interest(slot, self.poll.registry()) {
+            if let Err(err) = conn.update_interest(self.poll.registry()) {
                 self.shared
                     .log
                     .line(format_args!("cannot update a connection's interest: {err}"));
@@ -490,15 +493,19 @@ impl Server {
         match step {
             Step::Keep => {}
             Step::Again => {
-                let id = conn.id;
-                self.again.push((slot, id));
+                self.again.push(conn.key);
             }
             Step::Close => self.close(slot),
         }
     }
 
+    /// The slots in use now, for a pass that may close some of them.
+    fn slots(&self) -> Vec<usize> {
+        self.conns.iter().map(|(slot, _)| slot).collect()
+    }
+
     fn close(&mut self, slot: usize) {
-        if let Some(mut conn) = self.conns.remove(slot) {
+        if let Some(mut conn) = self.conns.try_remove(slot) {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             if self.accept_paused {
                 self.accept_wanted = true;
@@ -507,651 +514,21 @@ impl Server {
     }
 }
 
-fn token_of(slot: usize) -> Token {
-    Token(slot + FIRST_CONNECTION)
-}
-
-/// What a connection's turn ended with.
+/// What a connection's readiness event says, apart from the event itself
+/// (which only mio can build, so tests pass this instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    /// Waiting for readiness or a timer.
-    Keep,
-    /// Turn used up with bytes maybe left to read: drive it again soon.
-    Again,
-    /// Finished, failed or timed out: deregister and drop it.
-    Close,
-}
-
-/// What a queue entry puts on the wire.
-enum Wire {
-    /// A final response; counted in [`Totals`] once completely written.
-    Final(Response),
-    /// `100 Continue` ([`http::CONTINUE`]) for a client that waits for it
-    /// before sending its body; not a response of its own.
-    Continue,
-}
-
-impl Wire {
-    fn len(&self) -> usize {
-        match self {
-            Wire::Final(response) => response.len(),
-            Wire::Continue => http::CONTINUE.len(),
-        }
-    }
-
-    fn bytes_at(&self, offset: usize) -> &[u8] {
-        match self {
-            Wire::Final(response) => response.bytes_at(offset),
-            Wire::Continue => http::CONTINUE.get(offset..).unwrap_or_default(),
-        }
-    }
-
-    fn close(&self) -> bool {
-        matches!(self, Wire::Final(response) if response.close())
-    }
-}
-
-/// A queued response (or interim response) and what it counts for once written.
-struct Outgoing {
-    wire: Wire,
-    /// Decoded body bytes of the request it answers (for [`Totals`]).
-    request_body_bytes: u64,
-    /// `/delay/MS`: not to be written before this instant.
-    not_before: Option<Instant>,
-    /// `/delay/MS`: the request, to answer it again with `Connection: close`
-    /// if shutdown cuts the delay short.
-    delayed_request: Option<Request>,
-}
-
-impl Outgoing {
-    fn is_ready(&self, now: Instant) -> bool {
-        self.not_before.map_or(true, |at| at <= now)
-    }
-}
-
-/// How far [`Conn::flush`] got.
-enum Flushed {
-    /// Nothing is ready to write (the queue is empty or waits on a delay).
-    Idle,
-    /// The socket buffer is full; a WRITABLE event will resume.
-    Blocked,
-    /// A response with `Connection: close` is completely written.
-    Closing,
-}
-
-struct Conn {
-    /// Distinguishes this connection from later ones reusing its slot, so
-    /// stale timers and turns are ignored.
-    id: u64,
-    stream: TcpStream,
-    /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
-    /// connection that never sends anything (the idle thousands) needs none.
-    reader: Option<RequestReader>,
-    /// Responses in request order; only the front one is partly written.
-    out: VecDeque<Outgoing>,
-    /// Wire bytes of `out` (for [`MAX_QUEUED_BYTES`]).
-    out_bytes: usize,
-    /// Bytes of `out.front()` already written.
-    written: usize,
-    /// Responses completely written.
-    served: u64,
-    /// A readable edge was seen and the socket was not yet read to WouldBlock.
+struct Readiness {
     readable: bool,
-    /// The last write hit WouldBlock; cleared by a WRITABLE event.
-    write_blocked: bool,
-    /// WRITABLE is part of the registered interest.
-    write_registered: bool,
-    /// The client shut down its side; queued responses still go out.
-    read_eof: bool,
-    /// A closing response is queued, or the server is shutting down.
-    no_more_requests: bool,
-    /// The closing response is out and our side is shut down; unread bytes are
-    /// dropped until the client closes or this instant passes.
-    linger_until: Option<Instant>,
-    /// When the connection last moved: accepted, a response byte written, a
-    /// delay ended. `--read-timeout` counts from here; reads do not reset it,
-    /// so a request trickling in cannot hold the connection forever.
-    last_progress: Instant,
-    /// The instant of this connection's live deadline timer, if armed.
-    timer_at: Option<Instant>,
+    writable: bool,
 }
 
-impl Conn {
-    fn new(id: u64, stream: TcpStream, shared: &Shared) -> Conn {
-        Conn {
-            id,
-            stream,
-            reader: None,
-            out: VecDeque::new(),
-            out_bytes: 0,
-            written: 0,
-            served: 0,
-            readable: false,
-            write_blocked: false,
-            write_registered: false,
-            read_eof: false,
-            no_more_requests: false,
-            linger_until: None,
-            last_progress: shared.now,
-            timer_at: None,
+impl Readiness {
+    fn of(event: &Event) -> Readiness {
+        // An error or a hang-up is surfaced by the next read or write.
+        Readiness {
+            readable: event.is_readable() || event.is_read_closed() || event.is_error(),
+            writable: event.is_writable() || event.is_write_closed() || event.is_error(),
         }
-    }
-
-    /// Whether bytes of an unfinished request are buffered.
-    fn has_partial(&self) -> bool {
-        self.reader.as_ref().is_some_and(RequestReader::has_partial)
-    }
-
-    /// Whether another request may be parsed and answered now.
-    fn may_queue(&self) -> bool {
-        !self.no_more_requests
-            && self.out.len() < MAX_QUEUED_RESPONSES
-            && self.out_bytes < MAX_QUEUED_BYTES
-    }
-
-    /// Parses, writes and reads until nothing moves or the turn is used up.
-    fn turn(&mut self, slot: usize, shared: &mut Shared) -> Step {
-        let mut reads = 0;
-        loop {
-            let mut progress = false;
-            if self.linger_until.is_none() {
-                progress |= self.parse(slot, shared);
-                match self.flush(shared) {
-                    Ok((wrote, outcome)) => {
-                        progress |= wrote;
-                        if let Flushed::Closing = outcome {
-                            // Nothing unread (or a drain that cannot wait):
-                            // closing cannot provoke a reset.
-                            if self.read_eof || (shared.draining && !self.readable) {
-                                return Step::Close;
-                            }
-                            self.begin_linger(slot, shared);
-                            progress = true;
-                        }
-                    }
-                    Err(err) => {
-                        shared.log.connection_error("write", &err);
-                        return Step::Close;
-                    }
-                }
-                if self.linger_until.is_none()
-                    && self.out.is_empty()
-                    && (self.read_eof || self.no_more_requests)
-                {
-                    // Everything asked for is answered and no more will come
-                    // (a partial request cut off by EOF gets no answer).
-                    if self.read_eof || !self.readable {
-                        return Step::Close;
-                    }
-                    // The drain stopped reading pipelined requests: closing
-                    // with them unread would reset the answers in flight.
-                    self.begin_linger(slot, shared);
-                    progress = true;
-                }
-            }
-
-            let lingering = self.linger_until.is_some();
-            if self.readable && !self.read_eof && (lingering || self.may_queue()) {
-                if reads == READS_PER_TURN {
-                    return Step::Again;
-                }
-                reads += 1;
-                match self.stream.read(&mut shared.scratch) {
-                    Ok(0) => {
-                        self.read_eof = true;
-                        self.readable = false;
-                        if lingering {
-                            return Step::Close;
-                        }
-                        progress = true;
-                    }
-                    Ok(n) => {
-                        if !lingering {
-                            let limits = shared.limits;
-                            self.reader
-                                .get_or_insert_with(|| RequestReader::new(limits))
-                                .feed(&shared.scratch[..n]);
-                        }
-                        progress = true;
-                    }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.readable = false,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
-                    Err(err) => {
-                        // A reset between requests is just an abrupt close
-                        // (load generators end that way); only one that cuts
-                        // a request or response short is worth a line.
-                        if !lingering && (self.has_partial() || !self.out.is_empty()) {
-                            shared.log.connection_error("read", &err);
-                        }
-                        return Step::Close;
-                    }
-                }
-            }
-            if !progress {
-                return Step::Keep;
-            }
-        }
-    }
-
-    /// Turns complete buffered requests into queued responses; true if any.
-    fn parse(&mut self, slot: usize, shared: &mut Shared) -> bool {
-        let mut any = false;
-        while self.may_queue() {
-            let Some(reader) = &mut self.reader else {
-                break;
-            };
-            let next = reader.next_request();
-            // Interim responses queue like final ones: pipelined answers
-            // ahead of this request must leave first.
-            if matches!(next, Ok(None)) && reader.take_continue() {
-                self.queue_wire(Wire::Continue, 0, None, None);
-                any = true;
-            }
-            match next {
-                Ok(None) => break,
-                Ok(Some(request)) => {
-                    let body_bytes = request.body.len() as u64;
-                    match http::route(&request, !shared.draining) {
-                        Routed::Now(response) => self.queue(response, body_bytes, None, None),
-                        Routed::After(delay, response) => {
-                            let at = shared.now + delay;
-                            shared.timers.push(at, Timer::Delay { slot, id: self.id });
-                            self.queue(response, body_bytes, Some(at), Some(request));
-                        }
-                    }
-                }
-                Err(err) => self.queue(err.response(), 0, None, None),
-            }
-            any = true;
-        }
-        any
-    }
-
-    fn queue(
-        &mut self,
-        response: Response,
-        request_body_bytes: u64,
-        not_before: Option<Instant>,
-        delayed_request: Option<Request>,
-    ) {
-        let wire = Wire::Final(response);
-        self.queue_wire(wire, request_body_bytes, not_before, delayed_request);
-    }
-
-    fn queue_wire(
-        &mut self,
-        wire: Wire,
-        request_body_bytes: u64,
-        not_before: Option<Instant>,
-        delayed_request: Option<Request>,
-    ) {
-        if wire.close() {
-            self.no_more_requests = true;
-        }
-        self.out_bytes += wire.len();
-        self.out.push_back(Outgoing {
-            wire,
-            request_body_bytes,
-            not_before,
-            delayed_request,
-        });
-    }
-
-    /// On shutdown, `/delay` responses still waiting go out now, announcing
-    /// the close (as the blocking servers cut their sleep short), so the drain
-    /// does not wait for them and the client does not reuse the connection.
-    fn cut_delays_short(&mut self, now: Instant) {
-        for outgoing in self.out.iter_mut() {
-            if outgoing.is_ready(now) {
-                continue;
-            }
-            if let Some(request) = &outgoing.delayed_request {
-                let response = http::route_closing(request);
-                self.out_bytes = self.out_bytes - outgoing.wire.len() + response.len();
-                outgoing.wire = Wire::Final(response);
-            }
-            outgoing.not_before = None;
-        }
-    }
-
-    /// Writes ready responses in order until done or blocked. Returns whether
-    /// any byte was written, and where it stopped.
-    fn flush(&mut self, shared: &mut Shared) -> io::Result<(bool, Flushed)> {
-        let mut wrote = false;
-        loop {
-            if self.write_blocked {
-                return Ok((wrote, Flushed::Blocked));
-            }
-            let mut iov = [IoSlice::new(&[]); MAX_IOV];
-            let count = gather(&self.out, self.written, shared.now, &mut iov);
-            if count == 0 {
-                return Ok((wrote, Flushed::Idle));
-            }
-            let sent = match self.stream.write_vectored(&iov[..count]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(sent) => sent,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.write_blocked = true;
-                    return Ok((wrote, Flushed::Blocked));
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            };
-            wrote = true;
-            self.last_progress = shared.now;
-            if self.advance(sent, &shared.totals) {
-                return Ok((true, Flushed::Closing));
-            }
-        }
-    }
-
-    /// Accounts for `sent` written bytes: completed responses leave the queue
-    /// and are counted. True if a closing response completed.
-    fn advance(&mut self, mut sent: usize, totals: &Totals) -> bool {
-        while let Some(front) = self.out.front() {
-            let left = front.wire.len() - self.written;
-            if sent < left {
-                self.written += sent;
-                return false;
-            }
-            sent -= left;
-            self.written = 0;
-            self.out_bytes -= front.wire.len();
-            if let Wire::Final(_) = front.wire {
-                totals.add_request(front.request_body_bytes);
-                self.served += 1;
-            }
-            let close = front.wire.close();
-            self.out.pop_front();
-            if close {
-                return true;
-            }
-            if sent == 0 {
-                return false;
-            }
-        }
-        false
-    }
-
-    /// Shuts down our side after the closing response and starts dropping
-    /// whatever the client still sends (see [`LINGER`]).
-    fn begin_linger(&mut self, slot: usize, shared: &mut Shared) {
-        let _ = self.stream.shutdown(Shutdown::Write);
-        let until = shared.now + shared.linger;
-        self.linger_until = Some(until);
-        self.no_more_requests = true;
-        self.arm(slot, until, shared);
-    }
-
-    /// Makes sure a deadline timer fires no later than `due`. A deadline that
-    /// moves later needs no new timer: the live one re-arms when it fires.
-    fn arm(&mut self, slot: usize, due: Instant, shared: &mut Shared) {
-        if self.timer_at.map_or(true, |at| due < at) {
-            shared.timers.push(
-                due,
-                Timer::Deadline {
-                    slot,
-                    id: self.id,
-                    at: due,
-                },
-            );
-            self.timer_at = Some(due);
-        }
-    }
-
-    /// The live deadline timer fired: re-arm if the deadline moved, else act.
-    fn on_deadline(&mut self, slot: usize, shared: &mut Shared) -> Step {
-        let now = shared.now;
-        if let Some(until) = self.linger_until {
-            if now >= until {
-                return Step::Close;
-            }
-            self.arm(slot, until, shared);
-            return Step::Keep;
-        }
-        let due = match self.out.front() {
-            // Waiting on our own /delay timer; the client is not late.
-            Some(front) if !front.is_ready(now) => {
-                front.not_before.unwrap_or(now) + shared.read_timeout
-            }
-            _ => self.last_progress + shared.read_timeout,
-        };
-        if due > now {
-            self.arm(slot, due, shared);
-            return Step::Keep;
-        }
-        if !self.out.is_empty() {
-            shared.log.line(format_args!(
-                "closing a connection whose client took no response bytes for {}",
-                humantime::format_duration(shared.read_timeout)
-            ));
-            return Step::Close;
-        }
-        if self.has_partial() {
-            // The 408 gets one more timeout to be read before the close.
-            self.no_more_requests = true;
-            self.queue(http::HttpError::REQUEST_TIMEOUT.response(), 0, None, None);
-            self.last_progress = now;
-            self.arm(slot, now + shared.read_timeout, shared);
-            return Step::Keep;
-        }
-        // An idle keep-alive connection: close without a word.
-        Step::Close
-    }
-
-    /// Registers WRITABLE only while a write waits for buffer space.
-    fn update_interest(&mut self, slot: usize, registry: &Registry) -> io::Result<()> {
-        let want_write = self.write_blocked && self.linger_until.is_none();
-        if want_write != self.write_registered {
-            let interest = if want_write {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            registry.reregister(&mut self.stream, token_of(slot), interest)?;
-            self.write_registered = want_write;
-        }
-        Ok(())
-    }
-}
-
-/// Fills `iov` with the unwritten bytes of the ready responses at the front
-/// of `out`, stopping after a closing one; returns how many slices it filled.
-fn gather<'a>(
-    out: &'a VecDeque<Outgoing>,
-    written: usize,
-    now: Instant,
-    iov: &mut [IoSlice<'a>],
-) -> usize {
-    let mut count = 0;
-    for (index, outgoing) in out.iter().enumerate() {
-        if !outgoing.is_ready(now) {
-            break;
-        }
-        let mut offset = if index == 0 { written } else { 0 };
-        loop {
-            let bytes = outgoing.wire.bytes_at(offset);
-            if bytes.is_empty() {
-                break;
-            }
-            iov[count] = IoSlice::new(bytes);
-            count += 1;
-            offset += bytes.len();
-            if count == iov.len() {
-                return count;
-            }
-        }
-        if outgoing.wire.close() {
-            break;
-        }
-    }
-    count
-}
-
-/// Timer payloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timer {
-    /// A connection's deadline (read timeout, write stall or linger end);
-    /// live only while `at` equals the connection's `timer_at`.
-    Deadline { slot: usize, id: u64, at: Instant },
-    /// A `/delay/MS` response became due.
-    Delay { slot: usize, id: u64 },
-    /// The accept backoff ended.
-    ResumeAccept,
-}
-
-/// A min-heap of timers with lazy deletion: cancelling is the owner's job (a
-/// fired timer whose owner is gone or moved on is ignored), which keeps every
-/// operation O(log n) without an index of entries.
-struct TimerQueue<T> {
-    heap: BinaryHeap<Reverse<TimerEntry<T>>>,
-    /// Ties break in insertion order.
-    next_seq: u64,
-}
-
-impl<T> Default for TimerQueue<T> {
-    fn default() -> Self {
-        TimerQueue {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-        }
-    }
-}
-
-struct TimerEntry<T> {
-    at: Instant,
-    seq: u64,
-    item: T,
-}
-
-impl<T> PartialEq for TimerEntry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-
-impl<T> Eq for TimerEntry<T> {}
-
-impl<T> PartialOrd for TimerEntry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T> Ord for TimerEntry<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
-impl<T> TimerQueue<T> {
-    fn push(&mut self, at: Instant, item: T) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Reverse(TimerEntry { at, seq, item }));
-    }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse(entry)| entry.at)
-    }
-
-    /// The earliest timer due at `now`, if any.
-    fn pop_due(&mut self, now: Instant) -> Option<T> {
-        if self.next_deadline()? > now {
-            return None;
-        }
-        self.heap.pop().map(|Reverse(entry)| entry.item)
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
-
-/// Connections by slot, with a free list so slots (and tokens) are reused
-/// and the table stays as large as the most connections held at once.
-#[derive(Default)]
-struct Slab {
-    entries: Vec<Option<Conn>>,
-    free: Vec<usize>,
-    len: usize,
-}
-
-impl Slab {
-    /// The slot the next [`Slab::insert`] should use.
-    fn vacant_slot(&mut self) -> usize {
-        if let Some(&slot) = self.free.last() {
-            return slot;
-        }
-        self.entries.push(None);
-        self.free.push(self.entries.len() - 1);
-        self.entries.len() - 1
-    }
-
-    /// Fills `slot`, which must come from [`Slab::vacant_slot`].
-    fn insert(&mut self, slot: usize, conn: Conn) {
-        debug_assert_eq!(self.free.last(), Some(&slot));
-        self.free.pop();
-        self.entries[slot] = Some(conn);
-        self.len += 1;
-    }
-
-    fn get(&self, slot: usize) -> Option<&Conn> {
-        self.entries.get(slot)?.as_ref()
-    }
-
-    fn get_mut(&mut self, slot: usize) -> Option<&mut Conn> {
-        self.entries.get_mut(slot)?.as_mut()
-    }
-
-    fn remove(&mut self, slot: usize) -> Option<Conn> {
-        let conn = self.entries.get_mut(slot)?.take()?;
-        self.free.push(slot);
-        self.len -= 1;
-        Some(conn)
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// One past the highest slot ever used.
-    fn capacity(&self) -> usize {
-        self.entries.len()
-    }
-}
-
-/// stderr lines for per-connection failures, capped so that a storm of
-/// resets cannot flood the terminal; the rest are counted.
-#[derive(Default)]
-struct Log {
-    lines: u64,
-    suppressed: u64,
-}
-
-impl Log {
-    fn line(&mut self, message: std::fmt::Arguments<'_>) {
-        if self.lines < MAX_LOG_LINES {
-            self.lines += 1;
-            eprintln!("selector-server: {message}");
-            if self.lines == MAX_LOG_LINES {
-                eprintln!("selector-server: further connection errors are counted, not logged");
-            }
-        } else {
-            self.suppressed += 1;
-        }
-    }
-
-    /// A client reset or vanished: one line, and the server goes on.
-    fn connection_error(&mut self, during: &str, err: &io::Error) {
-        self.line(format_args!(
-            "dropping a connection after a {during} error: {err}"
-        ));
     }
 }
 
@@ -1159,13 +536,16 @@ impl Log {
 mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream as StdStream;
+    use std::os::fd::AsFd;
     use std::sync::mpsc;
     use std::thread::{self, JoinHandle};
 
     use clap::Parser;
     use mio::Waker;
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
     use super::*;
+    use crate::http;
 
     /// Bound on every blocking client read, so a broken loop fails instead of hanging.
     const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -1176,7 +556,7 @@ mod tests {
         server: ServerArgs,
     }
 
-    /// The event loop on its own thread, stopped through a [`Waker`] instead
+    /// The event loop on its own thread, stopped through a [`Waker`](mio::Waker) instead
     /// of a signal (signals would reach the whole test process).
     struct TestServer {
         addr: SocketAddr,
@@ -1288,32 +668,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn timers_pop_in_deadline_order_and_ties_in_insertion_order() {
-        let base = Instant::now();
-        let mut timers = TimerQueue::default();
-        timers.push(base + Duration::from_millis(30), "c");
-        timers.push(base + Duration::from_millis(10), "a1");
-        timers.push(base + Duration::from_millis(20), "b");
-        timers.push(base + Duration::from_millis(10), "a2");
-        assert_eq!(
-            timers.next_deadline(),
-            Some(base + Duration::from_millis(10))
-        );
-        assert_eq!(timers.pop_due(base), None, "nothing is due before its time");
-        let now = base + Duration::from_millis(20);
-        let mut fired = Vec::new();
-        while let Some(item) = timers.pop_due(now) {
-            fired.push(item);
-        }
-        assert_eq!(fired, ["a1", "a2", "b"]);
-        assert_eq!(timers.len(), 1);
-        assert_eq!(
-            timers.next_deadline(),
-            Some(base + Duration::from_millis(30))
-        );
-    }
-
     /// Regression: `/delay/MS` and the read timeout fired up to 1 ms late
     /// because the loop slept in `poll` with a timeout that epoll rounds up to
     /// whole milliseconds. The timerfd must be armed to the deadline itself.
@@ -1391,19 +745,92 @@ mod tests {
         assert_eq!(server.alarm.remaining(), None, "a one-shot alarm is spent");
     }
 
+    /// Accepts `count` new connections; returns their slots.
+    fn accept_waiting(server: &mut Server, count: usize) -> Vec<usize> {
+        let before = server.slots();
+        let started = Instant::now();
+        loop {
+            server.accept_all();
+            let mut slots = server.slots();
+            slots.retain(|slot| !before.contains(slot));
+            if slots.len() >= count {
+                return slots;
+            }
+            assert!(
+                started.elapsed() < IO_TIMEOUT,
+                "the connections never arrived"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
-    fn slab_reuses_freed_slots() {
-        let mut slab = Slab::default();
-        let first = slab.vacant_slot();
+    fn a_closed_connections_slot_is_reused() {
+        let args = Cli::parse_from(["test", "--addr", "127.0.0.1:0"]).server;
+        let mut server = Server::bind(&args).expect("bind the test server");
+        let addr = server.local_addr().unwrap();
+        let _clients: Vec<_> = (0..2).map(|_| StdStream::connect(addr).unwrap()).collect();
+        assert_eq!(accept_waiting(&mut server, 2), [0, 1]);
+        server.close(0);
+        assert_eq!(server.conns.len(), 1);
+        let _again = StdStream::connect(addr).unwrap();
         assert_eq!(
-            slab.vacant_slot(),
-            first,
-            "asking twice gives the same slot"
+            accept_waiting(&mut server, 1),
+            [0],
+            "the freed slot, not a new one"
         );
-        assert_eq!(slab.capacity(), 1);
-        assert!(slab.is_empty());
-        assert!(slab.remove(first).is_none());
-        assert!(slab.get(first).is_none());
+    }
+
+    /// Regression guard: slots are reused at once, and tokens once named
+    /// only the slot, so an event left in a batch for a connection closed
+    /// earlier in that batch drove whichever connection took its slot.
+    #[test]
+    fn an_event_for_the_slots_earlier_connection_is_ignored() {
+        let args = Cli::parse_from(["test", "--addr", "127.0.0.1:0"]).server;
+        let mut server = Server::bind(&args).expect("bind the test server");
+        let addr = server.local_addr().unwrap();
+        let first = StdStream::connect(addr).unwrap();
+        assert_eq!(accept_waiting(&mut server, 1), [0]);
+        let stale = server.conns[0].key.token();
+        server.close(0);
+        drop(first);
+        let mut second = StdStream::connect(addr).unwrap();
+        second.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        assert_eq!(accept_waiting(&mut server, 1), [0], "the same slot");
+        let current = server.conns[0].key.token();
+        assert_ne!(stale, current);
+
+        second
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let mut fds = [PollFd::new(
+            server.conns[0].stream.as_fd(),
+            PollFlags::POLLIN,
+        )];
+        let ready = poll(&mut fds, PollTimeout::try_from(IO_TIMEOUT).unwrap()).unwrap();
+        assert_eq!(ready, 1, "the request did not reach the server's socket");
+        let both = Readiness {
+            readable: true,
+            writable: true,
+        };
+        server.on_connection_event(stale, both);
+        assert!(
+            !server.conns[0].readable,
+            "a stale event marked it readable"
+        );
+        assert_eq!(
+            server.conns[0].out.served(),
+            0,
+            "a stale event drove the slot's new connection"
+        );
+
+        server.on_connection_event(current, both);
+        assert_eq!(server.conns[0].out.served(), 1, "its own event drives it");
+        let (status, body) = read_response(&mut second, &mut Vec::new());
+        assert_eq!(
+            (status.as_str(), body.as_slice()),
+            ("HTTP/1.1 200 OK", http::HELLO)
+        );
     }
 
     #[test]
