@@ -69,8 +69,9 @@ pub enum Cause {
     Os(i32),
     /// The peer closed before the response was complete.
     Eof,
-    /// The framer rejected the bytes.
-    Protocol,
+    /// The framer rejected the bytes, for the reason its id names
+    /// ([`FrameError::cause_id`](crate::http::FrameError::cause_id)).
+    Protocol(&'static str),
     /// Nothing more specific (timeouts).
     None,
 }
@@ -80,12 +81,14 @@ impl Cause {
         e.raw_os_error().map_or(Cause::None, Cause::Os)
     }
 
-    /// `ECONNRESET`, `EOF`, ...; `None` where there is nothing to add.
+    /// `ECONNRESET`, `EOF`, `http2_preface`, ...; `None` where there is
+    /// nothing to add.
     pub fn name(self) -> Option<String> {
         match self {
             Cause::Os(code) => Some(format!("{:?}", nix::errno::Errno::from_raw(code))),
             Cause::Eof => Some("EOF".to_string()),
-            Cause::Protocol | Cause::None => None,
+            Cause::Protocol(id) => Some(id.to_string()),
+            Cause::None => None,
         }
     }
 }
@@ -291,7 +294,8 @@ impl Stats {
     }
 
     /// `summary.errors_by_cause`: `kind:CAUSE` (e.g. `reset:ECONNRESET`,
-    /// `read:EOF`) for the errors that have a cause.
+    /// `read:EOF`, `invalid_response:http2_preface`) for the errors that have
+    /// a cause.
     pub fn errors_by_cause(&self) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
         for &(kind, cause, n) in &self.causes {
@@ -464,6 +468,37 @@ mod tests {
             vec![2, 0, 1]
         );
         assert!(tl[0].target_rate.is_none());
+    }
+
+    /// Framer errors are kept by their cause id, beside the OS error names.
+    #[test]
+    fn protocol_causes_are_keyed_by_their_id() {
+        let mut a = Stats::new(1);
+        a.error(
+            0,
+            0,
+            ErrorKind::InvalidResponse,
+            Cause::Protocol("cl_and_te"),
+            None,
+        );
+        let mut b = Stats::new(1);
+        for id in ["cl_and_te", "http2_preface"] {
+            b.error(0, 0, ErrorKind::InvalidResponse, Cause::Protocol(id), None);
+        }
+        b.error(0, 0, ErrorKind::Read, Cause::Eof, None);
+        a += b;
+        assert_eq!(
+            a.errors_by_cause(),
+            BTreeMap::from([
+                ("invalid_response:cl_and_te".into(), 2),
+                ("invalid_response:http2_preface".into(), 1),
+                ("read:EOF".into(), 1),
+            ])
+        );
+        assert_eq!(
+            a.errors_by_kind(),
+            BTreeMap::from([("invalid_response".into(), 3), ("read".into(), 1)])
+        );
     }
 
     #[test]

@@ -11,6 +11,15 @@
 //! writable event matters only after a write returned `WouldBlock`. That
 //! saves the two `epoll_ctl` calls per request that toggling write interest
 //! would cost.
+//!
+//! A connection reads at most [`READS_PER_TURN`] buffers per turn of the
+//! worker's loop. A server that sends without end (a chunked body of 1-byte
+//! chunks is cheap to send and costly to frame) would otherwise keep the
+//! worker inside one connection's read, where the end of `-d`, `--timeout`
+//! and signals are never checked. With edge-triggered epoll no new event
+//! comes for bytes already waiting, so a connection that used its turn puts
+//! itself on the worker's resume list ([`Ctx::resume`]), which the loop serves
+//! after those checks.
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
@@ -31,6 +40,11 @@ const RECONNECT_DELAY_MAX: Duration = Duration::from_millis(320);
 
 /// A request sent later than this after its due time is a late send.
 const LATE: Duration = Duration::from_millis(1);
+
+/// Reads (of the worker's 64 KiB buffer) one connection may do per turn of
+/// the loop: 256 KiB, enough for large responses to cost few turns, small
+/// enough that a turn lasts well under a millisecond, whatever the bytes.
+pub const READS_PER_TURN: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -91,6 +105,11 @@ pub struct Conn {
     wake: Option<(Instant, Wake)>,
     /// A readable event came while the request was still being written.
     read_pending: bool,
+    /// The peer's FIN was seen on this socket: read on to the end, since no
+    /// new edge will say so again.
+    peer_closed: bool,
+    /// On the worker's resume list: its turn ended with bytes perhaps left.
+    resume_queued: bool,
     /// Responses completed on the current socket (0: a fresh connection).
     served: u32,
     /// The current request was already re-sent once on a fresh connection.
@@ -120,6 +139,8 @@ impl Conn {
             k: 0,
             wake: None,
             read_pending: false,
+            peer_closed: false,
+            resume_queued: false,
             served: 0,
             retried: false,
             connect_failures: 0,
@@ -229,6 +250,7 @@ impl Conn {
     /// Starts a non-blocking connect under a new token generation.
     fn open_socket(&mut self, ctx: &mut Ctx<'_>) -> Result<(), (ErrorKind, io::Error)> {
         self.served = 0;
+        self.peer_closed = false;
         self.gen = self.gen.wrapping_add(1);
         let mut sock = TcpStream::connect(ctx.plan.addr).map_err(|e| (connect_kind(&e), e))?;
         let token = token(self.idx, self.gen());
@@ -285,6 +307,9 @@ impl Conn {
             State::Writing => {
                 if ev.is_readable() || ev.is_read_closed() {
                     self.read_pending = true;
+                }
+                if ev.is_read_closed() {
+                    self.peer_closed = true;
                 }
                 if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
                     self.write(ctx);
@@ -367,15 +392,25 @@ impl Conn {
         }
     }
 
-    /// Reads until the response is complete or the socket is drained.
-    /// `peer_closed` (the event saw the peer's FIN) means read on to the end.
+    /// Its turn on the resume list: reads on where the last turn stopped.
+    pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
+        if std::mem::take(&mut self.resume_queued) && self.state == State::Reading {
+            self.read(ctx, false);
+        }
+    }
+
+    /// Reads until the response is complete, the socket is drained or the
+    /// turn is over ([`READS_PER_TURN`]: then the connection waits on the
+    /// resume list). `peer_closed` (the event saw the peer's FIN) means read
+    /// on to the end.
     ///
     /// Reads land in the worker's scratch buffer: body bytes are only
     /// counted, so a connection keeps bytes of its own only when a head (or
     /// chunk line) arrives split across reads, in `pending`. That keeps a
     /// connection to a few hundred bytes, whatever the response sizes.
     fn read(&mut self, ctx: &mut Ctx<'_>, peer_closed: bool) {
-        loop {
+        self.peer_closed |= peer_closed;
+        for _ in 0..READS_PER_TURN {
             let Some(sock) = self.sock.as_mut() else {
                 return;
             };
@@ -421,14 +456,15 @@ impl Conn {
                 })
             };
             match framed {
-                Err(_) => {
+                Err(e) => {
                     let now = Instant::now();
-                    return self.fail(ctx, now, ErrorKind::InvalidResponse, Cause::Protocol);
+                    let cause = Cause::Protocol(e.cause_id());
+                    return self.fail(ctx, now, ErrorKind::InvalidResponse, cause);
                 }
                 Ok(Progress::Complete { status, keep_alive }) => {
                     // Bytes beyond the response were never asked for:
                     // the connection cannot be trusted for another.
-                    let reusable = keep_alive && !peer_closed && self.pending.is_empty();
+                    let reusable = keep_alive && !self.peer_closed && self.pending.is_empty();
                     self.pending.clear();
                     let now = Instant::now();
                     return self.complete(ctx, now, status, reusable);
@@ -436,9 +472,13 @@ impl Conn {
                 Ok(Progress::More) => {}
             }
             // A short read drained the socket: the next bytes bring a new edge.
-            if n < ctx.scratch.len() && !peer_closed {
+            if n < ctx.scratch.len() && !self.peer_closed {
                 return;
             }
+        }
+        if !self.resume_queued {
+            self.resume_queued = true;
+            ctx.resume.push(self.idx);
         }
     }
 

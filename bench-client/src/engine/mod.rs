@@ -279,6 +279,10 @@ pub(crate) struct Ctx<'a> {
     pub active: usize,
     /// Every read of this worker lands here (see `Conn::read`).
     pub scratch: Box<[u8]>,
+    /// Connections that used their turn of reading with bytes perhaps left
+    /// (see [`conn::READS_PER_TURN`]): served once per turn of the loop,
+    /// after the checks of `-d`, `--timeout` and signals.
+    pub resume: Vec<usize>,
     /// The last timeline second of the window: open-loop requests that
     /// complete after `-d` ran out are counted in it.
     last_second: usize,
@@ -369,6 +373,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     }
     let mut next_sweep = now + sweep_every;
     let mut interrupted = None;
+    let mut resuming: Vec<usize> = Vec::with_capacity(conns.len());
     let mut released = false;
     let mut draining = false;
     let end = loop {
@@ -406,6 +411,11 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
             }
             released = true;
         }
+        // Those queued before this turn; any that queue again wait for the next.
+        std::mem::swap(&mut resuming, &mut ctx.resume);
+        for idx in resuming.drain(..) {
+            conns[idx].resume(&mut ctx);
+        }
         if ctx.active == 0 {
             break now;
         }
@@ -413,6 +423,10 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         let mut timeout = next_sweep.saturating_duration_since(now).min(POLL_CAP);
         if let Some(e) = ctx.measure_end.filter(|&e| e > now) {
             timeout = timeout.min(e - now);
+        }
+        if !ctx.resume.is_empty() {
+            // Bytes are waiting: look for events without sleeping.
+            timeout = Duration::ZERO;
         }
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
@@ -476,6 +490,7 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
         timers,
         active: conns.len(),
         scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
+        resume: Vec::with_capacity(conns.len()),
         last_second: match plan.stop {
             Stop::Duration(d) => (d.as_secs_f64().ceil() as usize).saturating_sub(1),
             Stop::Requests(_) => usize::MAX,
