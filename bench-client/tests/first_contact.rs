@@ -454,3 +454,43 @@ fn completion_scripts_for_three_shells() {
         );
     }
 }
+
+/// A port that speaks only HTTP/2 (nginx's h2c answers an HTTP/1.1 request
+/// with a SETTINGS frame and a GOAWAY): every request fails, the run exits
+/// 1, and the summary says what was wrong instead of a bare count.
+#[test]
+fn an_http2_only_port_is_named_in_the_summary() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().take(64) {
+            let Ok(mut sock) = sock else { return };
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf);
+            // SETTINGS (type 4, empty), then GOAWAY (type 7) with PROTOCOL_ERROR.
+            let _ = sock.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+            let _ = sock.write_all(&[0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        }
+    });
+    let url = format!("http://{addr}/");
+    let dir = tempdir();
+    let run = run_client(
+        &[&url, "-n", "5", "-c", "1", "--no-save"],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 1, "{}", run.stderr);
+    let words = bench_client::http::describe_cause("http2_preface").unwrap();
+    assert!(
+        run.stdout
+            .contains(&format!("      http2_preface               5  {words}\n")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Latency: no completed requests"),
+        "{}",
+        run.stdout
+    );
+}

@@ -213,11 +213,16 @@ fn errors_and_statuses(
         writeln!(out, "  Errors: {}", s.errors)?;
         for (kind, n) in &s.errors_by_kind {
             writeln!(out, "    {kind:<20} {n:>10}")?;
-            // The OS error names behind this kind, e.g. `reset:ECONNRESET`.
+            // The causes behind this kind: an OS error name
+            // (`reset:ECONNRESET`), or what was wrong with a response
+            // (`invalid_response:http2_preface`), said in words.
             let prefix = format!("{kind}:");
             for (cause, m) in &s.errors_by_cause {
                 if let Some(name) = cause.strip_prefix(&prefix) {
-                    writeln!(out, "      {name:<18} {m:>10}")?;
+                    match crate::http::describe_cause(name) {
+                        Some(words) => writeln!(out, "      {name:<18} {m:>10}  {words}")?,
+                        None => writeln!(out, "      {name:<18} {m:>10}")?,
+                    }
                 }
             }
         }
@@ -716,6 +721,20 @@ Saved: results/20261125T192000Z-smoke.json
             "{text}"
         );
         assert!(!text.contains("0.00µs"), "no rows of zeros: {text}");
+    }
+
+    #[test]
+    fn invalid_responses_say_what_was_wrong() {
+        let mut r = closed_loop_result();
+        r.summary.errors_by_kind = [("invalid_response".to_string(), 7)].into();
+        r.summary.errors = 7;
+        r.summary.errors_by_cause = [("invalid_response:http2_preface".to_string(), 7)].into();
+        let text = render(&r, None);
+        let line = format!(
+            "      http2_preface               7  {}\n",
+            crate::http::describe_cause("http2_preface").unwrap()
+        );
+        assert!(text.contains(&line), "{line:?} in {text}");
     }
 
     #[test]
