@@ -494,3 +494,27 @@ fn an_http2_only_port_is_named_in_the_summary() {
         run.stdout
     );
 }
+
+/// https://no-color.org: with NO_COLOR set, nothing is coloured even on a
+/// terminal (`script` gives the run a pseudo-terminal, as a user's shell
+/// would).
+#[test]
+fn no_color_is_honoured_on_a_terminal() {
+    let run = |no_color: bool| {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &format!("{BIN} --no-such-flag"), "/dev/null"]);
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        let out = cmd.output().expect("script (util-linux) runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = run(false);
+    assert!(coloured.contains("unexpected argument"), "{coloured}");
+    assert!(coloured.contains('\x1b'), "colour on a terminal: {coloured:?}");
+    let plain = run(true);
+    assert!(plain.contains("unexpected argument"), "{plain}");
+    assert!(!plain.contains('\x1b'), "no colour with NO_COLOR: {plain:?}");
+}
