@@ -512,3 +512,6 @@ impl Conn {
         ctx.active -= 1;
     }
 }
+
+#[cfg(test)]
+mod tests;
