@@ -6,30 +6,38 @@
 //! reused keep-alive connection that the server closed just as a request
 //! went out gets that request re-sent once on a new connection.
 //!
+//! Each handler does one thing and returns the [`Step`] that comes next;
+//! [`drive`](Conn::drive) applies steps in a loop until the connection must
+//! wait for an event, a timer or its turn on the resume list. No handler
+//! calls another, so a run of failures (an open loop whose connects fail at
+//! once, for thousands of overdue requests) is a loop, not a recursion.
+//! What only one state needs lives in that state's variant of [`State`].
+//!
 //! Sockets are registered once, edge-triggered, for both directions: the
 //! request is written eagerly (the socket is almost always writable), and a
 //! writable event matters only after a write returned `WouldBlock`. That
 //! saves the two `epoll_ctl` calls per request that toggling write interest
-//! would cost.
+//! would cost. The socket side (connect, write, read) is in [`socket`].
 //!
-//! A connection reads at most [`READS_PER_TURN`] buffers per turn of the
-//! worker's loop. A server that sends without end (a chunked body of 1-byte
-//! chunks is cheap to send and costly to frame) would otherwise keep the
-//! worker inside one connection's read, where the end of `-d`, `--timeout`
-//! and signals are never checked. With edge-triggered epoll no new event
-//! comes for bytes already waiting, so a connection that used its turn puts
-//! itself on the worker's resume list ([`Ctx::resume`]), which the loop serves
-//! after those checks.
+//! A connection reads at most [`READS_PER_TURN`](socket::READS_PER_TURN)
+//! buffers per turn of the worker's loop. A server that sends without end
+//! (a chunked body of 1-byte chunks is cheap to send and costly to frame)
+//! would otherwise keep the worker inside one connection's read, where the
+//! end of `-d`, `--timeout` and signals are never checked. With
+//! edge-triggered epoll no new event comes for bytes already waiting, so a
+//! connection that used its turn puts itself on the worker's resume list
+//! ([`Ctx::resume`]), which the loop serves after those checks.
 
-use std::io::{self, Read, Write};
+mod socket;
+
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
 use mio::net::TcpStream;
-use mio::{Interest, Token};
+use mio::Token;
 
 use super::Ctx;
-use crate::http::{Progress, ResponseFramer};
+use crate::http::ResponseFramer;
 use crate::stats::{Cause, ErrorKind};
 
 /// Closed loop: pause before reconnecting after a failed connect, doubling
@@ -41,20 +49,36 @@ const RECONNECT_DELAY_MAX: Duration = Duration::from_millis(320);
 /// A request sent later than this after its due time is a late send.
 const LATE: Duration = Duration::from_millis(1);
 
-/// Reads (of the worker's 64 KiB buffer) one connection may do per turn of
-/// the loop: 256 KiB, enough for large responses to cost few turns, small
-/// enough that a turn lasts well under a millisecond, whatever the bytes.
-pub const READS_PER_TURN: usize = 4;
-
+/// Where a connection is, with what only that phase needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Between requests with no timer (about to start one).
-    Idle,
-    /// Waiting for its timer: the next due time, or a reconnect delay.
-    Waiting,
+    Idle {
+        /// Open loop: connecting ahead of the first due time (see
+        /// [`preconnect`](Conn::preconnect)).
+        preconnecting: bool,
+    },
+    /// Waiting for its timer at `at`: the next due time, or a reconnect delay.
+    Waiting {
+        at: Instant,
+        wake: Wake,
+        preconnecting: bool,
+    },
     Connecting,
-    Writing,
-    Reading,
+    Writing {
+        /// Bytes of the shared request already written.
+        written: usize,
+        /// A readable event came while the request was still being written.
+        read_pending: bool,
+        /// The peer's FIN was seen: read on to the end, since no new edge
+        /// will say so again.
+        peer_closed: bool,
+    },
+    Reading {
+        peer_closed: bool,
+        /// On the worker's resume list: its turn ended with bytes perhaps left.
+        resume_queued: bool,
+    },
     /// No more requests (`-n` used up, or `-d` over in an open loop).
     Done,
 }
@@ -65,6 +89,51 @@ enum Wake {
     Due(Instant),
     /// Ask the schedule again (after a reconnect delay).
     Retry,
+}
+
+/// What a handler asks [`drive`](Conn::drive) to do next. `now` is the
+/// instant the step's cause was observed, passed on so that a chain of steps
+/// records one consistent time (and an overdue run of requests ends where
+/// the schedule was at that instant).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Nothing to do until an event, a timer or the resume list.
+    Wait,
+    /// Ask the schedule for the next request.
+    Next { now: Instant },
+    /// Start the request intended for `intended`; `from_timer`: the
+    /// connection was idle, waiting for it (so any lateness is the client's).
+    Begin {
+        now: Instant,
+        intended: Instant,
+        from_timer: bool,
+    },
+    /// Wait for the timer at `at`.
+    Sleep { at: Instant, wake: Wake },
+    /// Open a socket for the current request.
+    Connect { now: Instant },
+    /// A connect finished (or failed): see which.
+    Connected,
+    /// Write what is left of the request.
+    Write,
+    /// Read what the socket holds, for one turn at most.
+    Read,
+    /// The response is in.
+    Complete {
+        now: Instant,
+        status: u16,
+        keep_alive: bool,
+    },
+    /// The attempt failed.
+    Fail {
+        now: Instant,
+        kind: ErrorKind,
+        cause: Cause,
+    },
+    /// Send the current request again on a fresh connection.
+    Retry { now: Instant },
+    /// No more requests for this connection.
+    Finish,
 }
 
 /// Token bits: the connection index in the low 32 bits, its socket
@@ -87,9 +156,8 @@ pub struct Conn {
     gen: u32,
     sock: Option<TcpStream>,
     state: State,
-    /// Bytes of the shared request already written.
-    written: usize,
-    /// Unconsumed bytes of a head or chunk line split across reads (rarely used).
+    /// Unconsumed bytes of a head or chunk line split across reads (rarely
+    /// used; kept across requests for its allocation).
     pending: Vec<u8>,
     framer: ResponseFramer,
     /// When the current request was due (open loop) or started (closed loop).
@@ -102,22 +170,12 @@ pub struct Conn {
     measured: bool,
     /// Open loop: index of the next request in this connection's schedule.
     k: u64,
-    wake: Option<(Instant, Wake)>,
-    /// A readable event came while the request was still being written.
-    read_pending: bool,
-    /// The peer's FIN was seen on this socket: read on to the end, since no
-    /// new edge will say so again.
-    peer_closed: bool,
-    /// On the worker's resume list: its turn ended with bytes perhaps left.
-    resume_queued: bool,
     /// Responses completed on the current socket (0: a fresh connection).
     served: u32,
     /// The current request was already re-sent once on a fresh connection.
     retried: bool,
     /// Failed connects in a row (for the reconnect delay).
     connect_failures: u32,
-    /// Open loop: connecting ahead of the first due time (see [`preconnect`](Self::preconnect)).
-    preconnecting: bool,
 }
 
 impl Conn {
@@ -128,8 +186,9 @@ impl Conn {
             client,
             gen: 0,
             sock: None,
-            state: State::Idle,
-            written: 0,
+            state: State::Idle {
+                preconnecting: false,
+            },
             pending: Vec::new(),
             framer: ResponseFramer::new(head_request),
             intended: now,
@@ -137,14 +196,9 @@ impl Conn {
             attempt: now,
             measured: false,
             k: 0,
-            wake: None,
-            read_pending: false,
-            peer_closed: false,
-            resume_queued: false,
             served: 0,
             retried: false,
             connect_failures: 0,
-            preconnecting: false,
         }
     }
 
@@ -152,56 +206,208 @@ impl Conn {
         self.gen & 0x7fff_ffff
     }
 
-    /// Asks the schedule for the next request and sends it, or sets a timer.
-    pub fn next_request(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
-        match ctx.schedule.due(self.id, self.k) {
-            None => self.begin(ctx, now, now, false),
-            Some(due) => {
-                self.k += 1;
-                if due <= now {
-                    self.begin(ctx, now, due, false);
-                } else {
-                    self.wait(ctx, due, Wake::Due(due));
+    /// Applies steps until the connection has to wait.
+    fn drive(&mut self, ctx: &mut Ctx<'_>, mut step: Step) {
+        loop {
+            step = match step {
+                Step::Wait => return,
+                Step::Next { now } => self.schedule_next(ctx, now),
+                Step::Begin {
+                    now,
+                    intended,
+                    from_timer,
+                } => self.begin(ctx, now, intended, from_timer),
+                Step::Sleep { at, wake } => self.sleep(ctx, at, wake),
+                Step::Connect { now } => self.connect(ctx, now),
+                Step::Connected => self.on_connect(ctx),
+                Step::Write => self.write(ctx),
+                Step::Read => self.read(ctx),
+                Step::Complete {
+                    now,
+                    status,
+                    keep_alive,
+                } => self.complete(ctx, now, status, keep_alive),
+                Step::Fail { now, kind, cause } => self.fail(ctx, now, kind, cause),
+                Step::Retry { now } => self.retry(now),
+                Step::Finish => {
+                    self.finish(ctx);
+                    return;
                 }
             }
         }
     }
 
-    fn wait(&mut self, ctx: &mut Ctx<'_>, at: Instant, wake: Wake) {
-        if ctx.tickets.exhausted() || ctx.past_end(at) {
-            return self.finish(ctx);
-        }
-        self.state = State::Waiting;
-        self.wake = Some((at, wake));
-        ctx.timers.push(at, self.idx);
+    /// Asks the schedule for the next request and sends it, or sets a timer.
+    pub fn next_request(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        self.drive(ctx, Step::Next { now });
     }
 
     /// The timer for `at` fired; stale entries are ignored.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, at: Instant, now: Instant) {
-        match self.wake {
-            Some((when, wake)) if when == at && self.state == State::Waiting => {
-                self.wake = None;
-                self.state = State::Idle;
-                match wake {
-                    Wake::Due(intended) => self.begin(ctx, now, intended, true),
-                    Wake::Retry => self.next_request(ctx, now),
+        let State::Waiting {
+            at: when,
+            wake,
+            preconnecting,
+        } = self.state
+        else {
+            return;
+        };
+        if when != at {
+            return;
+        }
+        self.state = State::Idle { preconnecting };
+        let step = match wake {
+            Wake::Due(intended) => Step::Begin {
+                now,
+                intended,
+                from_timer: true,
+            },
+            Wake::Retry => Step::Next { now },
+        };
+        self.drive(ctx, step);
+    }
+
+    pub fn on_event(&mut self, ctx: &mut Ctx<'_>, ev: &Event) {
+        let step = match self.state {
+            State::Connecting => {
+                if ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()
+                {
+                    Step::Connected
+                } else {
+                    Step::Wait
                 }
             }
-            _ => {}
+            State::Writing {
+                written,
+                read_pending,
+                peer_closed,
+            } => {
+                self.state = State::Writing {
+                    written,
+                    read_pending: read_pending || ev.is_readable() || ev.is_read_closed(),
+                    peer_closed: peer_closed || ev.is_read_closed(),
+                };
+                if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
+                    Step::Write
+                } else {
+                    Step::Wait
+                }
+            }
+            State::Reading {
+                peer_closed,
+                resume_queued,
+            } => {
+                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                    self.state = State::Reading {
+                        peer_closed: peer_closed || ev.is_read_closed(),
+                        resume_queued,
+                    };
+                    Step::Read
+                } else {
+                    Step::Wait
+                }
+            }
+            State::Idle { .. } | State::Waiting { .. } if self.is_preconnecting() => {
+                self.on_preconnect(ev);
+                Step::Wait
+            }
+            State::Idle { .. } | State::Waiting { .. } => {
+                self.check_idle();
+                Step::Wait
+            }
+            State::Done => Step::Wait,
+        };
+        self.drive(ctx, step);
+    }
+
+    /// Its turn on the resume list: reads on where the last turn stopped.
+    pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
+        if let State::Reading {
+            peer_closed,
+            resume_queued: true,
+        } = self.state
+        {
+            self.state = State::Reading {
+                peer_closed,
+                resume_queued: false,
+            };
+            self.drive(ctx, Step::Read);
         }
     }
 
-    /// Starts the request intended for `intended`; `from_timer` says the
-    /// connection was idle, waiting for it (so any lateness is the client's).
-    fn begin(&mut self, ctx: &mut Ctx<'_>, now: Instant, intended: Instant, from_timer: bool) {
+    /// Fails the current attempt if it has run past `--timeout`.
+    pub fn check_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        let kind = match self.state {
+            State::Connecting => ErrorKind::ConnectTimeout,
+            State::Writing { .. } | State::Reading { .. } => ErrorKind::Timeout,
+            _ => return,
+        };
+        if now.saturating_duration_since(self.attempt) >= ctx.plan.timeout {
+            let cause = Cause::None;
+            self.drive(ctx, Step::Fail { now, kind, cause });
+        }
+    }
+
+    /// `-n` is used up: a connection only waiting for its next turn is done.
+    pub fn release_if_waiting(&mut self, ctx: &mut Ctx<'_>) {
+        if matches!(self.state, State::Waiting { .. } | State::Idle { .. }) {
+            self.finish(ctx);
+        }
+    }
+
+    fn schedule_next(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Step {
+        match ctx.schedule.due(self.id, self.k) {
+            None => Step::Begin {
+                now,
+                intended: now,
+                from_timer: false,
+            },
+            Some(due) => {
+                self.k += 1;
+                if due <= now {
+                    Step::Begin {
+                        now,
+                        intended: due,
+                        from_timer: false,
+                    }
+                } else {
+                    Step::Sleep {
+                        at: due,
+                        wake: Wake::Due(due),
+                    }
+                }
+            }
+        }
+    }
+
+    fn sleep(&mut self, ctx: &mut Ctx<'_>, at: Instant, wake: Wake) -> Step {
+        if ctx.tickets.exhausted() || ctx.past_end(at) {
+            return Step::Finish;
+        }
+        let preconnecting = self.is_preconnecting();
+        self.state = State::Waiting {
+            at,
+            wake,
+            preconnecting,
+        };
+        ctx.timers.push(at, self.idx);
+        Step::Wait
+    }
+
+    /// Starts the request intended for `intended`.
+    fn begin(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+        intended: Instant,
+        from_timer: bool,
+    ) -> Step {
         let measured = now >= ctx.measure_start;
         if (measured && !ctx.tickets.take()) || ctx.past_end(now) {
-            self.finish(ctx);
-            return;
+            return Step::Finish;
         }
         self.measured = measured;
         self.intended = intended;
-        self.read_pending = false;
         self.retried = false;
         if measured && ctx.schedule.is_open() {
             let late = now.saturating_duration_since(intended);
@@ -222,285 +428,22 @@ impl Conn {
             }
         }
         if self.sock.is_none() {
-            self.connect(ctx, now);
-        } else if self.preconnecting {
+            Step::Connect { now }
+        } else if self.is_preconnecting() {
             // Its early connect is still under way: the request waits for it.
-            self.preconnecting = false;
             self.attempt = now;
             self.sent = now;
             self.state = State::Connecting;
+            Step::Wait
         } else {
             self.sent = now;
             self.attempt = now;
-            self.state = State::Writing;
-            self.written = 0;
-            self.write(ctx);
+            self.start_writing();
+            Step::Write
         }
     }
 
-    fn connect(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
-        self.attempt = now;
-        self.sent = now;
-        match self.open_socket(ctx) {
-            Ok(()) => self.state = State::Connecting,
-            Err((kind, e)) => self.fail(ctx, now, kind, Cause::from_io(&e)),
-        }
-    }
-
-    /// Starts a non-blocking connect under a new token generation.
-    fn open_socket(&mut self, ctx: &mut Ctx<'_>) -> Result<(), (ErrorKind, io::Error)> {
-        self.served = 0;
-        self.peer_closed = false;
-        self.gen = self.gen.wrapping_add(1);
-        let mut sock = TcpStream::connect(ctx.plan.addr).map_err(|e| (connect_kind(&e), e))?;
-        let token = token(self.idx, self.gen());
-        ctx.registry
-            .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|e| (ErrorKind::Connect, e))?;
-        self.sock = Some(sock);
-        Ok(())
-    }
-
-    /// Open loop: connects before the schedule starts, as wrk2 does, so
-    /// that thousands of connections do not all connect in its first second,
-    /// in the middle of the measured requests. A failure here is not
-    /// counted: the first request connects again, and that attempt counts.
-    pub fn preconnect(&mut self, ctx: &mut Ctx<'_>) {
-        if self.state == State::Idle && self.sock.is_none() && self.open_socket(ctx).is_ok() {
-            self.preconnecting = true;
-        }
-    }
-
-    pub fn is_preconnecting(&self) -> bool {
-        self.preconnecting
-    }
-
-    /// The early connect of [`preconnect`](Self::preconnect) finished (or failed: dropped quietly).
-    fn on_preconnect(&mut self, ev: &Event) {
-        if !(ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()) {
-            return;
-        }
-        let Some(sock) = self.sock.as_ref() else {
-            return;
-        };
-        let connected = match (sock.take_error(), sock.peer_addr()) {
-            (Ok(None), Ok(_)) => true,
-            (Ok(None), Err(e)) if e.kind() == io::ErrorKind::NotConnected => return,
-            _ => false,
-        };
-        if connected {
-            let _ = sock.set_nodelay(true);
-            self.preconnecting = false;
-        } else {
-            self.close();
-        }
-    }
-
-    pub fn on_event(&mut self, ctx: &mut Ctx<'_>, ev: &Event) {
-        match self.state {
-            State::Connecting => {
-                if ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()
-                {
-                    self.on_connect(ctx);
-                }
-            }
-            State::Writing => {
-                if ev.is_readable() || ev.is_read_closed() {
-                    self.read_pending = true;
-                }
-                if ev.is_read_closed() {
-                    self.peer_closed = true;
-                }
-                if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
-                    self.write(ctx);
-                }
-            }
-            State::Reading => {
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.read(ctx, ev.is_read_closed());
-                }
-            }
-            State::Idle | State::Waiting if self.preconnecting => self.on_preconnect(ev),
-            State::Idle | State::Waiting => self.check_idle(),
-            State::Done => {}
-        }
-    }
-
-    fn on_connect(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(sock) = self.sock.as_ref() else {
-            return;
-        };
-        let now = Instant::now();
-        match sock.take_error() {
-            Ok(None) => {}
-            Ok(Some(e)) | Err(e) => {
-                return self.fail(ctx, now, connect_kind(&e), Cause::from_io(&e))
-            }
-        }
-        match sock.peer_addr() {
-            Ok(_) => {}
-            // Not connected yet: a spurious wake-up; the next event finishes it.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
-            Err(e) => return self.fail(ctx, now, connect_kind(&e), Cause::from_io(&e)),
-        }
-        // Requests are small writes that must not wait for Nagle.
-        let _ = sock.set_nodelay(true);
-        self.connect_failures = 0;
-        if !ctx.plan.connection_per_request {
-            // Keep-alive: latency and timeout start at the first byte written.
-            self.sent = now;
-            self.attempt = now;
-        }
-        self.state = State::Writing;
-        self.written = 0;
-        self.write(ctx);
-    }
-
-    fn write(&mut self, ctx: &mut Ctx<'_>) {
-        let plan = ctx.plan;
-        let request = &plan.request[..];
-        let Some(sock) = self.sock.as_mut() else {
-            return;
-        };
-        while self.written < request.len() {
-            match sock.write(&request[self.written..]) {
-                Ok(0) => {
-                    let now = Instant::now();
-                    return self.fail(ctx, now, ErrorKind::Write, Cause::None);
-                }
-                Ok(n) => self.written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let now = Instant::now();
-                    let kind = io_kind(&e, ErrorKind::Write);
-                    if kind == ErrorKind::Reset && self.may_retry() {
-                        return self.retry(ctx, now);
-                    }
-                    return self.fail(ctx, now, kind, Cause::from_io(&e));
-                }
-            }
-        }
-        if self.measured {
-            ctx.stats.bytes_sent += request.len() as u64;
-        }
-        self.state = State::Reading;
-        self.framer.reset();
-        self.pending.clear();
-        if std::mem::take(&mut self.read_pending) {
-            self.read(ctx, false);
-        }
-    }
-
-    /// Its turn on the resume list: reads on where the last turn stopped.
-    pub fn resume(&mut self, ctx: &mut Ctx<'_>) {
-        if std::mem::take(&mut self.resume_queued) && self.state == State::Reading {
-            self.read(ctx, false);
-        }
-    }
-
-    /// Reads until the response is complete, the socket is drained or the
-    /// turn is over ([`READS_PER_TURN`]: then the connection waits on the
-    /// resume list). `peer_closed` (the event saw the peer's FIN) means read
-    /// on to the end.
-    ///
-    /// Reads land in the worker's scratch buffer: body bytes are only
-    /// counted, so a connection keeps bytes of its own only when a head (or
-    /// chunk line) arrives split across reads, in `pending`. That keeps a
-    /// connection to a few hundred bytes, whatever the response sizes.
-    fn read(&mut self, ctx: &mut Ctx<'_>, peer_closed: bool) {
-        self.peer_closed |= peer_closed;
-        for _ in 0..READS_PER_TURN {
-            let Some(sock) = self.sock.as_mut() else {
-                return;
-            };
-            let n = match sock.read(&mut ctx.scratch[..]) {
-                Ok(0) => {
-                    let now = Instant::now();
-                    if self.may_retry() {
-                        return self.retry(ctx, now);
-                    }
-                    return match self.framer.on_eof() {
-                        Ok(Progress::Complete { status, .. }) => {
-                            self.complete(ctx, now, status, false)
-                        }
-                        _ => self.fail(ctx, now, ErrorKind::Read, Cause::Eof),
-                    };
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let now = Instant::now();
-                    let kind = io_kind(&e, ErrorKind::Read);
-                    if kind == ErrorKind::Reset && self.may_retry() {
-                        return self.retry(ctx, now);
-                    }
-                    return self.fail(ctx, now, kind, Cause::from_io(&e));
-                }
-            };
-            if self.measured {
-                ctx.stats.bytes_received += n as u64;
-            }
-            let framed = if self.pending.is_empty() {
-                let bytes = &ctx.scratch[..n];
-                self.framer.advance(bytes).map(|(used, p)| {
-                    self.pending.extend_from_slice(&bytes[used..]);
-                    p
-                })
-            } else {
-                self.pending.extend_from_slice(&ctx.scratch[..n]);
-                self.framer.advance(&self.pending).map(|(used, p)| {
-                    self.pending.drain(..used);
-                    p
-                })
-            };
-            match framed {
-                Err(e) => {
-                    let now = Instant::now();
-                    let cause = Cause::Protocol(e.cause_id());
-                    return self.fail(ctx, now, ErrorKind::InvalidResponse, cause);
-                }
-                Ok(Progress::Complete { status, keep_alive }) => {
-                    // Bytes beyond the response were never asked for:
-                    // the connection cannot be trusted for another.
-                    let reusable = keep_alive && !self.peer_closed && self.pending.is_empty();
-                    self.pending.clear();
-                    let now = Instant::now();
-                    return self.complete(ctx, now, status, reusable);
-                }
-                Ok(Progress::More) => {}
-            }
-            // A short read drained the socket: the next bytes bring a new edge.
-            if n < ctx.scratch.len() && !self.peer_closed {
-                return;
-            }
-        }
-        if !self.resume_queued {
-            self.resume_queued = true;
-            ctx.resume.push(self.idx);
-        }
-    }
-
-    /// Whether a close or reset may be the race every keep-alive client
-    /// knows: the server closed an idle connection (or one at its
-    /// per-connection request limit) just as this request went out. That is
-    /// so when the connection had served a response before and nothing of
-    /// this one's response has arrived; the server then never read the
-    /// request, so sending it again on a new connection loses nothing and
-    /// counts nothing twice. Once per request, so a dead server still shows.
-    fn may_retry(&self) -> bool {
-        self.served > 0 && !self.retried && self.framer.at_start() && self.pending.is_empty()
-    }
-
-    /// Sends the current request again on a fresh connection (see [`may_retry`](Self::may_retry)).
-    fn retry(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
-        self.retried = true;
-        self.close();
-        self.connect(ctx, now);
-    }
-
-    fn complete(&mut self, ctx: &mut Ctx<'_>, now: Instant, status: u16, keep_alive: bool) {
+    fn complete(&mut self, ctx: &mut Ctx<'_>, now: Instant, status: u16, keep_alive: bool) -> Step {
         self.served += 1;
         if self.measured && ctx.counts(now) {
             let t = ctx.second_of(now);
@@ -512,13 +455,15 @@ impl Conn {
         if !keep_alive || ctx.plan.connection_per_request {
             self.close();
         }
-        self.state = State::Idle;
-        self.next_request(ctx, now);
+        self.state = State::Idle {
+            preconnecting: false,
+        };
+        Step::Next { now }
     }
 
     /// A failed attempt: counted (timeouts with their latency), the socket
     /// dropped, and the next request started, after a pause if the connect failed.
-    fn fail(&mut self, ctx: &mut Ctx<'_>, now: Instant, kind: ErrorKind, cause: Cause) {
+    fn fail(&mut self, ctx: &mut Ctx<'_>, now: Instant, kind: ErrorKind, cause: Cause) -> Step {
         if self.measured && ctx.counts(now) {
             let t = ctx.second_of(now);
             let timed_out = (kind == ErrorKind::Timeout).then(|| self.latencies(ctx, now));
@@ -526,7 +471,9 @@ impl Conn {
             ctx.publish();
         }
         self.close();
-        self.state = State::Idle;
+        self.state = State::Idle {
+            preconnecting: false,
+        };
         let connect_failed = matches!(
             kind,
             ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
@@ -535,9 +482,12 @@ impl Conn {
             self.connect_failures = self.connect_failures.saturating_add(1);
             let doublings = (self.connect_failures - 1).min(5);
             let delay = (RECONNECT_DELAY * (1 << doublings)).min(RECONNECT_DELAY_MAX);
-            self.wait(ctx, now + delay, Wake::Retry);
+            Step::Sleep {
+                at: now + delay,
+                wake: Wake::Retry,
+            }
         } else {
-            self.next_request(ctx, now);
+            Step::Next { now }
         }
     }
 
@@ -552,50 +502,6 @@ impl Conn {
         }
     }
 
-    /// Fails the current attempt if it has run past `--timeout`.
-    pub fn check_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
-        let kind = match self.state {
-            State::Connecting => ErrorKind::ConnectTimeout,
-            State::Writing | State::Reading => ErrorKind::Timeout,
-            _ => return,
-        };
-        if now.saturating_duration_since(self.attempt) >= ctx.plan.timeout {
-            self.fail(ctx, now, kind, Cause::None);
-        }
-    }
-
-    /// A keep-alive connection between requests became readable: the server
-    /// closed it (or sent bytes nobody asked for). Drop it quietly; the next
-    /// request reconnects.
-    fn check_idle(&mut self) {
-        let Some(sock) = self.sock.as_mut() else {
-            return;
-        };
-        let mut scratch = [0u8; 64];
-        loop {
-            match sock.read(&mut scratch) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                _ => return self.close(),
-            }
-        }
-    }
-
-    fn close(&mut self) {
-        // Dropping the socket closes it, which also removes it from epoll.
-        self.sock = None;
-        self.preconnecting = false;
-        self.gen = self.gen.wrapping_add(1);
-    }
-
-    /// `-n` is used up: a connection only waiting for its next turn is done.
-    pub fn release_if_waiting(&mut self, ctx: &mut Ctx<'_>) {
-        if matches!(self.state, State::Waiting | State::Idle) {
-            self.wake = None;
-            self.finish(ctx);
-        }
-    }
-
     /// No more requests for this connection.
     fn finish(&mut self, ctx: &mut Ctx<'_>) {
         if self.state == State::Done {
@@ -607,20 +513,5 @@ impl Conn {
     }
 }
 
-fn connect_kind(e: &io::Error) -> ErrorKind {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
-        io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
-        _ => ErrorKind::Connect,
-    }
-}
-
-/// Resets and broken pipes are `reset`; anything else keeps `default`.
-fn io_kind(e: &io::Error, default: ErrorKind) -> ErrorKind {
-    match e.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => ErrorKind::Reset,
-        _ => default,
-    }
-}
+#[cfg(test)]
+mod tests;

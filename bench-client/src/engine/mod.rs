@@ -280,7 +280,7 @@ pub(crate) struct Ctx<'a> {
     /// Every read of this worker lands here (see `Conn::read`).
     pub scratch: Box<[u8]>,
     /// Connections that used their turn of reading with bytes perhaps left
-    /// (see [`conn::READS_PER_TURN`]): served once per turn of the loop,
+    /// (see `conn::socket::READS_PER_TURN`): served once per turn of the loop,
     /// after the checks of `-d`, `--timeout` and signals.
     pub resume: Vec<usize>,
     /// The last timeline second of the window: open-loop requests that
