@@ -513,8 +513,14 @@ fn no_color_is_honoured_on_a_terminal() {
     };
     let coloured = run(false);
     assert!(coloured.contains("unexpected argument"), "{coloured}");
-    assert!(coloured.contains('\x1b'), "colour on a terminal: {coloured:?}");
+    assert!(
+        coloured.contains('\x1b'),
+        "colour on a terminal: {coloured:?}"
+    );
     let plain = run(true);
     assert!(plain.contains("unexpected argument"), "{plain}");
-    assert!(!plain.contains('\x1b'), "no colour with NO_COLOR: {plain:?}");
+    assert!(
+        !plain.contains('\x1b'),
+        "no colour with NO_COLOR: {plain:?}"
+    );
 }

@@ -246,7 +246,11 @@ fn run_until_done(server: &HostileServer, args: &[&str]) -> RunResult {
     all.extend(["-q", "-o", path_str(&out)]);
     let run = run_client(&all, dir.path(), HANG);
     let r = load(&out);
-    let want = if r.checks.iter().any(|c| c.failed) { 1 } else { 0 };
+    let want = if r.checks.iter().any(|c| c.failed) {
+        1
+    } else {
+        0
+    };
     assert_eq!(run.code(), want, "stderr: {}", run.stderr);
     r
 }
