@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::config::Stop;
 
@@ -96,6 +96,49 @@ impl Drop for Progress {
     }
 }
 
+/// Columns left free at the end of the bar's line.
+const ECHO_COLUMNS: u16 = 3;
+
+/// stderr, reported [`ECHO_COLUMNS`] narrower than it is. Ctrl-C makes the
+/// terminal echo `^C` after the bar; indicatif pads its line to the full
+/// width, so the echo wrapped onto a new line and the clear that follows
+/// wiped that line instead of the bar, which stayed above the summary.
+#[derive(Debug)]
+struct EchoRoom(console::Term);
+
+impl TermLike for EchoRoom {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(ECHO_COLUMNS).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn draw(counters: &Counters, warmup: Duration, stop: Stop, done: &AtomicBool) {
     let (len, template) = match stop {
         Stop::Duration(d) => (
@@ -107,7 +150,10 @@ fn draw(counters: &Counters, warmup: Duration, stop: Stop, done: &AtomicBool) {
             "{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} {msg}",
         ),
     };
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(
+        Some(len),
+        ProgressDrawTarget::term_like(Box::new(EchoRoom(console::Term::stderr()))),
+    );
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
