@@ -190,6 +190,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "EXPR")]
     pub fail_on: Vec<String>,
 
+    /// Open loop: do not ask the kernel for a 100 µs scheduler slice per worker thread. By
+    /// default bench-client asks (Linux 6.12+, no privilege needed), so that a timer wake-up
+    /// preempts a busy neighbour sooner and requests go out closer to their due time; this
+    /// turns it off, to measure what it buys.
+    #[arg(long)]
+    pub no_short_slice: bool,
+
     /// Start this reference server on a free port, drive it, stop it and keep its totals.
     #[arg(long, value_enum, value_name = "MODEL")]
     pub server: Option<Model>,

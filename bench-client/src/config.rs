@@ -234,6 +234,8 @@ pub struct Config {
     /// Open-loop total rate (requests per second); `None` is a closed loop.
     pub rate: Option<f64>,
     pub connection_per_request: bool,
+    /// Open loop: ask for a short scheduler slice (off with `--no-short-slice`).
+    pub short_slice: bool,
     pub timeout: Duration,
     pub warmup: Duration,
     pub server: Option<Model>,
@@ -393,6 +395,7 @@ impl Config {
             stop,
             rate,
             connection_per_request: args.connection_per_request,
+            short_slice: !args.no_short_slice,
             timeout,
             warmup,
             server: args.server,

@@ -232,7 +232,7 @@ pub fn describe_cause(id: &str) -> Option<&'static str> {
 
 /// Where one response stands after some bytes were fed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
+pub enum Framed {
     /// Needs more bytes (or the end of the stream).
     More,
     /// The response ended; `keep_alive` says whether the connection may carry another.
@@ -334,7 +334,7 @@ impl ResponseFramer {
     /// consumed than given, the rest is an incomplete head or line: keep it
     /// and call again with more bytes appended (the framer remembers how far
     /// it already looked into those bytes).
-    pub fn advance(&mut self, buf: &[u8]) -> Result<(usize, Progress), FrameError> {
+    pub fn advance(&mut self, buf: &[u8]) -> Result<(usize, Framed), FrameError> {
         let mut used = 0;
         loop {
             let rest = &buf[used..];
@@ -342,7 +342,7 @@ impl ResponseFramer {
                 State::Done => return Ok((used, self.complete())),
                 State::Head => match self.parse_head(rest)? {
                     Some(n) => used += n,
-                    None => return Ok((used, Progress::More)),
+                    None => return Ok((used, Framed::More)),
                 },
                 State::Fixed { remaining } => {
                     let n = remaining.min(rest.len() as u64);
@@ -353,7 +353,7 @@ impl ResponseFramer {
                         self.state = State::Fixed {
                             remaining: remaining - n,
                         };
-                        return Ok((used, Progress::More));
+                        return Ok((used, Framed::More));
                     }
                 }
                 State::ChunkSize => {
@@ -368,7 +368,7 @@ impl ResponseFramer {
                                 State::ChunkData { remaining: size }
                             };
                         }
-                        None => return Ok((used, Progress::More)),
+                        None => return Ok((used, Framed::More)),
                     }
                 }
                 State::ChunkData { remaining } => {
@@ -380,11 +380,11 @@ impl ResponseFramer {
                         self.state = State::ChunkData {
                             remaining: remaining - n,
                         };
-                        return Ok((used, Progress::More));
+                        return Ok((used, Framed::More));
                     }
                 }
                 State::ChunkDataEnd => match rest {
-                    [] | [b'\r'] => return Ok((used, Progress::More)),
+                    [] | [b'\r'] => return Ok((used, Framed::More)),
                     [b'\n', ..] => {
                         used += 1;
                         self.state = State::ChunkSize;
@@ -406,16 +406,16 @@ impl ResponseFramer {
                                 State::Trailer { seen: seen + n }
                             };
                         }
-                        None => return Ok((used, Progress::More)),
+                        None => return Ok((used, Framed::More)),
                     }
                 }
-                State::UntilClose => return Ok((buf.len(), Progress::More)),
+                State::UntilClose => return Ok((buf.len(), Framed::More)),
             }
         }
     }
 
     /// The peer closed the connection (read returned 0).
-    pub fn on_eof(&mut self) -> Result<Progress, FrameError> {
+    pub fn on_eof(&mut self) -> Result<Framed, FrameError> {
         match self.state {
             State::UntilClose | State::Done => {
                 self.state = State::Done;
@@ -426,8 +426,8 @@ impl ResponseFramer {
         }
     }
 
-    fn complete(&self) -> Progress {
-        Progress::Complete {
+    fn complete(&self) -> Framed {
+        Framed::Complete {
             status: self.status,
             keep_alive: self.keep_alive,
         }
@@ -652,7 +652,7 @@ mod tests {
 
     /// Feeds `input` as a connection would: in pieces split at `split`, the
     /// unconsumed tail kept and extended; then EOF if `eof`.
-    fn frame_split(input: &[u8], split: usize, eof: bool) -> Result<(Progress, usize), FrameError> {
+    fn frame_split(input: &[u8], split: usize, eof: bool) -> Result<(Framed, usize), FrameError> {
         frame_pieces(input, &[split], eof, Limits::DEFAULT)
     }
 
@@ -663,7 +663,7 @@ mod tests {
         cuts: &[usize],
         eof: bool,
         limits: Limits,
-    ) -> Result<(Progress, usize), FrameError> {
+    ) -> Result<(Framed, usize), FrameError> {
         let mut f = ResponseFramer::with_limits(false, limits);
         let mut buf: Vec<u8> = Vec::new();
         let mut consumed = 0;
@@ -674,18 +674,18 @@ mod tests {
             let (n, p) = f.advance(&buf)?;
             consumed += n;
             buf.drain(..n);
-            if let Progress::Complete { .. } = p {
+            if let Framed::Complete { .. } = p {
                 return Ok((p, consumed));
             }
         }
         if eof {
             return Ok((f.on_eof()?, consumed));
         }
-        Ok((Progress::More, consumed))
+        Ok((Framed::More, consumed))
     }
 
-    fn complete(status: u16, keep_alive: bool) -> Progress {
-        Progress::Complete { status, keep_alive }
+    fn complete(status: u16, keep_alive: bool) -> Framed {
+        Framed::Complete { status, keep_alive }
     }
 
     /// (name, response, ends only at EOF, expected (status, keep-alive))
@@ -799,7 +799,7 @@ mod tests {
         for input in cases {
             let mut f = ResponseFramer::new(false);
             let (_, p) = f.advance(input).unwrap();
-            assert_eq!(p, Progress::More);
+            assert_eq!(p, Framed::More);
             assert_eq!(
                 f.on_eof(),
                 Err(FrameError::Eof),
@@ -882,7 +882,7 @@ mod tests {
     fn interim_response_is_not_the_start() {
         let mut f = ResponseFramer::new(false);
         let (used, p) = f.advance(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
-        assert_eq!((used, p), (25, Progress::More));
+        assert_eq!((used, p), (25, Framed::More));
         assert!(!f.at_start());
         assert_eq!(f.on_eof(), Err(FrameError::Eof));
         f.reset();
@@ -952,7 +952,7 @@ mod tests {
         name: &str,
         input: &[u8],
         limits: Limits,
-        want: Result<(Progress, usize), FrameError>,
+        want: Result<(Framed, usize), FrameError>,
     ) {
         for split in 0..=input.len() {
             let got = frame_pieces(input, &[split], false, limits);
@@ -1227,7 +1227,7 @@ mod tests {
             buf.push(byte);
             let (used, p) = f.advance(&buf).unwrap();
             buf.drain(..used);
-            if p != Progress::More {
+            if p != Framed::More {
                 assert_eq!(p, complete(200, true));
                 done += 1;
                 f.reset();

@@ -1,61 +1,22 @@
 //! The live progress line on stderr (elapsed, remaining, req/s, errors).
 //!
 //! Workers never talk to it: each publishes its running totals into its own
-//! cache-line-sized [`Slot`] with relaxed stores, and a separate thread
-//! samples the slots a few times a second. The bar is hidden when stderr is
+//! cache-line-sized slot of the engine's [`Counters`] with relaxed stores,
+//! and a separate thread samples the slots a few times a second. The bar is hidden when stderr is
 //! not a terminal or with `--quiet`, and then no thread is started at all.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::config::Stop;
+use crate::engine::Counters;
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
-
-/// One worker's running totals (measured phase only). Aligned to a cache
-/// line so that workers do not contend over each other's counters.
-#[repr(align(64))]
-#[derive(Debug, Default)]
-pub struct Slot {
-    pub requests: AtomicU64,
-    pub errors: AtomicU64,
-}
-
-/// One [`Slot`] per worker, and the start of the run once the engine knows it.
-#[derive(Debug)]
-pub struct Counters {
-    slots: Vec<Slot>,
-    /// Set once, when the workers start together (after open-loop connects).
-    pub origin: OnceLock<Instant>,
-}
-
-impl Counters {
-    pub fn new(workers: usize) -> Counters {
-        Counters {
-            slots: (0..workers).map(|_| Slot::default()).collect(),
-            origin: OnceLock::new(),
-        }
-    }
-
-    pub fn slot(&self, worker: usize) -> &Slot {
-        &self.slots[worker]
-    }
-
-    /// (requests, errors) over all workers.
-    pub fn totals(&self) -> (u64, u64) {
-        self.slots.iter().fold((0, 0), |(r, e), s| {
-            (
-                r + s.requests.load(Ordering::Relaxed),
-                e + s.errors.load(Ordering::Relaxed),
-            )
-        })
-    }
-}
 
 /// The running progress bar; [`finish`](Self::finish) clears it.
 pub struct Progress {

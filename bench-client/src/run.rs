@@ -12,9 +12,10 @@ use anyhow::{anyhow, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
 use crate::config::{Config, HttpUrl, Output, Stop};
+use crate::engine::Counters;
 use crate::engine::{self, Outcome, Plan};
 use crate::exit::{self, TargetError, UsageError};
-use crate::progress::{Counters, Progress};
+use crate::progress::Progress;
 use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
 use crate::server::SpawnedServer;
 use crate::stats::Stats;
@@ -89,6 +90,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         timeout: config.timeout,
         connection_per_request: config.connection_per_request,
         rate: config.rate,
+        short_slice: config.short_slice,
     };
     let counters = Arc::new(Counters::new(plan.threads as usize));
     let progress = Progress::start(

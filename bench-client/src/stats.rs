@@ -17,7 +17,7 @@ const MAX_STATUS: usize = 999;
 /// What went wrong with a request attempt. The names are the keys of
 /// `summary.errors_by_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ErrorKind {
+pub enum Failure {
     /// The server refused the connection (nothing listening).
     ConnectRefused,
     /// The connection was not established within `--timeout`.
@@ -36,28 +36,28 @@ pub enum ErrorKind {
     InvalidResponse,
 }
 
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::ConnectRefused,
-        ErrorKind::ConnectTimeout,
-        ErrorKind::Connect,
-        ErrorKind::Reset,
-        ErrorKind::Read,
-        ErrorKind::Write,
-        ErrorKind::Timeout,
-        ErrorKind::InvalidResponse,
+impl Failure {
+    pub const ALL: [Failure; 8] = [
+        Failure::ConnectRefused,
+        Failure::ConnectTimeout,
+        Failure::Connect,
+        Failure::Reset,
+        Failure::Read,
+        Failure::Write,
+        Failure::Timeout,
+        Failure::InvalidResponse,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            ErrorKind::ConnectRefused => "connect_refused",
-            ErrorKind::ConnectTimeout => "connect_timeout",
-            ErrorKind::Connect => "connect",
-            ErrorKind::Reset => "reset",
-            ErrorKind::Read => "read",
-            ErrorKind::Write => "write",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::InvalidResponse => "invalid_response",
+            Failure::ConnectRefused => "connect_refused",
+            Failure::ConnectTimeout => "connect_timeout",
+            Failure::Connect => "connect",
+            Failure::Reset => "reset",
+            Failure::Read => "read",
+            Failure::Write => "write",
+            Failure::Timeout => "timeout",
+            Failure::InvalidResponse => "invalid_response",
         }
     }
 }
@@ -159,10 +159,10 @@ pub struct Stats {
     pub bytes_received: u64,
     /// Responses by status code (index = code, 999 = anything above).
     pub status: Vec<u64>,
-    /// Errors by [`ErrorKind`] (index = position in [`ErrorKind::ALL`]).
-    pub errors_by_kind: [u64; ErrorKind::ALL.len()],
+    /// Errors by [`Failure`] (index = position in [`Failure::ALL`]).
+    pub errors_by_kind: [u64; Failure::ALL.len()],
     /// Errors by kind and cause; a few entries, searched linearly (errors are rare).
-    pub causes: Vec<(ErrorKind, Cause, u64)>,
+    pub causes: Vec<(Failure, Cause, u64)>,
     /// Latency (µs): from the intended send time in open-loop runs, from the
     /// first byte written (or the connect) otherwise. Timed-out requests included.
     pub latency: Histogram<u64>,
@@ -195,7 +195,7 @@ impl Stats {
             bytes_sent: 0,
             bytes_received: 0,
             status: vec![0; MAX_STATUS + 1],
-            errors_by_kind: [0; ErrorKind::ALL.len()],
+            errors_by_kind: [0; Failure::ALL.len()],
             causes: Vec::new(),
             latency: hdr::new_histogram(),
             latency_uncorrected: hdr::new_histogram(),
@@ -246,12 +246,12 @@ impl Stats {
         &mut self,
         t: usize,
         client: u32,
-        kind: ErrorKind,
+        kind: Failure,
         cause: Cause,
         timed_out: Option<(u64, Option<u64>)>,
     ) {
         self.errors += 1;
-        let k = ErrorKind::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        let k = Failure::ALL.iter().position(|&x| x == kind).unwrap_or(0);
         self.errors_by_kind[k] += 1;
         match self
             .causes
@@ -285,7 +285,7 @@ impl Stats {
 
     /// `summary.errors_by_kind`: every kind that occurred, by its name.
     pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
-        ErrorKind::ALL
+        Failure::ALL
             .iter()
             .zip(self.errors_by_kind)
             .filter(|(_, n)| *n > 0)
@@ -430,18 +430,18 @@ mod tests {
     fn merge_adds_everything() {
         let mut a = Stats::new(2);
         a.response(0, 0, 200, 100, None);
-        a.error(2, 1, ErrorKind::Reset, Cause::Os(libc::ECONNRESET), None);
+        a.error(2, 1, Failure::Reset, Cause::Os(libc::ECONNRESET), None);
         let mut b = Stats::new(2);
         b.response(1, 1, 200, 300, None);
         b.response(1, 1, 503, 300, None);
         b.error(
             0,
             0,
-            ErrorKind::Timeout,
+            Failure::Timeout,
             Cause::None,
             Some((10_000_000, None)),
         );
-        b.error(0, 0, ErrorKind::Reset, Cause::Os(libc::ECONNRESET), None);
+        b.error(0, 0, Failure::Reset, Cause::Os(libc::ECONNRESET), None);
         a += b;
         assert_eq!((a.requests, a.errors), (3, 3));
         assert_eq!(a.latency.len(), 4, "3 responses and 1 timeout");
@@ -477,15 +477,15 @@ mod tests {
         a.error(
             0,
             0,
-            ErrorKind::InvalidResponse,
+            Failure::InvalidResponse,
             Cause::Protocol("cl_and_te"),
             None,
         );
         let mut b = Stats::new(1);
         for id in ["cl_and_te", "http2_preface"] {
-            b.error(0, 0, ErrorKind::InvalidResponse, Cause::Protocol(id), None);
+            b.error(0, 0, Failure::InvalidResponse, Cause::Protocol(id), None);
         }
-        b.error(0, 0, ErrorKind::Read, Cause::Eof, None);
+        b.error(0, 0, Failure::Read, Cause::Eof, None);
         a += b;
         assert_eq!(
             a.errors_by_cause(),

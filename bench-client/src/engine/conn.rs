@@ -38,7 +38,7 @@ use mio::Token;
 
 use super::Ctx;
 use crate::http::ResponseFramer;
-use crate::stats::{Cause, ErrorKind};
+use crate::stats::{Cause, Failure};
 
 /// Closed loop: pause before reconnecting after a failed connect, doubling
 /// with each failure in a row up to [`RECONNECT_DELAY_MAX`], so that a dead
@@ -127,7 +127,7 @@ enum Step {
     /// The attempt failed.
     Fail {
         now: Instant,
-        kind: ErrorKind,
+        kind: Failure,
         cause: Cause,
     },
     /// Send the current request again on a fresh connection.
@@ -338,8 +338,8 @@ impl Conn {
     /// Fails the current attempt if it has run past `--timeout`.
     pub fn check_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         let kind = match self.state {
-            State::Connecting => ErrorKind::ConnectTimeout,
-            State::Writing { .. } | State::Reading { .. } => ErrorKind::Timeout,
+            State::Connecting => Failure::ConnectTimeout,
+            State::Writing { .. } | State::Reading { .. } => Failure::Timeout,
             _ => return,
         };
         if now.saturating_duration_since(self.attempt) >= ctx.plan.timeout {
@@ -463,10 +463,10 @@ impl Conn {
 
     /// A failed attempt: counted (timeouts with their latency), the socket
     /// dropped, and the next request started, after a pause if the connect failed.
-    fn fail(&mut self, ctx: &mut Ctx<'_>, now: Instant, kind: ErrorKind, cause: Cause) -> Step {
+    fn fail(&mut self, ctx: &mut Ctx<'_>, now: Instant, kind: Failure, cause: Cause) -> Step {
         if self.measured && ctx.counts(now) {
             let t = ctx.second_of(now);
-            let timed_out = (kind == ErrorKind::Timeout).then(|| self.latencies(ctx, now));
+            let timed_out = (kind == Failure::Timeout).then(|| self.latencies(ctx, now));
             ctx.stats.error(t, self.client, kind, cause, timed_out);
             ctx.publish();
         }
@@ -476,7 +476,7 @@ impl Conn {
         };
         let connect_failed = matches!(
             kind,
-            ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout | ErrorKind::Connect
+            Failure::ConnectRefused | Failure::ConnectTimeout | Failure::Connect
         );
         if connect_failed && !ctx.schedule.is_open() {
             self.connect_failures = self.connect_failures.saturating_add(1);

@@ -10,6 +10,7 @@
 //! (closed loop, or open loop at `--rate`) it asks before each request.
 
 mod conn;
+mod counters;
 mod schedule;
 
 use std::io;
@@ -23,10 +24,11 @@ use nix::sys::signal::Signal;
 use rayon::prelude::*;
 
 use crate::config::Stop;
-use crate::progress::{Counters, Slot};
+
 use crate::signals;
 use crate::stats::Stats;
 use conn::Conn;
+pub use counters::{Counters, Slot};
 pub use schedule::Schedule;
 
 /// The worker's timerfd; connection tokens never reach it (their index is below 2³²).
@@ -56,6 +58,9 @@ pub struct Plan {
     pub connection_per_request: bool,
     /// Open loop: total requests per second.
     pub rate: Option<f64>,
+    /// Open loop: ask the kernel for a short scheduler slice per worker
+    /// ([`schedule::request_short_slice`]); `--no-short-slice` turns it off.
+    pub short_slice: bool,
 }
 
 impl Plan {
@@ -460,7 +465,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
 fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
     let plan = shared.plan;
     let open = plan.rate.is_some();
-    if open && std::env::var_os("BENCH_CLIENT_NO_SHORT_SLICE").is_none() {
+    if open && plan.short_slice {
         schedule::request_short_slice();
     }
     let poll = Poll::new()?;

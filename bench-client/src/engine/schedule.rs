@@ -152,9 +152,8 @@ impl Timers {
 /// for its slice to end. It needs no privilege and changes neither policy
 /// nor nice value; older kernels ignore it. Used by open-loop workers, whose
 /// precision is the point (measured here under load: schedule-error p99 of
-/// 43-73 µs with it, 340-380 µs without, at 10k req/s); the environment
-/// variable `BENCH_CLIENT_NO_SHORT_SLICE=1` turns it off for such
-/// comparisons. Returns whether the kernel accepted it.
+/// 43-73 µs with it, 340-380 µs without, at 10k req/s); `--no-short-slice`
+/// turns it off for such comparisons. Returns whether the kernel accepted it.
 pub fn request_short_slice() -> bool {
     // SAFETY: plain syscalls on the calling thread: getpriority reads its
     // nice value; sched_setattr reads a fully initialised `sched_attr` of the

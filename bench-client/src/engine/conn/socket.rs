@@ -10,8 +10,8 @@ use mio::Interest;
 
 use super::{token, Conn, State, Step};
 use crate::engine::Ctx;
-use crate::http::Progress;
-use crate::stats::{Cause, ErrorKind};
+use crate::http::Framed;
+use crate::stats::{Cause, Failure};
 
 /// Reads (of the worker's 64 KiB buffer) one connection may do per turn of
 /// the loop: 256 KiB, enough for large responses to cost few turns, small
@@ -36,14 +36,14 @@ impl Conn {
     }
 
     /// Starts a non-blocking connect under a new token generation.
-    fn open_socket(&mut self, ctx: &mut Ctx<'_>) -> Result<(), (ErrorKind, io::Error)> {
+    fn open_socket(&mut self, ctx: &mut Ctx<'_>) -> Result<(), (Failure, io::Error)> {
         self.served = 0;
         self.gen = self.gen.wrapping_add(1);
         let mut sock = TcpStream::connect(ctx.plan.addr).map_err(|e| (connect_kind(&e), e))?;
         let token = token(self.idx, self.gen());
         ctx.registry
             .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|e| (ErrorKind::Connect, e))?;
+            .map_err(|e| (Failure::Connect, e))?;
         self.sock = Some(sock);
         Ok(())
     }
@@ -164,7 +164,7 @@ impl Conn {
             match sock.write(&request[written..]) {
                 Ok(0) => {
                     let now = Instant::now();
-                    let (kind, cause) = (ErrorKind::Write, Cause::None);
+                    let (kind, cause) = (Failure::Write, Cause::None);
                     return Step::Fail { now, kind, cause };
                 }
                 Ok(n) => written += n,
@@ -177,7 +177,7 @@ impl Conn {
                     return Step::Wait;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.io_failed(&e, ErrorKind::Write),
+                Err(e) => return self.io_failed(&e, Failure::Write),
             }
         }
         if self.measured {
@@ -198,10 +198,10 @@ impl Conn {
 
     /// A failed read or write: a reset that may be the keep-alive race is
     /// retried, anything else fails the attempt.
-    fn io_failed(&self, e: &io::Error, default: ErrorKind) -> Step {
+    fn io_failed(&self, e: &io::Error, default: Failure) -> Step {
         let now = Instant::now();
         let kind = io_kind(e, default);
-        if kind == ErrorKind::Reset && self.may_retry() {
+        if kind == Failure::Reset && self.may_retry() {
             return Step::Retry { now };
         }
         let cause = Cause::from_io(e);
@@ -235,14 +235,14 @@ impl Conn {
                         return Step::Retry { now };
                     }
                     return match self.framer.on_eof() {
-                        Ok(Progress::Complete { status, .. }) => Step::Complete {
+                        Ok(Framed::Complete { status, .. }) => Step::Complete {
                             now,
                             status,
                             keep_alive: false,
                         },
                         _ => Step::Fail {
                             now,
-                            kind: ErrorKind::Read,
+                            kind: Failure::Read,
                             cause: Cause::Eof,
                         },
                     };
@@ -250,7 +250,7 @@ impl Conn {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Wait,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return self.io_failed(&e, ErrorKind::Read),
+                Err(e) => return self.io_failed(&e, Failure::Read),
             };
             if self.measured {
                 ctx.stats.bytes_received += n as u64;
@@ -271,10 +271,10 @@ impl Conn {
             match framed {
                 Err(e) => {
                     let now = Instant::now();
-                    let (kind, cause) = (ErrorKind::InvalidResponse, Cause::Protocol(e.cause_id()));
+                    let (kind, cause) = (Failure::InvalidResponse, Cause::Protocol(e.cause_id()));
                     return Step::Fail { now, kind, cause };
                 }
-                Ok(Progress::Complete { status, keep_alive }) => {
+                Ok(Framed::Complete { status, keep_alive }) => {
                     // Bytes beyond the response were never asked for:
                     // the connection cannot be trusted for another.
                     let keep_alive = keep_alive && !peer_closed && self.pending.is_empty();
@@ -286,7 +286,7 @@ impl Conn {
                         keep_alive,
                     };
                 }
-                Ok(Progress::More) => {}
+                Ok(Framed::More) => {}
             }
             // A short read drained the socket: the next bytes bring a new edge.
             if n < ctx.scratch.len() && !peer_closed {
@@ -346,20 +346,20 @@ impl Conn {
     }
 }
 
-fn connect_kind(e: &io::Error) -> ErrorKind {
+fn connect_kind(e: &io::Error) -> Failure {
     match e.kind() {
-        io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
-        io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
-        _ => ErrorKind::Connect,
+        io::ErrorKind::ConnectionRefused => Failure::ConnectRefused,
+        io::ErrorKind::TimedOut => Failure::ConnectTimeout,
+        _ => Failure::Connect,
     }
 }
 
 /// Resets and broken pipes are `reset`; anything else keeps `default`.
-fn io_kind(e: &io::Error, default: ErrorKind) -> ErrorKind {
+fn io_kind(e: &io::Error, default: Failure) -> Failure {
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => ErrorKind::Reset,
+        | io::ErrorKind::BrokenPipe => Failure::Reset,
         _ => default,
     }
 }

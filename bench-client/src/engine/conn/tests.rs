@@ -15,8 +15,8 @@ use super::socket::READS_PER_TURN;
 use super::*;
 use crate::config::Stop;
 use crate::engine::schedule::Timers;
+use crate::engine::Slot;
 use crate::engine::{Plan, Schedule, Tickets, READ_BUFFER_BYTES, TIMER};
-use crate::progress::Slot;
 use crate::stats::Stats;
 
 /// Only a hang takes this long.
@@ -37,6 +37,7 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         warmup: Duration::ZERO,
         timeout: HANG,
         connection_per_request: false,
+        short_slice: false,
         rate: None,
     }
 }
@@ -293,7 +294,7 @@ fn a_request_is_sent_again_only_once() {
     server.join().unwrap();
     let s = &h.ctx.stats;
     assert_eq!((s.requests, s.errors), (1, 1));
-    assert_eq!(s.causes, vec![(ErrorKind::Read, Cause::Eof, 1)]);
+    assert_eq!(s.causes, vec![(Failure::Read, Cause::Eof, 1)]);
     assert_eq!(
         heads.load(Ordering::SeqCst),
         3,
@@ -363,7 +364,7 @@ fn connects_failing_at_once_for_100k_overdue_requests_do_not_recurse() {
     h.start();
     let s = &h.ctx.stats;
     assert!(s.errors >= 100_000, "{}", s.errors);
-    let connect = ErrorKind::ALL.iter().position(|&k| k == ErrorKind::Connect);
+    let connect = Failure::ALL.iter().position(|&k| k == Failure::Connect);
     assert_eq!(
         s.errors_by_kind[connect.unwrap()],
         s.errors,
@@ -396,10 +397,6 @@ fn refused_connects_in_an_open_loop_are_each_counted() {
     assert_eq!((s.requests, s.errors), (0, 500));
     assert_eq!(
         s.causes,
-        vec![(
-            ErrorKind::ConnectRefused,
-            Cause::Os(libc::ECONNREFUSED),
-            500
-        )]
+        vec![(Failure::ConnectRefused, Cause::Os(libc::ECONNREFUSED), 500)]
     );
 }
