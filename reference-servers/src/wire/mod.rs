@@ -1,8 +1,10 @@
 //! What the client and the servers must read and write the same way, kept
 //! once so that the two sides cannot drift apart: sizes and durations typed
-//! on a command line ([`units`]) and `host[:port]` authorities
-//! ([`authority`]). `bench-client` depends on this crate, so it uses these
+//! on a command line ([`units`]), `host[:port]` authorities
+//! ([`authority`]) and HTTP/1.1's chunk-size and Content-Length rules
+//! ([`http1`]). `bench-client` depends on this crate, so it uses these
 //! directly rather than a copy.
 
 pub mod authority;
+pub mod http1;
 pub mod units;

@@ -18,7 +18,13 @@
 //! (`http2_preface`, `cl_and_te`, ...), the key after `invalid_response:` in
 //! `summary.errors_by_cause`, and [`describe_cause`] turns it into a sentence.
 
-use std::sync::Arc;
+mod cause;
+mod request;
+
+pub use cause::{describe_cause, FrameError};
+pub use request::{build_request, RequestSpec};
+
+use reference_servers::wire::http1;
 
 /// A response head (status line, header fields and the empty line that ends
 /// them) may not be longer than this. The reference servers send heads of a
@@ -32,7 +38,7 @@ const MAX_HEADERS: usize = 64;
 /// A chunk-size line, extensions and line ending included, may not be longer
 /// than this: the size itself is at most 16 hex digits, and extensions this
 /// long are a stream that never says how long its chunk is.
-pub const MAX_CHUNK_LINE_BYTES: usize = 4 * 1024;
+pub const MAX_CHUNK_LINE_BYTES: usize = http1::MAX_CHUNK_LINE;
 
 /// Interim (1xx) responses accepted before the final one: a real server sends
 /// one or two (`100 Continue`, `103 Early Hints`); an endless series would
@@ -42,59 +48,6 @@ pub const MAX_INTERIM_RESPONSES: u32 = 16;
 /// The trailer section of a chunked body (every line, line endings and the
 /// empty last line included) may not be longer than this.
 pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
-
-/// What goes into the request head besides the method and path.
-#[derive(Debug, Clone)]
-pub struct RequestSpec<'a> {
-    pub method: &'a str,
-    /// Path and query, starting with `/`.
-    pub path: &'a str,
-    /// `Host` header value.
-    pub host: &'a str,
-    /// `-H` lines, `Name: value`.
-    pub headers: &'a [String],
-    pub body: &'a [u8],
-    /// Ask the server to close after the response (`--connection-per-request`).
-    pub connection_close: bool,
-}
-
-/// The complete request, head and body, as one shared byte string.
-pub fn build_request(spec: &RequestSpec<'_>) -> Arc<[u8]> {
-    let has = |name: &str| {
-        spec.headers.iter().any(|h| {
-            h.split_once(':')
-                .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        })
-    };
-    let mut head = format!("{} {} HTTP/1.1\r\n", spec.method, spec.path);
-    if !has("host") {
-        head.push_str(&format!("Host: {}\r\n", spec.host));
-    }
-    if !has("user-agent") {
-        head.push_str(&format!(
-            "User-Agent: bench-client/{}\r\n",
-            env!("CARGO_PKG_VERSION")
-        ));
-    }
-    // A body is always framed by us: the config refuses a user's
-    // Content-Length or Transfer-Encoding, which could lie.
-    let wants_length = !spec.body.is_empty() || matches!(spec.method, "POST" | "PUT" | "PATCH");
-    if wants_length {
-        head.push_str(&format!("Content-Length: {}\r\n", spec.body.len()));
-    }
-    if spec.connection_close && !has("connection") {
-        head.push_str("Connection: close\r\n");
-    }
-    for h in spec.headers {
-        let (name, value) = h.split_once(':').unwrap_or((h, ""));
-        head.push_str(&format!("{}: {}\r\n", name.trim(), value.trim()));
-    }
-    head.push_str("\r\n");
-    let mut bytes = Vec::with_capacity(head.len() + spec.body.len());
-    bytes.extend_from_slice(head.as_bytes());
-    bytes.extend_from_slice(spec.body);
-    bytes.into()
-}
 
 /// What a response may contain before it is refused; [`Limits::DEFAULT`]
 /// holds the documented maximums. Without them a server could keep a request
@@ -119,115 +72,6 @@ impl Limits {
         interim_responses: MAX_INTERIM_RESPONSES,
         trailer_bytes: MAX_TRAILER_BYTES,
     };
-}
-
-/// Why a response could not be framed: an `invalid_response` (but for
-/// [`Eof`](FrameError::Eof), a `read` error), counted under the short, stable
-/// id of [`cause_id`](FrameError::cause_id).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
-    #[error("the response starts with a TLS record")]
-    Tls,
-    #[error("the response is HTTP/2")]
-    Http2,
-    #[error("malformed response head: {0}")]
-    Head(httparse::Error),
-    #[error("response head too long")]
-    HeadTooLarge,
-    #[error("bad Content-Length")]
-    ContentLength,
-    #[error("Content-Length and Transfer-Encoding together")]
-    LengthAndTransferEncoding,
-    #[error("bad chunk size line")]
-    ChunkSize,
-    #[error("missing CRLF after chunk data")]
-    ChunkEnd,
-    #[error("chunk size line too long")]
-    ChunkLineTooLong,
-    #[error("too many interim (1xx) responses")]
-    TooManyInterim,
-    #[error("trailer section too long")]
-    TrailersTooLarge,
-    #[error("unsupported status 101 (protocol switch)")]
-    Switching,
-    #[error("connection closed before the response was complete")]
-    Eof,
-}
-
-impl FrameError {
-    /// The key under `invalid_response:` in `summary.errors_by_cause`: short,
-    /// stable, `[a-z0-9_]`; [`describe_cause`] says it in a sentence.
-    pub fn cause_id(&self) -> &'static str {
-        match self {
-            FrameError::Tls => "looks_like_tls",
-            FrameError::Http2 => "http2_preface",
-            FrameError::Head(httparse::Error::Version) => "not_http1_status_line",
-            FrameError::Head(httparse::Error::Status) => "bad_status_line",
-            FrameError::Head(httparse::Error::TooManyHeaders) => "too_many_headers",
-            FrameError::Head(_) => "bad_header",
-            FrameError::HeadTooLarge => "head_too_large",
-            FrameError::ContentLength => "bad_content_length",
-            FrameError::LengthAndTransferEncoding => "cl_and_te",
-            FrameError::ChunkSize => "bad_chunk_size",
-            FrameError::ChunkEnd => "bad_chunk_end",
-            FrameError::ChunkLineTooLong => "chunk_line_too_long",
-            FrameError::TooManyInterim => "too_many_interim",
-            FrameError::TrailersTooLarge => "trailers_too_large",
-            FrameError::Switching => "switching_protocols",
-            FrameError::Eof => "eof",
-        }
-    }
-}
-
-/// Every cause id [`FrameError::cause_id`] returns, with its sentence.
-const CAUSES: &[(&str, &str)] = &[
-    (
-        "looks_like_tls",
-        "the server answered with a TLS record (an https:// endpoint?)",
-    ),
-    (
-        "http2_preface",
-        "the server answered with an HTTP/2 preface",
-    ),
-    ("not_http1_status_line", "status line not HTTP/1.x"),
-    (
-        "bad_status_line",
-        "malformed status code in the status line",
-    ),
-    ("too_many_headers", "more than 64 header fields"),
-    ("bad_header", "malformed header field or line ending"),
-    ("head_too_large", "response head over 64 KiB"),
-    (
-        "bad_content_length",
-        "Content-Length not a decimal number, or two that differ",
-    ),
-    ("cl_and_te", "Content-Length and Transfer-Encoding together"),
-    ("bad_chunk_size", "chunk size not a hexadecimal number"),
-    ("bad_chunk_end", "chunk data not followed by a line ending"),
-    ("chunk_line_too_long", "chunk-size line over 4 KiB"),
-    (
-        "too_many_interim",
-        "more than 16 interim (1xx) responses to one request",
-    ),
-    ("trailers_too_large", "trailers over 16 KiB"),
-    (
-        "switching_protocols",
-        "101 Switching Protocols (protocol upgrades are not supported)",
-    ),
-    (
-        "eof",
-        "the connection closed before the response was complete",
-    ),
-];
-
-/// The sentence for a cause id of [`FrameError::cause_id`] (the part after
-/// `invalid_response:` in `errors_by_cause`), for reports; `None` for ids it
-/// does not know (OS error names, ids of a newer version).
-pub fn describe_cause(id: &str) -> Option<&'static str> {
-    CAUSES
-        .iter()
-        .find(|(known, _)| *known == id)
-        .map(|(_, sentence)| *sentence)
 }
 
 /// Where one response stands after some bytes were fed.
@@ -542,13 +386,7 @@ impl ResponseFramer {
         let mut chunked = false;
         for h in resp.headers.iter() {
             if h.name.eq_ignore_ascii_case("content-length") {
-                // 1*DIGIT (RFC 9110 8.6): `parse` alone would also take "+5".
-                let v = std::str::from_utf8(h.value)
-                    .ok()
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .ok_or(FrameError::ContentLength)?;
+                let v = http1::content_length(h.value).ok_or(FrameError::ContentLength)?;
                 if content_length.is_some_and(|old| old != v) {
                     return Err(FrameError::ContentLength);
                 }
@@ -631,23 +469,14 @@ fn check_status_line_start(b: &[u8]) -> Result<bool, FrameError> {
     }
 }
 
-/// Hex size before any `;extension`.
+/// Hex size before any `;extension`, read by the rule the servers use too.
 fn parse_chunk_size(line: &[u8]) -> Result<u64, FrameError> {
-    let hex = line
-        .split(|&b| b == b';')
-        .next()
-        .unwrap_or(b"")
-        .trim_ascii();
-    // 1*HEXDIG: from_str_radix alone would also take a sign ("+5").
-    if hex.is_empty() || hex.len() > 15 || !hex.iter().all(u8::is_ascii_hexdigit) {
-        return Err(FrameError::ChunkSize);
-    }
-    let s = std::str::from_utf8(hex).map_err(|_| FrameError::ChunkSize)?;
-    u64::from_str_radix(s, 16).map_err(|_| FrameError::ChunkSize)
+    http1::chunk_size(line.trim_ascii_end()).ok_or(FrameError::ChunkSize)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::cause::CAUSES;
     use super::*;
 
     /// Feeds `input` as a connection would: in pieces split at `split`, the
@@ -692,6 +521,13 @@ mod tests {
     type Case = (&'static str, &'static [u8], bool, (u16, bool));
 
     const RESPONSES: &[Case] = &[
+        (
+            // The servers' limit too (wire::http1): the client once stopped at 15.
+            "sixteen hex digits of chunk size",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0000000000000005\r\nhello\r\n0\r\n\r\n",
+            false,
+            (200, true),
+        ),
         (
             "content-length",
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
