@@ -3,6 +3,7 @@
 //! load so that runs of different servers under one load sit together.
 
 use super::{fmt_bytes, svg, PreparedRun};
+use crate::report::format;
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
 pub fn escape(s: &str) -> String {
@@ -20,7 +21,7 @@ pub fn escape(s: &str) -> String {
 }
 
 fn ms(us: u64) -> String {
-    format!("{:.3}", us as f64 / 1000.0)
+    format::ms(us as f64)
 }
 
 /// `2026-11-25T19:20:00.123Z` → `2026-11-25 19:20:00`: the table is wide
@@ -51,11 +52,11 @@ fn table(runs: &[PreparedRun]) -> String {
         };
         t += &format!(
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>\
-             <td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.2}%)</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.2}%)</td>\
              <td>{}&times;{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
             svg::css_color(r.color),
             escape(&r.label),
-            run.summary.requests_per_sec,
+            format::rate_short(run.summary.requests_per_sec),
             p("50"),
             p("99"),
             p("99.9"),
