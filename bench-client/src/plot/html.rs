@@ -3,6 +3,7 @@
 //! load so that runs of different servers under one load sit together.
 
 use super::{fmt_bytes, svg, PreparedRun};
+use crate::hdr::Percentile;
 use crate::report::format;
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
@@ -38,7 +39,7 @@ fn table(runs: &[PreparedRun]) -> String {
     );
     for r in runs {
         let run = &r.run;
-        let p = |k: &str| ms(run.latency.percentiles.get(k).copied().unwrap_or(0));
+        let p = |p: Percentile| ms(run.latency.percentiles.get(p.key()).copied().unwrap_or(0));
         let attempted = run.summary.requests + run.summary.errors;
         let err_pct = if attempted == 0 {
             0.0
@@ -57,9 +58,9 @@ fn table(runs: &[PreparedRun]) -> String {
             svg::css_color(r.color),
             escape(&r.label),
             format::rate_short(run.summary.requests_per_sec),
-            p("50"),
-            p("99"),
-            p("99.9"),
+            p(Percentile::P50),
+            p(Percentile::P99),
+            p(Percentile::P99_9),
             ms(run.latency.max),
             run.summary.errors,
             err_pct,

@@ -341,3 +341,38 @@ fn all_kinds() -> Vec<Warning> {
     assert_eq!(w.len(), 10, "{w:#?}");
     w
 }
+
+/// Merged figures decide a merged run's warnings: the failures are counted
+/// over both runs, and the inputs' own lists (here a made-up one) are not
+/// copied.
+#[test]
+fn merge_recomputes_warnings_from_the_merged_figures() {
+    let mut a = closed_loop_result();
+    a.warnings = diagnose(&a);
+    let mut b = a.clone();
+    b.host.hostname = "other-host".into();
+    b.summary.errors = 0;
+    b.summary.errors_by_kind.clear();
+    b.summary.errors_by_cause.clear();
+    b.warnings = vec![Warning::new(WarningKind::OnlyTimeouts { timeouts: 9 })];
+    let merged = crate::merge::merge(&[
+        (std::path::Path::new("a.json"), &a),
+        (std::path::Path::new("b.json"), &b),
+    ])
+    .unwrap();
+    assert!(!merged.warnings.is_empty());
+    assert_eq!(merged.warnings, diagnose(&merged));
+    assert_eq!(
+        merged.warnings[0].kind,
+        WarningKind::RequestsFailed {
+            failed: 3,
+            attempted: 2_003,
+            failed_pct: 300.0 / 2_003.0,
+            errors_by_kind: BTreeMap::from([("reset".into(), 2), ("timeout".into(), 1)]),
+        }
+    );
+    assert!(!merged
+        .warnings
+        .iter()
+        .any(|w| matches!(w.kind, WarningKind::OnlyTimeouts { .. })));
+}
