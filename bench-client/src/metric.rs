@@ -607,6 +607,9 @@ mod tests {
             Some(stored as f64),
             "the same as the stored key"
         );
+        // A percentile no result stores is refused, not read as the maximum.
+        assert_eq!(Metric::Percentile(99.5).value(&r), None);
+        assert!(Metric::parse("p99.5").is_err());
     }
 
     #[test]
@@ -708,6 +711,23 @@ mod tests {
                 .evaluate(&clean)
                 .describe(),
             "error_rate>1% passed: error_rate was 0.00%"
+        );
+    }
+
+    /// Sentences spell numbers as the summary does: `800.00µs`, not `800us`.
+    #[test]
+    fn outcomes_spell_numbers_as_the_summary_does() {
+        let o = CheckOutcome {
+            expr: "p99>500us".into(),
+            metric: "p99".into(),
+            value: Some(800.0),
+            threshold: 500.0,
+            unit: "us".into(),
+            failed: true,
+        };
+        assert_eq!(
+            o.describe(),
+            "p99>500us failed: p99 was 800.00µs, 300.00µs over the limit"
         );
     }
 
