@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bench_client::hdr;
-use bench_client::report::diagnosis::{Limit, Warning, WarningKind};
+use bench_client::report::diagnosis::{diagnose, Limit, Warning, WarningKind};
 use bench_client::result::*;
 use serde_json::{json, Value};
 
@@ -439,6 +439,7 @@ fn readme_example_validates_and_loads() {
         r.latency.percentiles["99"]
     );
     assert_eq!(h.max(), r.latency.max);
+    assert_eq!(r.warnings, diagnose(&r), "example warnings");
 }
 
 /// Runs the real binary with `args` plus `--quiet -o FILE` (bounded in
