@@ -70,7 +70,7 @@ pub enum Percentile {
 }
 
 impl Percentile {
-    /// In the order of [`PERCENTILE_KEYS`], which a test keeps equal.
+    /// In the order of [`crate::result::PERCENTILE_KEYS`], which a test keeps equal.
     pub const ALL: [Percentile; 7] = [
         Percentile::P50,
         Percentile::P75,

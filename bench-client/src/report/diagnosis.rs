@@ -118,7 +118,11 @@ pub enum WarningKind {
     /// SIGINT/SIGTERM cut the run short.
     Interrupted { duration_s: f64 },
     /// bench-client started the server without pinning it (`--server-cpus`),
-    /// so the two competed for the same CPUs (see [`shared_cpus`]).
+    /// so the two competed for the same CPUs. bench-client never pins
+    /// itself (`taskset` does), and a result records only how many CPUs it
+    /// was allowed (`host.cores`), not which, so this is the one case a
+    /// result proves. A pinned server is trusted: flagging it would flag
+    /// the recommended setup (`taskset -c 1 bench-client --server-cpus 0`).
     SharedCpus { server: String, client_cores: u32 },
 }
 
@@ -393,13 +397,7 @@ pub fn server_count(r: &RunResult) -> Option<ServerCount> {
     })
 }
 
-/// The shared-CPU rule. bench-client never pins itself (`taskset` does),
-/// and a result records only how many CPUs it was allowed (`host.cores`),
-/// not which. So the one case the result proves is a server it started
-/// without `--server-cpus`: the kernel then schedules both on the same
-/// CPUs. A pinned server is trusted: whether bench-client was kept off its
-/// CPUs is not recorded, and guessing would flag the recommended setup
-/// (`taskset -c 1 bench-client --server-cpus 0`).
+/// The shared-CPU rule, as [`WarningKind::SharedCpus`] states it.
 fn shared_cpus(r: &RunResult) -> Option<WarningKind> {
     let server = r.config.server.as_ref()?;
     r.config
