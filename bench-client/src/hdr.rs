@@ -8,7 +8,9 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
-use crate::result::{Latency, PERCENTILE_KEYS};
+use crate::result::Latency;
+#[cfg(test)]
+use crate::result::PERCENTILE_KEYS;
 
 /// Highest trackable latency: one hour, in microseconds.
 pub const MAX_LATENCY_US: u64 = 3_600_000_000;
@@ -52,24 +54,102 @@ pub fn decode(s: &str) -> Result<Histogram<u64>, HdrError> {
         .map_err(HdrError::Decode)
 }
 
-/// The value at percentile `key` (one of [`PERCENTILE_KEYS`], e.g. `"99.9"`).
-pub fn percentile(h: &Histogram<u64>, key: &str) -> u64 {
-    let q: f64 = key.parse().unwrap_or(100.0);
+/// A percentile stored under `latency.percentiles`: the only ones a caller
+/// can ask for, so that a typo is a compile error (or, for text such as a
+/// `--fail-on` metric, a parse error) instead of a silent maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Percentile {
+    P50,
+    P75,
+    P90,
+    P99,
+    P99_9,
+    P99_99,
+    /// The 100th percentile: the largest sample.
+    Max,
+}
+
+impl Percentile {
+    /// In the order of [`crate::result::PERCENTILE_KEYS`], which a test keeps equal.
+    pub const ALL: [Percentile; 7] = [
+        Percentile::P50,
+        Percentile::P75,
+        Percentile::P90,
+        Percentile::P99,
+        Percentile::P99_9,
+        Percentile::P99_99,
+        Percentile::Max,
+    ];
+
+    /// The key it is stored under in a result, e.g. `"99.9"`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Percentile::P50 => "50",
+            Percentile::P75 => "75",
+            Percentile::P90 => "90",
+            Percentile::P99 => "99",
+            Percentile::P99_9 => "99.9",
+            Percentile::P99_99 => "99.99",
+            Percentile::Max => "100",
+        }
+    }
+
+    /// The percentile as a number, e.g. `99.9`.
+    pub fn value(self) -> f64 {
+        match self {
+            Percentile::P50 => 50.0,
+            Percentile::P75 => 75.0,
+            Percentile::P90 => 90.0,
+            Percentile::P99 => 99.0,
+            Percentile::P99_9 => 99.9,
+            Percentile::P99_99 => 99.99,
+            Percentile::Max => 100.0,
+        }
+    }
+
+    /// The stored percentile equal to `p` (`99.9`), or an error naming the
+    /// stored ones: `99.5` is not in any result, so no answer is made up.
+    pub fn from_value(p: f64) -> Result<Percentile, UnknownPercentile> {
+        Percentile::ALL
+            .into_iter()
+            .find(|q| q.value() == p)
+            .ok_or_else(|| UnknownPercentile(format!("{p}")))
+    }
+}
+
+impl std::str::FromStr for Percentile {
+    type Err = UnknownPercentile;
+
+    /// A stored key exactly as written in a result (`"99.9"`).
+    fn from_str(key: &str) -> Result<Percentile, UnknownPercentile> {
+        Percentile::ALL
+            .into_iter()
+            .find(|q| q.key() == key)
+            .ok_or_else(|| UnknownPercentile(key.to_string()))
+    }
+}
+
+/// A percentile that results do not store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("percentile '{0}' is not stored: expected one of 50, 75, 90, 99, 99.9, 99.99, 100")]
+pub struct UnknownPercentile(pub String);
+
+/// The value at percentile `p` (0 for an empty histogram).
+pub fn percentile(h: &Histogram<u64>, p: Percentile) -> u64 {
     if h.is_empty() {
         return 0;
     }
-    if q >= 100.0 {
-        h.max()
-    } else {
-        h.value_at_percentile(q)
+    match p {
+        Percentile::Max => h.max(),
+        p => h.value_at_percentile(p.value()),
     }
 }
 
 /// The `latency` block of a result, histogram included.
 pub fn latency_from(h: &Histogram<u64>) -> Latency {
-    let percentiles: BTreeMap<String, u64> = PERCENTILE_KEYS
+    let percentiles: BTreeMap<String, u64> = Percentile::ALL
         .iter()
-        .map(|k| (k.to_string(), percentile(h, k)))
+        .map(|&p| (p.key().to_string(), percentile(h, p)))
         .collect();
     let empty = h.is_empty();
     Latency {
@@ -115,6 +195,44 @@ mod tests {
         assert_eq!(l.max, 0);
         assert_eq!(l.percentiles["99.9"], 0);
         assert_eq!(decode(&l.hdr).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn percentiles_are_the_stored_keys() {
+        let keys: Vec<&str> = Percentile::ALL.iter().map(|p| p.key()).collect();
+        assert_eq!(keys, PERCENTILE_KEYS);
+        for p in Percentile::ALL {
+            assert_eq!(p.key().parse::<Percentile>(), Ok(p));
+            assert_eq!(Percentile::from_value(p.value()), Ok(p));
+        }
+    }
+
+    /// Review finding: `percentile(h, "99")` parsed its key and answered
+    /// the maximum for a typo such as `"p99"`.
+    #[test]
+    fn an_unknown_percentile_is_refused_not_read_as_the_maximum() {
+        for key in ["p99", "99.5", "", "max"] {
+            assert_eq!(
+                key.parse::<Percentile>(),
+                Err(UnknownPercentile(key.to_string()))
+            );
+        }
+        assert_eq!(
+            Percentile::from_value(99.5).unwrap_err().to_string(),
+            "percentile '99.5' is not stored: expected one of 50, 75, 90, 99, 99.9, 99.99, 100"
+        );
+    }
+
+    #[test]
+    fn percentile_reads_the_histogram() {
+        let mut h = new_histogram();
+        assert_eq!(percentile(&h, Percentile::P99), 0);
+        for us in 1..=1_000u64 {
+            record(&mut h, us);
+        }
+        assert_eq!(percentile(&h, Percentile::P50), 500);
+        assert_eq!(percentile(&h, Percentile::P99), 990);
+        assert_eq!(percentile(&h, Percentile::Max), 1_000);
     }
 
     #[test]

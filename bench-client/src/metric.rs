@@ -13,7 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::result::{RunResult, PERCENTILE_KEYS};
+use crate::hdr::Percentile;
+use crate::report::format;
+use crate::result::RunResult;
 
 /// The accepted metric names, as error messages list them. A test keeps it
 /// equal to the names [`Metric::parse`] accepts.
@@ -38,7 +40,7 @@ pub enum Metric {
     Mean,
     /// Largest latency, µs.
     Max,
-    /// A latency percentile, µs: one of the keys of [`PERCENTILE_KEYS`]
+    /// A latency percentile, µs: one of the stored [`crate::hdr::Percentile`]s
     /// below 100 (`max` is the 100th), e.g. `99.9`.
     Percentile(f64),
 }
@@ -61,9 +63,9 @@ impl Metric {
                 .strip_prefix('p')
                 // Only the stored percentiles: any other would need the
                 // histogram decoded, and "p100" is spelled "max".
-                .filter(|key| *key != "100" && PERCENTILE_KEYS.contains(key))
-                .and_then(|key| key.parse().ok())
-                .map(Metric::Percentile)
+                .and_then(|key| key.parse::<Percentile>().ok())
+                .filter(|p| *p != Percentile::Max)
+                .map(|p| Metric::Percentile(p.value()))
                 .ok_or_else(|| MetricError::UnknownMetric {
                     name: name.trim().to_string(),
                 })?,
@@ -135,14 +137,16 @@ impl Metric {
             Metric::Mean => r.latency.mean,
             Metric::Max => r.latency.max as f64,
             Metric::Percentile(p) => {
-                let key = format!("{p}");
-                match r.latency.percentiles.get(&key) {
+                // A percentile no result stores has no value: it is never
+                // answered with another one.
+                let p = Percentile::from_value(*p).ok()?;
+                match r.latency.percentiles.get(p.key()) {
                     Some(&us) => us as f64,
                     // Older or hand-made results may lack a key; the
                     // histogram has every percentile.
                     None => {
                         let h = crate::hdr::decode(&r.latency.hdr).ok()?;
-                        crate::hdr::percentile(&h, &key) as f64
+                        crate::hdr::percentile(&h, p) as f64
                     }
                 }
             }
@@ -360,10 +364,10 @@ impl CheckOutcome {
 
     fn format(&self, v: f64) -> String {
         match self.unit.as_str() {
-            "us" => format_us(v),
+            "us" => format::latency_us(v),
             "ratio" => format!("{:.2}%", v * 100.0),
-            "req/s" => format!("{v:.1} req/s"),
-            _ => trim_number(v),
+            "req/s" => format!("{} req/s", format::rate_short(v)),
+            _ => format::number(v),
         }
     }
 
@@ -374,22 +378,6 @@ impl CheckOutcome {
             _ => self.format(d),
         }
     }
-}
-
-fn format_us(us: f64) -> String {
-    if us >= 1e6 {
-        format!("{:.2}s", us / 1e6)
-    } else if us >= 1e3 {
-        format!("{:.2}ms", us / 1e3)
-    } else {
-        format!("{us:.0}us")
-    }
-}
-
-/// `3` rather than `3.00` for counts, but `2.5` kept.
-fn trim_number(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// A metric name or check expression that cannot be read. Messages quote the
@@ -619,6 +607,9 @@ mod tests {
             Some(stored as f64),
             "the same as the stored key"
         );
+        // A percentile no result stores is refused, not read as the maximum.
+        assert_eq!(Metric::Percentile(99.5).value(&r), None);
+        assert!(Metric::parse("p99.5").is_err());
     }
 
     #[test]
@@ -720,6 +711,23 @@ mod tests {
                 .evaluate(&clean)
                 .describe(),
             "error_rate>1% passed: error_rate was 0.00%"
+        );
+    }
+
+    /// Sentences spell numbers as the summary does: `800.00µs`, not `800us`.
+    #[test]
+    fn outcomes_spell_numbers_as_the_summary_does() {
+        let o = CheckOutcome {
+            expr: "p99>500us".into(),
+            metric: "p99".into(),
+            value: Some(800.0),
+            threshold: 500.0,
+            unit: "us".into(),
+            failed: true,
+        };
+        assert_eq!(
+            o.describe(),
+            "p99>500us failed: p99 was 800.00µs, 300.00µs over the limit"
         );
     }
 

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::metric::CheckOutcome;
+use crate::report::diagnosis::Warning;
 
 /// Version of this format; readers refuse documents with a newer major.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -63,6 +64,14 @@ pub struct RunResult {
     /// results made before checks existed, and from merged results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckOutcome>,
+    /// What a reader must not miss (failed requests, a rate not held and
+    /// why, counts that disagree with the server's, shared CPUs), each with
+    /// its `kind`, its figures and a `message`; decided by
+    /// [`crate::report::diagnosis::diagnose`] when the result is built, and
+    /// again by `merge`. Absent when there is nothing to say, and from
+    /// results made before warnings were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

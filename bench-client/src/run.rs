@@ -15,6 +15,7 @@ use crate::config::{Config, HttpUrl, Output, Stop};
 use crate::engine::Counters;
 use crate::engine::{self, Outcome, Plan};
 use crate::exit::{self, TargetError, UsageError};
+use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
 use crate::server::SpawnedServer;
@@ -122,6 +123,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
 
     let mut result = build_result(config, &url, &outcome, server);
     result.checks = checks.iter().map(|c| c.evaluate(&result)).collect();
+    result.warnings = report::diagnosis::diagnose(&result);
     // A save that fails must not cost the user the figures of a run that
     // may have taken minutes: the summary is printed either way, then the
     // save error ends the run with bench-client's own failure status.
@@ -210,6 +212,7 @@ pub fn build_result(
         clients: stats.client_counts(),
         fairness: stats.fairness(),
         checks: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -236,9 +239,9 @@ fn pacing(s: &Stats) -> Pacing {
     let h = &s.schedule_error;
     Pacing {
         timer_sends: h.len(),
-        schedule_error_p50_us: hdr::percentile(h, "50"),
-        schedule_error_p99_us: hdr::percentile(h, "99"),
-        schedule_error_max_us: hdr::percentile(h, "100"),
+        schedule_error_p50_us: hdr::percentile(h, Percentile::P50),
+        schedule_error_p99_us: hdr::percentile(h, Percentile::P99),
+        schedule_error_max_us: hdr::percentile(h, Percentile::Max),
         late_sends_busy: s.late_busy,
     }
 }

@@ -50,7 +50,10 @@ fn exact_count_against(model: &str, clients: &str, conns: &str) {
 
     let h = hdr::decode(&r.latency.hdr).expect("hdr decodes");
     assert_eq!(h.len(), r.summary.requests);
-    assert_eq!(hdr::percentile(&h, "99"), r.latency.percentiles["99"]);
+    assert_eq!(
+        hdr::percentile(&h, hdr::Percentile::P99),
+        r.latency.percentiles["99"]
+    );
     assert!(run.stdout.contains("Requests/sec"), "{}", run.stdout);
 }
 

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bench_client::hdr;
+use bench_client::report::diagnosis::{diagnose, Limit, Warning, WarningKind};
 use bench_client::result::*;
 use serde_json::{json, Value};
 
@@ -138,12 +139,71 @@ fn closed_loop() -> RunResult {
         ],
         fairness: Fairness { jain: 0.96 },
         checks: Vec::new(),
+        warnings: Vec::new(),
     }
+}
+
+/// One warning of every kind, hand-made so that the schema is checked
+/// against each kind's fields whatever `diagnose` happens to say.
+fn every_warning() -> Vec<Warning> {
+    [
+        WarningKind::RequestsFailed {
+            failed: 1,
+            attempted: 11,
+            failed_pct: 100.0 / 11.0,
+            errors_by_kind: BTreeMap::from([("connect_refused".into(), 1)]),
+        },
+        WarningKind::Non2xx {
+            responses: 1,
+            share_pct: 10.0,
+        },
+        WarningKind::RateNotHeld {
+            target_rate: 2_000.0,
+            achieved_rate: 1_500.0,
+            connections: 6,
+            mean_service_time_us: 4_000.0,
+            capacity_rate: Some(1_500.0),
+            limit: Limit::Server,
+        },
+        WarningKind::RateNotHeld {
+            target_rate: 2_000.0,
+            achieved_rate: 1_500.0,
+            connections: 6,
+            mean_service_time_us: 0.0,
+            capacity_rate: None,
+            limit: Limit::Client,
+        },
+        WarningKind::LateSends {
+            late_sends: 3,
+            late_pct: 30.0,
+        },
+        WarningKind::StarvedClients {
+            starved: 1,
+            clients: 2,
+        },
+        WarningKind::NoServerTotals {
+            server: "fork".into(),
+        },
+        WarningKind::ServerCountMismatch {
+            server_requests: 9,
+            client_requests: 10,
+        },
+        WarningKind::OnlyTimeouts { timeouts: 2 },
+        WarningKind::Interrupted { duration_s: 1.5 },
+        WarningKind::SharedCpus {
+            server: "fork".into(),
+            client_cores: 2,
+        },
+    ]
+    .into_iter()
+    .map(Warning::new)
+    .collect()
 }
 
 /// An open-loop merged run: every optional field present.
 fn open_loop() -> RunResult {
     let mut r = closed_loop();
+    r.warnings = every_warning();
     r.config.rate = Some(2_000.0);
     r.summary.target_rate = Some(2_000.0);
     r.summary.achieved_rate = Some(1_999.5);
@@ -253,6 +313,26 @@ fn broken_documents_are_rejected() {
             d["summary"]["achieved_rate"] = json!(100.0);
             d["summary"]["late_sends"] = json!(0);
         }),
+        ("unknown warning kind", |d| {
+            d["warnings"] = json!([{ "kind": "bogus", "message": "m" }])
+        }),
+        ("warning without its message", |d| {
+            d["warnings"] = json!([{ "kind": "only_timeouts", "timeouts": 1 }])
+        }),
+        ("warning without a figure", |d| {
+            d["warnings"] = json!([{ "kind": "only_timeouts", "message": "m" }])
+        }),
+        (
+            "warning with a figure of another kind",
+            |d| {
+                d["warnings"] = json!([{ "kind": "only_timeouts", "timeouts": 1, "starved": 1, "message": "m" }])
+            },
+        ),
+        ("rate limit neither server nor client", |d| {
+            let mut w = serde_json::to_value(&every_warning()[2]).unwrap();
+            w["limit"] = json!("network");
+            d["warnings"] = json!([w]);
+        }),
         ("open loop without late_sends", |d| {
             d["summary"]["target_rate"] = json!(100.0);
             d["summary"]["achieved_rate"] = json!(100.0);
@@ -354,8 +434,12 @@ fn readme_example_validates_and_loads() {
     let r: RunResult = serde_json::from_value(example).expect("example loads");
     let h = hdr::decode(&r.latency.hdr).expect("example hdr decodes");
     assert_eq!(h.len(), r.summary.requests, "example hdr count");
-    assert_eq!(hdr::percentile(&h, "99"), r.latency.percentiles["99"]);
+    assert_eq!(
+        hdr::percentile(&h, hdr::Percentile::P99),
+        r.latency.percentiles["99"]
+    );
     assert_eq!(h.max(), r.latency.max);
+    assert_eq!(r.warnings, diagnose(&r), "example warnings");
 }
 
 /// Runs the real binary with `args` plus `--quiet -o FILE` (bounded in
@@ -401,7 +485,11 @@ fn run_real(args: &[&str]) -> RunResult {
 fn assert_hdr_matches(l: &Latency, count: u64, what: &str) {
     let h = hdr::decode(&l.hdr).unwrap_or_else(|e| panic!("{what}.hdr: {e}"));
     assert_eq!(h.len(), count, "{what}.hdr count vs summary.requests");
-    assert_eq!(hdr::percentile(&h, "99"), l.percentiles["99"], "{what} p99");
+    assert_eq!(
+        hdr::percentile(&h, hdr::Percentile::P99),
+        l.percentiles["99"],
+        "{what} p99"
+    );
     assert_eq!(h.max(), l.max, "{what} max");
 }
 
@@ -421,6 +509,44 @@ fn real_output_validates_and_hdr_matches_summary() {
     // Timed-out requests are recorded too; none are expected here.
     assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
     assert_hdr_matches(&r.latency, r.summary.requests, "latency");
+    // The server was started unpinned: the one warning a clean run gets.
+    let kinds: Vec<&WarningKind> = r.warnings.iter().map(|w| &w.kind).collect();
+    assert_eq!(
+        kinds,
+        [&WarningKind::SharedCpus {
+            server: "selector".into(),
+            client_cores: r.host.cores,
+        }]
+    );
+}
+
+/// Every warning kind is in the schema's list, and the loader reads each
+/// back as it was written.
+#[test]
+fn every_warning_kind_validates_and_loads() {
+    let v = validator();
+    let r = open_loop();
+    let d = doc(&r);
+    assert_valid(&v, &d);
+    let written: Vec<&str> = d["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    let text = std::fs::read_to_string(repo_root().join("results/format/schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let listed: Vec<&str> = schema["properties"]["warnings"]["items"]["properties"]["kind"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let mut distinct = written.clone();
+    distinct.dedup();
+    assert_eq!(distinct, listed);
+    let back: RunResult = serde_json::from_value(d).unwrap();
+    assert_eq!(back.warnings, r.warnings);
 }
 
 #[test]

@@ -88,7 +88,7 @@ fn synth(spec: &Spec) -> RunResult {
         .map(|(t, h)| {
             serde_json::json!({
                 "t_s": t, "requests": h.len(), "errors": 0,
-                "p50_us": hdr::percentile(h, "50"), "p99_us": hdr::percentile(h, "99"),
+                "p50_us": hdr::percentile(h, hdr::Percentile::P50), "p99_us": hdr::percentile(h, hdr::Percentile::P99),
             })
         })
         .collect();

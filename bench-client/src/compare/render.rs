@@ -3,6 +3,7 @@
 
 use super::{Comparison, Method, MetricComparison, Verdict};
 use crate::metric::Metric;
+use crate::report::format;
 
 /// One line on how significance was decided, always printed: a reader must
 /// know whether a verdict rests on a test or on a bare threshold.
@@ -22,15 +23,10 @@ pub fn method_line(c: &Comparison) -> String {
             "{} baseline run(s) vs {} candidate run(s); one run on a side, so no statistical test: a change counts only beyond the noise threshold of {}% ({} pp for error_rate); repeat runs for a real test",
             c.baseline_runs,
             c.candidate_runs,
-            fmt_num(threshold_pct),
-            fmt_num(threshold_pct)
+            format::number(threshold_pct),
+            format::number(threshold_pct)
         ),
     }
-}
-
-fn fmt_num(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// A side's mean; `-` when some run of it has no data.
@@ -39,7 +35,7 @@ fn value(m: Metric, v: Option<f64>) -> String {
         return "-".into();
     };
     match m {
-        Metric::Rps => format!("{v:.1}"),
+        Metric::Rps => format::rate_short(v),
         Metric::ErrorRate => format!("{v:.3}%"),
         _ => format!("{v:.3} ms"),
     }
@@ -100,7 +96,7 @@ fn rows(c: &Comparison) -> Vec<[String; 7]> {
                     signed(mc.change, mc.change_unit)
                 },
                 ci(mc),
-                format!("{}{}", fmt_num(mc.limit), mc.change_unit),
+                format!("{}{}", format::number(mc.limit), mc.change_unit),
                 verdict(mc.verdict).to_string(),
             ]
         })

@@ -348,6 +348,8 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.fairness.jain = jain(&clients);
     merged.clients = clients;
     merged.sources = sources;
+    // Decided from the merged figures: the inputs' warnings do not add up.
+    merged.warnings = crate::report::diagnosis::diagnose(&merged);
     Ok(merged)
 }
 

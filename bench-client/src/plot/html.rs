@@ -3,6 +3,8 @@
 //! load so that runs of different servers under one load sit together.
 
 use super::{fmt_bytes, svg, PreparedRun};
+use crate::hdr::Percentile;
+use crate::report::format;
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
 pub fn escape(s: &str) -> String {
@@ -20,7 +22,7 @@ pub fn escape(s: &str) -> String {
 }
 
 fn ms(us: u64) -> String {
-    format!("{:.3}", us as f64 / 1000.0)
+    format::ms(us as f64)
 }
 
 /// `2026-11-25T19:20:00.123Z` → `2026-11-25 19:20:00`: the table is wide
@@ -37,7 +39,7 @@ fn table(runs: &[PreparedRun]) -> String {
     );
     for r in runs {
         let run = &r.run;
-        let p = |k: &str| ms(run.latency.percentiles.get(k).copied().unwrap_or(0));
+        let p = |p: Percentile| ms(run.latency.percentiles.get(p.key()).copied().unwrap_or(0));
         let attempted = run.summary.requests + run.summary.errors;
         let err_pct = if attempted == 0 {
             0.0
@@ -51,14 +53,14 @@ fn table(runs: &[PreparedRun]) -> String {
         };
         t += &format!(
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>\
-             <td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.2}%)</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.2}%)</td>\
              <td>{}&times;{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
             svg::css_color(r.color),
             escape(&r.label),
-            run.summary.requests_per_sec,
-            p("50"),
-            p("99"),
-            p("99.9"),
+            format::rate_short(run.summary.requests_per_sec),
+            p(Percentile::P50),
+            p(Percentile::P99),
+            p(Percentile::P99_9),
             ms(run.latency.max),
             run.summary.errors,
             err_pct,

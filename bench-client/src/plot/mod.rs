@@ -122,18 +122,9 @@ pub struct PreparedRun {
     pub run: RunResult,
 }
 
-/// `64KiB`, `1MiB`, `100B`.
+/// `64KiB`, `1MiB`, `100B`, `1.50KiB`: [`crate::report::format::bytes`].
 pub fn fmt_bytes(b: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-    for (size, unit) in UNITS {
-        if b >= size && b % size == 0 {
-            return format!("{}{unit}", b / size);
-        }
-        if b >= size {
-            return format!("{:.1}{unit}", b as f64 / size as f64);
-        }
-    }
-    format!("{b}B")
+    crate::report::format::bytes(b as f64)
 }
 
 /// The load of a run without its server: `50x4 64KiB /delay/10 @1000/s`.
@@ -276,7 +267,7 @@ mod tests {
     fn bytes_are_short() {
         assert_eq!(fmt_bytes(0), "0B");
         assert_eq!(fmt_bytes(65536), "64KiB");
-        assert_eq!(fmt_bytes(1536), "1.5KiB");
+        assert_eq!(fmt_bytes(1536), "1.50KiB");
         assert_eq!(fmt_bytes(1 << 20), "1MiB");
     }
 

@@ -12,6 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::PreparedRun;
+use crate::report::format;
 
 /// Width of every chart, pixels.
 pub const WIDTH: u32 = 1000;
@@ -85,16 +86,6 @@ fn log_ms(v: &f64) -> String {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         s
-    }
-}
-
-fn fmt_count(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{:.0}k", v / 1000.0)
-    } else if v >= 1000.0 {
-        format!("{:.1}k", v / 1000.0)
-    } else {
-        format!("{v:.0}")
     }
 }
 
@@ -363,7 +354,7 @@ pub fn rps_over_time(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         "req/s",
         |r| &r.rps_over_time,
         YScale::Linear,
-        &|y| fmt_count(*y),
+        &|y| format::count_short(*y),
     )
 }
 
@@ -428,7 +419,7 @@ pub fn rps_bars(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         .light_line_style(TRANSPARENT)
         .disable_y_mesh()
         .x_desc("req/s")
-        .x_label_formatter(&|x| fmt_count(*x))
+        .x_label_formatter(&|x| format::count_short(*x))
         .y_label_formatter(&|y| label_of(*y))
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))

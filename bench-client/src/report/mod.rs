@@ -1,5 +1,8 @@
-//! Output formats of a run, one file per format: the JSON result file
-//! (`json`) and the text summary printed on stdout (`text`).
+//! Output of a run, one file per concern: the JSON result file (`json`),
+//! the text summary printed on stdout (`text`), the warnings both carry
+//! (`diagnosis`) and how every report spells a number (`format`).
+pub mod diagnosis;
+pub mod format;
 pub mod json;
 pub mod text;
 
@@ -123,6 +126,7 @@ pub(crate) mod testing {
             ],
             fairness: Fairness { jain: 0.96 },
             checks: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
