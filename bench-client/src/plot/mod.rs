@@ -15,9 +15,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use rayon::prelude::*;
 
-use crate::compare::{load_all, shape::url_path};
+use crate::compare::shape::url_path;
 use crate::exit::UsageError;
 use crate::hdr;
+use crate::report::load::load_all;
 use crate::result::RunResult;
 
 #[derive(Debug, Clone, clap::Args)]

@@ -1,6 +1,7 @@
 //! Output formats of a run, one file per format: the JSON result file
 //! (`json`) and the text summary printed on stdout (`text`).
 pub mod json;
+pub mod load;
 pub mod text;
 
 /// Hand-built results shared by the format tests: every field set to a value
