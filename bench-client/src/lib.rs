@@ -24,6 +24,7 @@ pub mod run;
 pub mod server;
 pub mod signals;
 pub mod stats;
+pub mod url;
 
 use std::ffi::OsString;
 use std::io::Write as _;
