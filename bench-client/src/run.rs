@@ -16,8 +16,8 @@ use crate::engine::{self, Outcome, Plan};
 use crate::exit::{self, TargetError, UsageError};
 use crate::progress::{Counters, Progress};
 use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
-use crate::server::SpawnedServer;
 use crate::stats::Stats;
+use crate::supervisor::SpawnedServer;
 use crate::{hdr, host, http, report, signals};
 
 /// File descriptors kept free beside the connections (epoll, timerfds,

@@ -1,4 +1,6 @@
-//! Starting a reference server as a child process for `--server MODEL`.
+//! Supervising a reference server run as a child process for `--server
+//! MODEL`: starting it, learning where it listens, stopping it, collecting
+//! its totals, and making sure it never outlives bench-client.
 //!
 //! The server is always a separate process, never a thread: the fork model
 //! must fork from a single-threaded process, and the server's CPU time must
