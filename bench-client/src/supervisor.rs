@@ -7,7 +7,7 @@
 //! not mix with the client's. bench-client re-executes itself as
 //! `bench-client serve MODEL --addr 127.0.0.1:0`, learns the port from the
 //! server's `listening on http://IP:PORT` line, and on shutdown reads the
-//! server's JSON totals line (its last line of stdout), so that the client's
+//! server's [`TotalsLine`] (its last line of stdout), so that the client's
 //! counts can be checked against the server's.
 //!
 //! The child gets its own process group: a Ctrl-C at the terminal reaches
@@ -28,8 +28,7 @@ use anyhow::Context as _;
 use nix::sched::{sched_setaffinity, CpuSet};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
-
-use crate::result::ServerTotals;
+use reference_servers::wire::totals::TotalsLine;
 
 /// How long a server may take to print its `listening on` line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -216,7 +215,7 @@ impl SpawnedServer {
     /// of bench-client. `Err` when the server ignored SIGTERM for 10 s and
     /// had to be killed, or could not be waited for; the caller should still
     /// save its result, without server totals.
-    pub fn stop(mut self) -> anyhow::Result<Option<ServerTotals>> {
+    pub fn stop(mut self) -> anyhow::Result<Option<TotalsLine>> {
         let exited = self.wait_exit(Duration::ZERO)?;
         if exited.is_none() {
             // ESRCH only if it exited in between; the wait below sees that.
@@ -239,7 +238,7 @@ impl SpawnedServer {
     }
 
     /// Collects the rest of stdout and parses its last totals line.
-    fn drain_totals(&self) -> Option<ServerTotals> {
+    fn drain_totals(&self) -> Option<TotalsLine> {
         let deadline = Instant::now() + self.timeouts.drain;
         let mut totals = None;
         loop {
@@ -251,7 +250,7 @@ impl SpawnedServer {
             }
             match self.stdout.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(t) = parse_totals(&line) {
+                    if let Some(t) = TotalsLine::parse(&line) {
                         totals = Some(t);
                     }
                 }
@@ -369,15 +368,6 @@ fn parse_listening(line: &str) -> Option<SocketAddr> {
     rest.trim_end_matches('/').parse().ok()
 }
 
-/// A totals line: `{"model":"selector","connections":N,"requests":N,"body_bytes":N}`.
-fn parse_totals(line: &str) -> Option<ServerTotals> {
-    let line = line.trim();
-    if !line.starts_with('{') {
-        return None;
-    }
-    serde_json::from_str(line).ok()
-}
-
 /// The kernel's CPU set for `cpus`, refused with the CPU named when this
 /// machine cannot have it.
 fn cpu_set(cpus: &[usize]) -> anyhow::Result<CpuSet> {
@@ -471,16 +461,16 @@ mod tests {
     #[test]
     fn totals_line_parses() {
         assert_eq!(
-            parse_totals(TOTALS),
-            Some(ServerTotals {
+            TotalsLine::parse(TOTALS),
+            Some(TotalsLine {
                 model: "selector".into(),
                 connections: 3,
                 requests: 42,
                 body_bytes: 7,
             })
         );
-        assert_eq!(parse_totals(r#"{"model":"selector"}"#), None);
-        assert_eq!(parse_totals("listening on http://127.0.0.1:1"), None);
+        assert_eq!(TotalsLine::parse(r#"{"model":"selector"}"#), None);
+        assert_eq!(TotalsLine::parse("listening on http://127.0.0.1:1"), None);
     }
 
     #[test]
