@@ -6,9 +6,9 @@
 //! must fork from a single-threaded process, and the server's CPU time must
 //! not mix with the client's. bench-client re-executes itself as
 //! `bench-client serve MODEL --addr 127.0.0.1:0`, learns the port from the
-//! server's `listening on http://IP:PORT` line, and on shutdown reads the
-//! server's [`TotalsLine`] (its last line of stdout), so that the client's
-//! counts can be checked against the server's.
+//! server's [`ListeningLine`], and on shutdown reads the server's
+//! [`TotalsLine`] (its last line of stdout), so that the client's counts can
+//! be checked against the server's.
 //!
 //! The child gets its own process group: a Ctrl-C at the terminal reaches
 //! only bench-client, which then stops the server itself (SIGTERM) and still
@@ -28,6 +28,7 @@ use anyhow::Context as _;
 use nix::sched::{sched_setaffinity, CpuSet};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
+use reference_servers::wire::listening::{ListeningLine, Scheme};
 use reference_servers::wire::totals::TotalsLine;
 
 /// How long a server may take to print its `listening on` line.
@@ -362,10 +363,13 @@ impl StderrTail {
     }
 }
 
-/// The address in a `listening on http://IP:PORT` line.
+/// The address in a plain-HTTP listening line: the load generator speaks
+/// only plain HTTP, so an https server has not said where it can be reached.
 fn parse_listening(line: &str) -> Option<SocketAddr> {
-    let rest = line.trim().strip_prefix("listening on http://")?;
-    rest.trim_end_matches('/').parse().ok()
+    ListeningLine::parse(line)
+        .ok()
+        .filter(|l| l.scheme == Scheme::Http)
+        .map(|l| l.addr)
 }
 
 /// The kernel's CPU set for `cpus`, refused with the CPU named when this

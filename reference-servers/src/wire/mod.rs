@@ -1,9 +1,12 @@
 //! What the client and the servers must read and write the same way, kept
 //! once so that the two sides cannot drift apart: sizes and durations typed
 //! on a command line ([`units`]), `host[:port]` authorities ([`authority`]),
-//! and the totals a server prints on shutdown ([`totals`]). `bench-client`
-//! depends on this crate, so it uses these directly rather than a copy.
+//! and the two lines a server prints for whoever started it: where it
+//! listens ([`listening`]) and its totals on shutdown ([`totals`]).
+//! `bench-client` depends on this crate, so it uses these directly rather
+//! than a copy.
 
 pub mod authority;
+pub mod listening;
 pub mod totals;
 pub mod units;
