@@ -14,6 +14,7 @@ use reference_servers::Model;
 use crate::cli::RunArgs;
 use crate::metric::{Check, MetricError};
 use crate::result::RunConfig;
+use crate::url::UrlParts;
 
 /// Largest accepted request body: the body is built once and kept in memory.
 pub const MAX_BODY_BYTES: u64 = 1 << 30;
@@ -173,34 +174,26 @@ impl HttpUrl {
             url: url.to_string(),
             reason,
         };
-        let lower = url.to_ascii_lowercase();
-        if lower.starts_with("https://") {
-            return Err(ConfigError::Https(url.to_string()));
+        let parts = UrlParts::split(url);
+        match parts.scheme {
+            Some(s) if s.eq_ignore_ascii_case("http") => {}
+            Some(s) if s.eq_ignore_ascii_case("https") => {
+                return Err(ConfigError::Https(url.to_string()))
+            }
+            _ => return Err(bad("expected http://HOST[:PORT][/PATH]")),
         }
-        if !lower.starts_with("http://") {
-            return Err(bad("expected http://HOST[:PORT][/PATH]"));
-        }
-        let rest = &url["http://".len()..];
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
-            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
-            None => (rest, "/".to_string()),
-        };
-        let path = match path.find('#') {
-            Some(i) => path[..i].to_string(),
-            None => path,
-        };
-        if authority.is_empty() {
+        if parts.authority.is_empty() {
             return Err(bad("missing host"));
         }
-        let authority = Authority::parse(authority).map_err(|reason| ConfigError::Authority {
-            url: url.to_string(),
-            reason,
-        })?;
+        let authority =
+            Authority::parse(parts.authority).map_err(|reason| ConfigError::Authority {
+                url: url.to_string(),
+                reason,
+            })?;
         Ok(HttpUrl {
             host: authority.host,
             port: authority.port.unwrap_or(80),
-            path,
+            path: parts.path_and_query().into_owned(),
         })
     }
 

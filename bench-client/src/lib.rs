@@ -21,9 +21,10 @@ pub mod progress;
 pub mod report;
 pub mod result;
 pub mod run;
-pub mod server;
 pub mod signals;
 pub mod stats;
+pub mod supervisor;
+pub mod url;
 
 use std::ffi::OsString;
 use std::io::Write as _;

@@ -149,14 +149,9 @@ pub struct ServerInfo {
     pub totals: Option<ServerTotals>,
 }
 
-/// The reference servers' shutdown line, as printed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerTotals {
-    pub model: String,
-    pub connections: u64,
-    pub requests: u64,
-    pub body_bytes: u64,
-}
+/// The reference servers' shutdown line, saved as printed: the servers'
+/// own type, so that the line and this part of the format cannot drift.
+pub use reference_servers::wire::totals::TotalsLine as ServerTotals;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {

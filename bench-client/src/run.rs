@@ -18,8 +18,8 @@ use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
-use crate::server::SpawnedServer;
 use crate::stats::Stats;
+use crate::supervisor::SpawnedServer;
 use crate::{hdr, host, http, report, signals};
 
 /// File descriptors kept free beside the connections (epoll, timerfds,

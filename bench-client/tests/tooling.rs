@@ -13,6 +13,7 @@ use bench_client::hdr;
 use bench_client::merge;
 use bench_client::metric::Metric;
 use bench_client::plot;
+use bench_client::report::load::load_all;
 use bench_client::result::{RunResult, SCHEMA_VERSION};
 
 // ---------------------------------------------------------------------------
@@ -250,7 +251,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn load(names: &[&str]) -> Vec<RunResult> {
     let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
-    compare::load_all(&paths).unwrap()
+    load_all(&paths).unwrap()
 }
 
 const BASELINE: [&str; 3] = ["baseline-1.json", "baseline-2.json", "baseline-3.json"];
@@ -410,7 +411,7 @@ fn compare_markdown_and_json_name_the_regression() {
 #[test]
 fn load_shape_mismatch_names_the_fields() {
     let paths = [fixture("baseline-1.json"), fixture("shape-50x4-64k.json")];
-    let runs = compare::load_all(&paths).unwrap();
+    let runs = load_all(&paths).unwrap();
     let pairs: Vec<(&Path, &RunResult)> = paths.iter().map(PathBuf::as_path).zip(&runs).collect();
     let err = check_same_shape(&pairs).unwrap_err().to_string();
     assert!(err.contains("shape-50x4-64k.json"), "{err}");
@@ -430,10 +431,10 @@ fn a_bad_file_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.json");
     std::fs::write(&bad, "{ not json").unwrap();
-    let err = compare::load_all(&[fixture("baseline-1.json"), bad.clone()]).unwrap_err();
+    let err = load_all(&[fixture("baseline-1.json"), bad.clone()]).unwrap_err();
     assert!(format!("{err:#}").contains("broken.json"), "{err:#}");
     let missing = dir.path().join("missing.json");
-    let err = compare::load_all(&[missing]).unwrap_err();
+    let err = load_all(&[missing]).unwrap_err();
     assert!(format!("{err:#}").contains("missing.json"), "{err:#}");
 }
 
@@ -443,7 +444,7 @@ fn a_bad_file_is_an_error_naming_it() {
 #[test]
 fn merge_of_two_hosts_sums_counts_and_merges_histograms_exactly() {
     let paths = [fixture("host-a.json"), fixture("host-b.json")];
-    let mut runs = compare::load_all(&paths).unwrap();
+    let mut runs = load_all(&paths).unwrap();
     // The OS causes add up like the kinds (the fixtures carry none).
     runs[0].summary.errors_by_cause = [("reset:ECONNRESET".to_string(), 2)].into();
     runs[1].summary.errors_by_cause = [
@@ -535,7 +536,7 @@ fn merge_refuses_a_bad_started_at_naming_the_file() {
 
 fn prepared(names: &[&str]) -> Vec<plot::PreparedRun> {
     let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
-    let runs = compare::load_all(&paths).unwrap();
+    let runs = load_all(&paths).unwrap();
     plot::prepare(&runs, &paths).unwrap()
 }
 

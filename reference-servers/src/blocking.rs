@@ -1,6 +1,8 @@
-//! The blocking per-connection loop shared by the sync server (in its only
-//! thread) and the fork server (in each child): read until a request is
-//! complete, answer it, repeat while the connection is kept alive.
+//! The blocking I/O shared by the sync server and the fork server: waiting
+//! for and accepting clients on the listener (in the one process that
+//! accepts), and the per-connection loop (in the sync server's only thread,
+//! in each fork child): read until a request is complete, answer it, repeat
+//! while the connection is kept alive.
 //!
 //! Timeouts: a request must arrive completely within `read_timeout` of the
 //! previous response (or of the accept); each read waits only for what is
@@ -10,12 +12,16 @@
 //! `read_timeout`, and within [`SHUTDOWN_GRACE`] once shutdown is requested.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+
 use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
-use crate::signals::shutdown_requested;
+use crate::signals::{shutdown_requested, Signals};
 use crate::totals::Totals;
 use crate::ServerArgs;
 
@@ -60,6 +66,41 @@ impl ConnectionConfig {
             allow_keep_alive,
             log_name,
         }
+    }
+}
+
+/// Blocks until a client is waiting or a signal arrives.
+pub(crate) fn wait_for_client(listener: &TcpListener, signals: &Signals) -> anyhow::Result<()> {
+    let mut fds = [
+        PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+        PollFd::new(signals.wake_fd(), PollFlags::POLLIN),
+    ];
+    match nix::poll::poll(&mut fds, PollTimeout::NONE) {
+        Ok(_) | Err(Errno::EINTR) => {
+            signals.drain();
+            Ok(())
+        }
+        Err(e) => Err(e).context("cannot wait for connections (poll)"),
+    }
+}
+
+/// Decides whether an accept error is worth stopping for. Aborted handshakes
+/// and resource shortages are the clients' or the moment's, not fatal.
+pub(crate) fn accept_failed(log_name: &str, error: &io::Error) -> anyhow::Result<()> {
+    match error.raw_os_error().map(Errno::from_raw) {
+        Some(Errno::EINTR | Errno::ECONNABORTED | Errno::EPROTO) => Ok(()),
+        Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
+            eprintln!("{log_name}: cannot accept: {error}; retrying shortly");
+            // Without a pause the listener stays readable and this spins.
+            std::thread::sleep(Duration::from_millis(50));
+            Ok(())
+        }
+        _ if error.kind() == io::ErrorKind::Interrupted => Ok(()),
+        _ => Err(anyhow::Error::new(io::Error::new(
+            error.kind(),
+            error.to_string(),
+        )))
+        .context("cannot accept connections"),
     }
 }
 

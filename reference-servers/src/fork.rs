@@ -21,9 +21,10 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 
-use crate::blocking::{serve_connection, ConnectionConfig, SHUTDOWN_GRACE};
+use crate::blocking::{
+    accept_failed, serve_connection, wait_for_client, ConnectionConfig, SHUTDOWN_GRACE,
+};
 use crate::signals::{detach_in_child, shutdown_requested, Signals};
-use crate::sync::{accept_failed, wait_for_client};
 use crate::totals::Totals;
 use crate::{bind_listener, print_listening, print_totals, Model, ServerArgs};
 

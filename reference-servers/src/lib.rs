@@ -70,11 +70,13 @@ pub fn raise_nofile_limit() -> u64 {
     }
 }
 
-/// Prints the one line scripts and tests wait for, and flushes it.
+/// Prints the [`ListeningLine`](wire::listening::ListeningLine) that
+/// scripts, tests and bench-client wait for, and flushes it.
 pub fn print_listening(addr: SocketAddr) {
+    let line = wire::listening::ListeningLine::http(addr);
     let mut out = std::io::stdout().lock();
     // A closed stdout must not stop the server; the line is only a courtesy.
-    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = writeln!(out, "{line}");
     let _ = out.flush();
 }
 

@@ -4,13 +4,10 @@
 //! `--read-timeout` bounds how long one idle client can hold the others up.
 
 use std::io;
-use std::net::TcpListener;
-use std::time::Duration;
 
 use anyhow::Context;
-use nix::poll::{PollFd, PollFlags, PollTimeout};
 
-use crate::blocking::{serve_connection, ConnectionConfig};
+use crate::blocking::{accept_failed, serve_connection, wait_for_client, ConnectionConfig};
 use crate::signals::{shutdown_requested, Signals};
 use crate::totals::Totals;
 use crate::{bind_listener, print_listening, print_totals, Model, ServerArgs};
@@ -44,41 +41,4 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     }
     print_totals(&totals.json_line(Model::Sync));
     Ok(())
-}
-
-/// Blocks until a client is waiting or a signal arrives.
-pub(crate) fn wait_for_client(listener: &TcpListener, signals: &Signals) -> anyhow::Result<()> {
-    use std::os::fd::AsFd;
-    let mut fds = [
-        PollFd::new(listener.as_fd(), PollFlags::POLLIN),
-        PollFd::new(signals.wake_fd(), PollFlags::POLLIN),
-    ];
-    match nix::poll::poll(&mut fds, PollTimeout::NONE) {
-        Ok(_) | Err(nix::errno::Errno::EINTR) => {
-            signals.drain();
-            Ok(())
-        }
-        Err(e) => Err(e).context("cannot wait for connections (poll)"),
-    }
-}
-
-/// Decides whether an accept error is worth stopping for. Aborted handshakes
-/// and resource shortages are the clients' or the moment's, not fatal.
-pub(crate) fn accept_failed(log_name: &str, error: &io::Error) -> anyhow::Result<()> {
-    use nix::errno::Errno;
-    match error.raw_os_error().map(Errno::from_raw) {
-        Some(Errno::EINTR | Errno::ECONNABORTED | Errno::EPROTO) => Ok(()),
-        Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
-            eprintln!("{log_name}: cannot accept: {error}; retrying shortly");
-            // Without a pause the listener stays readable and this spins.
-            std::thread::sleep(Duration::from_millis(50));
-            Ok(())
-        }
-        _ if error.kind() == io::ErrorKind::Interrupted => Ok(()),
-        _ => Err(anyhow::Error::new(io::Error::new(
-            error.kind(),
-            error.to_string(),
-        )))
-        .context("cannot accept connections"),
-    }
 }

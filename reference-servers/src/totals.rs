@@ -1,9 +1,11 @@
-//! The exact per-server counters printed as one JSON line on shutdown, which
-//! the bench-client compares with its own counts.
+//! The exact per-server counters, counted while serving and printed as one
+//! [`TotalsLine`] on shutdown, which the bench-client compares with its own
+//! counts.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::cli::Model;
+use crate::wire::totals::TotalsLine;
 
 /// Exact counters, printed as one JSON line on shutdown:
 /// `{"model":"selector","connections":N,"requests":N,"body_bytes":N}`.
@@ -38,23 +40,14 @@ impl Totals {
 
     /// The shutdown line, without a trailing newline.
     pub fn json_line(&self, model: Model) -> String {
-        let line = TotalsLine {
-            model: model.name(),
+        TotalsLine {
+            model: model.name().to_string(),
             connections: self.connections.load(Ordering::SeqCst),
             requests: self.requests.load(Ordering::SeqCst),
             body_bytes: self.body_bytes.load(Ordering::SeqCst),
-        };
-        serde_json::to_string(&line).expect("plain numbers and a name always serialize")
+        }
+        .to_string()
     }
-}
-
-/// The totals line's fields, in the order the line shows them.
-#[derive(serde::Serialize)]
-struct TotalsLine {
-    model: &'static str,
-    connections: u64,
-    requests: u64,
-    body_bytes: u64,
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{setsockopt, sockopt};
 use nix::unistd::Pid;
+use reference_servers::wire::listening::ListeningLine;
 
 /// Bound on any single client read or write, so a broken server fails a test
 /// instead of hanging it.
@@ -136,10 +137,9 @@ impl Server {
                     server.stderr()
                 )
             });
-        let addr = first
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        server.addr = addr.parse().expect("listening line holds IP:PORT");
+        server.addr = ListeningLine::parse(&first)
+            .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"))
+            .addr;
         server
     }
 

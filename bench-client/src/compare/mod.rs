@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::metric::Metric;
+use crate::report::load::load_all;
 use crate::result::RunResult;
 use shape::check_same_shape;
 use stats::{bootstrap_ci, change, mean, ChangeKind};
@@ -111,14 +111,6 @@ pub fn execute(args: &CompareArgs) -> anyhow::Result<(Comparison, String)> {
         Format::Json => serde_json::to_string_pretty(&cmp)? + "\n",
     };
     Ok((cmp, out))
-}
-
-/// Reads result files in parallel; errors name the file.
-pub fn load_all(paths: &[PathBuf]) -> anyhow::Result<Vec<RunResult>> {
-    paths
-        .par_iter()
-        .map(|p| crate::report::json::load(p))
-        .collect()
 }
 
 /// The metrics `compare` reports on, in output order. Names, parsing and the

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::result::RunResult;
+use crate::url::UrlParts;
 
 /// One field on which two runs' load shapes differ, with both values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +41,10 @@ impl LoadShape {
             .map(|s| s.model.clone())
             .or_else(|| run.config.server.clone());
         let target = match model {
-            Some(m) => format!("{m} server {}", url_path(&run.config.url)),
+            Some(m) => format!(
+                "{m} server {}",
+                UrlParts::split(&run.config.url).path_and_query()
+            ),
             None => run.config.url.clone(),
         };
         Self {
@@ -90,12 +94,6 @@ impl LoadShape {
     }
 }
 
-/// The path (and query) of an `http://host:port/path` URL; `/` when none.
-pub fn url_path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/').map_or("/", |i| &rest[i..])
-}
-
 /// Runs whose load shapes differ from the first run's, refused unless forced.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct ShapeMismatch {
@@ -142,20 +140,5 @@ pub fn check_same_shape(runs: &[(&Path, &RunResult)]) -> Result<(), ShapeMismatc
             reference: ref_path.to_path_buf(),
             mismatches,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_path_keeps_path_and_query() {
-        assert_eq!(
-            url_path("http://127.0.0.1:8080/delay/10?x=1"),
-            "/delay/10?x=1"
-        );
-        assert_eq!(url_path("http://127.0.0.1:8080"), "/");
-        assert_eq!(url_path("127.0.0.1:1/a"), "/a");
     }
 }

@@ -11,8 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
-use crate::compare::{load_all, shape::check_same_shape};
+use crate::compare::shape::check_same_shape;
 use crate::hdr;
+use crate::report::load::load_all;
 use crate::result::{
     ClientCount, Host, Latency, Pacing, RunResult, ServerTotals, Source, TimelineEntry,
     SCHEMA_VERSION,

@@ -15,10 +15,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use rayon::prelude::*;
 
-use crate::compare::{load_all, shape::url_path};
 use crate::exit::UsageError;
 use crate::hdr;
+use crate::report::load::load_all;
 use crate::result::RunResult;
+use crate::url::UrlParts;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
@@ -137,7 +138,7 @@ pub fn load_description(run: &RunResult) -> String {
     if c.method != "GET" && !(c.method == "POST" && c.payload_bytes > 0) {
         s += &format!(" {}", c.method);
     }
-    let path = url_path(&c.url);
+    let path = UrlParts::split(&c.url).path_and_query();
     if path != "/" {
         s += &format!(" {path}");
     }
@@ -162,14 +163,7 @@ pub fn run_label(run: &RunResult) -> String {
         .as_ref()
         .map(|s| s.model.clone())
         .or_else(|| run.config.server.clone())
-        .unwrap_or_else(|| {
-            let rest = run
-                .config
-                .url
-                .split_once("://")
-                .map_or(run.config.url.as_str(), |(_, r)| r);
-            rest.split('/').next().unwrap_or(rest).to_string()
-        });
+        .unwrap_or_else(|| UrlParts::split(&run.config.url).authority.to_string());
     format!("{server} {}", load_description(run))
 }
 

@@ -4,6 +4,7 @@
 pub mod diagnosis;
 pub mod format;
 pub mod json;
+pub mod load;
 pub mod text;
 
 /// Hand-built results shared by the format tests: every field set to a value

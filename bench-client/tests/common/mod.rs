@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bench_client::result::RunResult;
+use reference_servers::wire::listening::ListeningLine;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_bench-client");
 
@@ -162,10 +163,9 @@ pub fn serve(model: &str) -> (ChildGuard, SocketAddr) {
     let line = rx
         .recv_timeout(Duration::from_secs(10))
         .expect("server printed its listening line within 10 s");
-    let addr = line
-        .strip_prefix("listening on http://")
-        .and_then(|a| a.trim().parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    let addr = ListeningLine::parse(&line)
+        .map(|l| l.addr)
+        .unwrap_or_else(|e| panic!("unexpected first line: {line:?}: {e}"));
     (guard, addr)
 }
 

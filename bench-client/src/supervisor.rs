@@ -1,12 +1,14 @@
-//! Starting a reference server as a child process for `--server MODEL`.
+//! Supervising a reference server run as a child process for `--server
+//! MODEL`: starting it, learning where it listens, stopping it, collecting
+//! its totals, and making sure it never outlives bench-client.
 //!
 //! The server is always a separate process, never a thread: the fork model
 //! must fork from a single-threaded process, and the server's CPU time must
 //! not mix with the client's. bench-client re-executes itself as
 //! `bench-client serve MODEL --addr 127.0.0.1:0`, learns the port from the
-//! server's `listening on http://IP:PORT` line, and on shutdown reads the
-//! server's JSON totals line (its last line of stdout), so that the client's
-//! counts can be checked against the server's.
+//! server's [`ListeningLine`], and on shutdown reads the server's
+//! [`TotalsLine`] (its last line of stdout), so that the client's counts can
+//! be checked against the server's.
 //!
 //! The child gets its own process group: a Ctrl-C at the terminal reaches
 //! only bench-client, which then stops the server itself (SIGTERM) and still
@@ -26,8 +28,8 @@ use anyhow::Context as _;
 use nix::sched::{sched_setaffinity, CpuSet};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
-
-use crate::result::ServerTotals;
+use reference_servers::wire::listening::{ListeningLine, Scheme};
+use reference_servers::wire::totals::TotalsLine;
 
 /// How long a server may take to print its `listening on` line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -214,7 +216,7 @@ impl SpawnedServer {
     /// of bench-client. `Err` when the server ignored SIGTERM for 10 s and
     /// had to be killed, or could not be waited for; the caller should still
     /// save its result, without server totals.
-    pub fn stop(mut self) -> anyhow::Result<Option<ServerTotals>> {
+    pub fn stop(mut self) -> anyhow::Result<Option<TotalsLine>> {
         let exited = self.wait_exit(Duration::ZERO)?;
         if exited.is_none() {
             // ESRCH only if it exited in between; the wait below sees that.
@@ -237,7 +239,7 @@ impl SpawnedServer {
     }
 
     /// Collects the rest of stdout and parses its last totals line.
-    fn drain_totals(&self) -> Option<ServerTotals> {
+    fn drain_totals(&self) -> Option<TotalsLine> {
         let deadline = Instant::now() + self.timeouts.drain;
         let mut totals = None;
         loop {
@@ -249,7 +251,7 @@ impl SpawnedServer {
             }
             match self.stdout.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(t) = parse_totals(&line) {
+                    if let Some(t) = TotalsLine::parse(&line) {
                         totals = Some(t);
                     }
                 }
@@ -361,19 +363,13 @@ impl StderrTail {
     }
 }
 
-/// The address in a `listening on http://IP:PORT` line.
+/// The address in a plain-HTTP listening line: the load generator speaks
+/// only plain HTTP, so an https server has not said where it can be reached.
 fn parse_listening(line: &str) -> Option<SocketAddr> {
-    let rest = line.trim().strip_prefix("listening on http://")?;
-    rest.trim_end_matches('/').parse().ok()
-}
-
-/// A totals line: `{"model":"selector","connections":N,"requests":N,"body_bytes":N}`.
-fn parse_totals(line: &str) -> Option<ServerTotals> {
-    let line = line.trim();
-    if !line.starts_with('{') {
-        return None;
-    }
-    serde_json::from_str(line).ok()
+    ListeningLine::parse(line)
+        .ok()
+        .filter(|l| l.scheme == Scheme::Http)
+        .map(|l| l.addr)
 }
 
 /// The kernel's CPU set for `cpus`, refused with the CPU named when this
@@ -469,16 +465,16 @@ mod tests {
     #[test]
     fn totals_line_parses() {
         assert_eq!(
-            parse_totals(TOTALS),
-            Some(ServerTotals {
+            TotalsLine::parse(TOTALS),
+            Some(TotalsLine {
                 model: "selector".into(),
                 connections: 3,
                 requests: 42,
                 body_bytes: 7,
             })
         );
-        assert_eq!(parse_totals(r#"{"model":"selector"}"#), None);
-        assert_eq!(parse_totals("listening on http://127.0.0.1:1"), None);
+        assert_eq!(TotalsLine::parse(r#"{"model":"selector"}"#), None);
+        assert_eq!(TotalsLine::parse("listening on http://127.0.0.1:1"), None);
     }
 
     #[test]
