@@ -271,12 +271,42 @@ fn parse_reply(data: &[u8]) -> Option<(Reply, usize)> {
     if data.len() < head_len + length {
         return None;
     }
+    // RFC 9110 6.6.1: a server with a clock sends Date on every response.
+    let dates: Vec<_> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("date"))
+        .collect();
+    assert!(
+        dates.len() == 1 && is_imf_fixdate(&dates[0].1),
+        "one IMF-fixdate Date header: {headers:?}"
+    );
     let reply = Reply {
         status: response.code.expect("status code"),
         headers,
         body: data[head_len..head_len + length].to_vec(),
     };
     Some((reply, head_len + length))
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, field by field.
+fn is_imf_fixdate(value: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = value.split(' ').collect();
+    let [day, date, month, year, time, zone] = parts[..] else {
+        return false;
+    };
+    let hms: Vec<&str> = time.split(':').collect();
+    day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
+        && digits(date, 2)
+        && MONTHS.contains(&month)
+        && digits(year, 4)
+        && hms.len() == 3
+        && hms.iter().all(|part| digits(part, 2))
+        && zone == "GMT"
 }
 
 /// Splits a whole byte stream into responses; nothing may be left over.

@@ -7,6 +7,7 @@
 //! and writes [`Response::bytes_at`] slices until the response is out. That
 //! keeps the blocking and the event-loop servers on exactly the same protocol.
 
+mod date;
 mod request;
 mod response;
 mod route;

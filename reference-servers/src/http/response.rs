@@ -1,6 +1,8 @@
 //! Serialized responses: status line, headers and body bytes ready for the
 //! socket, and the `/bytes/N` fill pattern served without allocating it.
 
+use super::date;
+
 /// 64 KiB of the `/bytes/N` pattern: byte `i` of any such body is
 /// `b'a' + i % 26`. The length is a multiple of 26, so slices of this one
 /// static chunk serve bodies of any size without allocating them.
@@ -47,11 +49,11 @@ impl Response {
         let length = body.len() + fill;
         let mut prefix = Vec::with_capacity(128 + body.len());
         prefix.extend_from_slice(
-            format!(
-                "HTTP/1.1 {status} {}\r\nContent-Length: {length}\r\nContent-Type: {content_type}\r\n",
-                reason_phrase(status)
-            )
-            .as_bytes(),
+            format!("HTTP/1.1 {status} {}\r\nDate: ", reason_phrase(status)).as_bytes(),
+        );
+        prefix.extend_from_slice(&date::now());
+        prefix.extend_from_slice(
+            format!("\r\nContent-Length: {length}\r\nContent-Type: {content_type}\r\n").as_bytes(),
         );
         match connection {
             Connection::Close => prefix.extend_from_slice(b"Connection: close\r\n"),
@@ -160,5 +162,19 @@ pub(crate) mod testing {
     }
     pub(crate) fn text(response: &Response) -> String {
         String::from_utf8(wire(response)).unwrap()
+    }
+
+    /// The wire text with the one Date header's value, checked for its
+    /// form, replaced by `<date>`, so tests can compare exact bytes.
+    pub(crate) fn text_dated(response: &Response) -> String {
+        let text = text(response);
+        let start = text.find("\r\nDate: ").expect("a Date header") + "\r\nDate: ".len();
+        let date = &text[start..start + super::date::DATE_LEN];
+        assert!(
+            date.ends_with(" GMT") && date.as_bytes()[3] == b',',
+            "{date}"
+        );
+        assert_eq!(text.matches("\r\nDate: ").count(), 1, "{text}");
+        format!("{}<date>{}", &text[..start], &text[start + date.len()..])
     }
 }

@@ -103,7 +103,7 @@ fn parse_decimal(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::super::fill_byte;
-    use super::super::response::testing::{text, wire};
+    use super::super::response::testing::{text, text_dated, wire};
     use super::*;
 
     fn request(method: &str, path: &str, minor_version: u8, keep_alive: bool) -> Request {
@@ -126,8 +126,8 @@ mod tests {
     fn hello_any_method() {
         let response = now(route(&request("DELETE", "/", 1, true), true));
         assert_eq!(
-            text(&response),
-            "HTTP/1.1 200 OK\r\nContent-Length: 14\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, World!\n"
+            text_dated(&response),
+            "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Length: 14\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, World!\n"
         );
         assert!(!response.close());
     }
