@@ -487,6 +487,21 @@ const TABLE: &[Case] = &[
         run: missing_host,
     },
     Case {
+        name: "an invalid Host is 400 and says so; valid odd ones are served",
+        models: ALL,
+        run: host_syntax,
+    },
+    Case {
+        name: "a request-target over 8 KiB is 414",
+        models: ALL,
+        run: long_target,
+    },
+    Case {
+        name: "a 1 MB request-target is 414, not 431, before its line ends",
+        models: ALL,
+        run: megabyte_target,
+    },
+    Case {
         name: "unknown path is 404",
         models: ALL,
         run: not_found,
@@ -792,6 +807,76 @@ fn missing_host(server: &Server) -> Sent {
     assert_eq!(reply.status, 400);
     assert!(String::from_utf8_lossy(&reply.body).contains("Host"));
     Sent::new(1, 1, 0)
+}
+
+/// Adversarial finding: these Host values were answered 200 (RFC 9112 3.2
+/// and RFC 3986's host grammar make them 400).
+fn host_syntax(server: &Server) -> Sent {
+    let mut sent = Sent::default();
+    for host in ["a b", "x/y?z", "exa@mple:80", "x:port"] {
+        let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let reply = single(server, request.as_bytes());
+        assert_eq!(reply.status, 400, "Host: {host}");
+        assert!(reply.closes());
+        let body = String::from_utf8_lossy(&reply.body);
+        assert!(
+            body.starts_with("400 Bad Request: invalid Host: "),
+            "{body}"
+        );
+        sent += Sent::new(1, 1, 0);
+    }
+    for host in ["[::1]:8888", "", "example.com:"] {
+        let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let reply = single(server, request.as_bytes());
+        assert_eq!(
+            (reply.status, reply.body.as_slice()),
+            (200, HELLO),
+            "Host: {host:?}"
+        );
+        sent += Sent::new(1, 1, 0);
+    }
+    sent
+}
+
+fn long_target(server: &Server) -> Sent {
+    let request = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(8 * 1024));
+    expect_error(server, request.as_bytes(), 414)
+}
+
+/// Adversarial finding: a 1 MB target got 431 (the 16 KiB head limit). The
+/// client never finishes its request line; the server must answer from
+/// what has arrived, and may cut the upload short once it has.
+fn megabyte_target(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    let mut writer = stream.try_clone().unwrap();
+    let upload = thread::spawn(move || {
+        let mut request = b"GET /".to_vec();
+        request.extend(std::iter::repeat(b'a').take(1 << 20));
+        // The server may close before taking it all.
+        let _ = writer.write_all(&request);
+    });
+    let data = read_until_closed(&mut stream);
+    upload.join().unwrap();
+    let replies = parse_replies(&data);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0].status, 414);
+    assert!(replies[0].closes());
+    Sent::new(1, 1, 0)
+}
+
+/// Everything the server sent until it closed, a reset after its last byte
+/// included (a server may close with the client's bytes unread).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return data,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return data,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
 }
 
 fn not_found(server: &Server) -> Sent {

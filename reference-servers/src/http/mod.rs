@@ -8,11 +8,12 @@
 //! keeps the blocking and the event-loop servers on exactly the same protocol.
 
 mod date;
+mod host;
 mod request;
 mod response;
 mod route;
 
-pub use request::{Limits, Request, RequestReader, MAX_HEAD_BYTES};
+pub use request::{Limits, Request, RequestReader, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 pub use response::{error_response, fill_byte, Response};
 pub use route::{route, route_closing, Routed, HELLO, MAX_BYTES_BODY, MAX_DELAY_MS};
 

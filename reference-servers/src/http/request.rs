@@ -2,10 +2,18 @@
 //! requests (heads through `httparse`, Content-Length and chunked bodies,
 //! limits, keep-alive rules of RFC 9112, pipelining).
 
-use super::{clamp_usize, HttpError};
+use super::{clamp_usize, host, HttpError};
 
 /// Largest request head (request line plus headers) accepted; more is 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Longest request-target accepted; more is 414, even when the head is also
+/// over [`MAX_HEAD_BYTES`], since the target is what the client must shorten.
+/// 8 KiB is what RFC 9112 3 recommends servers support at least.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+const URI_TOO_LONG: HttpError =
+    HttpError::new(414, "request target longer than 8 KiB (8192 bytes)");
 /// Most header fields in one request head; more is 431.
 const MAX_HEADERS: usize = 128;
 
@@ -169,6 +177,9 @@ impl RequestReader {
         }
         let unseen = input.get(self.head_seen..).unwrap_or_default();
         if self.head_seen > 0 && !unseen.contains(&b'\n') {
+            if target_too_long(input) {
+                return Err(URI_TOO_LONG);
+            }
             if input.len() > MAX_HEAD_BYTES {
                 return Err(HttpError::new(431, "request header section too large"));
             }
@@ -184,6 +195,9 @@ impl RequestReader {
         let head_len = match parsed.parse(input) {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => {
+                if target_too_long(input) {
+                    return Err(URI_TOO_LONG);
+                }
                 if input.len() > MAX_HEAD_BYTES {
                     return Err(HttpError::new(431, "request header section too large"));
                 }
@@ -196,6 +210,9 @@ impl RequestReader {
             Err(httparse::Error::Version) => return Err(version_error(input)),
             Err(_) => return Err(HttpError::new(400, "malformed request line or header")),
         };
+        if parsed.path.map_or(0, str::len) > MAX_TARGET_BYTES {
+            return Err(URI_TOO_LONG);
+        }
         if head_len > MAX_HEAD_BYTES {
             return Err(HttpError::new(431, "request header section too large"));
         }
@@ -234,6 +251,7 @@ impl RequestReader {
                 chunked = tokens(header.value).count() == 1;
             } else if name.eq_ignore_ascii_case("host") {
                 host_fields += 1;
+                host::check(trim_ows(header.value))?;
             } else if name.eq_ignore_ascii_case("expect") {
                 expect_continue = trim_ows(header.value).eq_ignore_ascii_case(b"100-continue");
             } else if name.eq_ignore_ascii_case("connection") {
@@ -460,6 +478,33 @@ fn version_error(input: &[u8]) -> HttpError {
     } else {
         HttpError::new(400, "malformed request line")
     }
+}
+
+/// Whether the request line at the start of `input`, complete or not, has a
+/// target known to be longer than [`MAX_TARGET_BYTES`]: a 1 MB target is
+/// refused as it arrives (414), not after 16 KiB as an oversized head (431).
+/// Only scans once the input could hold such a target, and then at most up
+/// to the first line ending.
+fn target_too_long(input: &[u8]) -> bool {
+    if input.len() <= MAX_TARGET_BYTES {
+        return false;
+    }
+    // httparse skips empty lines before the request line (RFC 9112 2.2).
+    let start = input
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(input.len());
+    let rest = &input[start..];
+    let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+    let Some(space) = line.iter().position(|&b| b == b' ') else {
+        return false;
+    };
+    let target = &line[space + 1..];
+    let end = target
+        .iter()
+        .position(|&b| b == b' ' || b == b'\r')
+        .unwrap_or(target.len());
+    end > MAX_TARGET_BYTES
 }
 
 /// Comma-separated list elements, whitespace-trimmed, empty ones skipped.
@@ -911,5 +956,79 @@ mod tests {
             parse_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/9.9\r\n\r\n");
         assert_eq!(requests.len(), 1);
         assert_eq!(error.map(|e| e.status), Some(505));
+    }
+
+    fn error_of(input: &[u8]) -> HttpError {
+        parse_all(input).1.expect("an error")
+    }
+
+    /// Adversarial finding: invalid Host values were answered 200; RFC 9112
+    /// 3.2 says 400, and the body names the cause.
+    #[test]
+    fn invalid_host_is_400_and_says_so() {
+        for host in ["a b", "x/y?z", "exa@mple:80", "x:port", "[::1", "[::1]x"] {
+            let input = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            let error = error_of(input.as_bytes());
+            assert_eq!(error.status, 400, "{host:?}");
+            assert!(error.reason.starts_with("invalid Host: "), "{error}");
+        }
+        // In an HTTP/1.0 request too, and in an absolute-form one, whose
+        // target names the host but whose Host must still be well-formed.
+        assert_eq!(error_status(b"GET / HTTP/1.0\r\nHost: a b\r\n\r\n"), 400);
+        assert_eq!(
+            error_status(b"GET http://t/ HTTP/1.1\r\nHost: x/y\r\n\r\n"),
+            400
+        );
+    }
+
+    #[test]
+    fn valid_and_empty_hosts_are_accepted() {
+        for host in ["", "t", "[::1]:8888", "127.0.0.1:80", "example.com:", " t "] {
+            let input = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert_eq!(one_request(input.as_bytes()).path, "/", "{host:?}");
+        }
+    }
+
+    fn target_of(len: usize) -> Vec<u8> {
+        let mut target = b"/".to_vec();
+        target.extend(std::iter::repeat(b'a').take(len - 1));
+        target
+    }
+
+    #[test]
+    fn target_at_the_limit_is_accepted_and_one_more_byte_is_414() {
+        let head = |target: &[u8]| {
+            let mut input = b"GET ".to_vec();
+            input.extend_from_slice(target);
+            input.extend_from_slice(b" HTTP/1.1\r\nHost: t\r\n\r\n");
+            input
+        };
+        let at_limit = one_request(&head(&target_of(MAX_TARGET_BYTES)));
+        assert_eq!(at_limit.path.len(), MAX_TARGET_BYTES);
+        assert_eq!(error_status(&head(&target_of(MAX_TARGET_BYTES + 1))), 414);
+    }
+
+    /// Adversarial finding: a 1 MB request-target got 431 (the head limit)
+    /// instead of 414; it must be refused from the request line as it
+    /// arrives, before the line (or the head) ends.
+    #[test]
+    fn a_one_megabyte_target_is_414_before_its_line_ends() {
+        let mut input = b"GET ".to_vec();
+        input.extend(target_of(1 << 20));
+        let error = error_of(&input);
+        assert_eq!(error.status, 414);
+        // Refused once the target passes the limit, not at the head limit.
+        let mut reader = RequestReader::new(LIMITS);
+        reader.feed(&input[..4 + MAX_TARGET_BYTES]);
+        assert_eq!(reader.next_request(), Ok(None));
+        reader.feed(&input[4 + MAX_TARGET_BYTES..4 + MAX_TARGET_BYTES + 1]);
+        assert_eq!(reader.next_request().map_err(|e| e.status), Err(414));
+    }
+
+    #[test]
+    fn a_long_header_with_a_short_target_is_still_431() {
+        let mut input = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
+        input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES));
+        assert_eq!(error_status(&input), 431);
     }
 }
