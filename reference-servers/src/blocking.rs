@@ -53,9 +53,7 @@ impl ConnectionConfig {
     /// The per-connection settings a server takes from its command line.
     pub fn from_args(args: &ServerArgs, allow_keep_alive: bool, log_name: &'static str) -> Self {
         ConnectionConfig {
-            limits: Limits {
-                max_body: args.max_body,
-            },
+            limits: Limits::new(args.max_body, args.max_buffered),
             read_timeout: args.read_timeout,
             allow_keep_alive,
             log_name,
@@ -98,16 +96,16 @@ pub fn serve_connection(
     let mut shutdown_deadline: Option<Instant> = None;
     loop {
         match reader.next_request() {
-            Ok(Some(request)) => {
+            Ok(Some(mut request)) => {
                 let allow_keep_alive = config.allow_keep_alive && !shutdown_requested();
-                let response = match route(&request, allow_keep_alive) {
+                let response = match route(&mut request, allow_keep_alive) {
                     Routed::Now(response) => response,
                     Routed::After(delay, response) => {
                         sleep_unless_shutdown(delay);
                         if shutdown_requested() && !response.close() {
                             // The server is going away: say so, or the client
                             // would reuse a connection about to close.
-                            route_closing(&request)
+                            route_closing(&mut request)
                         } else {
                             response
                         }
@@ -123,7 +121,7 @@ pub fn serve_connection(
                     log(config, peer, "cannot write the response", &e);
                     return;
                 }
-                totals.add_request(request.body.len() as u64);
+                totals.add_request(request.body_len);
                 served += 1;
                 if response.close() {
                     close(stream, config, &mut buf);

@@ -1047,6 +1047,58 @@ fn limits_fork() {
     limits(Kind::Fork);
 }
 
+// ---- The body budget: --max-buffered bounds the bodies held in total ----------
+
+/// Only `/echo` holds a body, and what it holds comes from one budget per
+/// server: a body that does not fit is 503 (and says why), while any other
+/// route takes a body of any allowed size, since it discards it as it arrives.
+fn body_budget(kind: Kind) {
+    let server = Server::start(kind, &["--max-buffered", "1k"]);
+    let mut sent = Sent::default();
+    let body = pattern(4096);
+    let post = |path: &str| {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        request
+    };
+    let refused = exchange(&server, &post("/echo"));
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].status, 503);
+    let why = String::from_utf8_lossy(&refused[0].body);
+    assert!(why.contains("--max-buffered"), "{why}");
+    sent += Sent::new(1, 1, 0);
+    let reply = single(&server, &post("/"));
+    assert_eq!((reply.status, reply.body.as_slice()), (200, HELLO));
+    sent += Sent::new(1, 1, 4096);
+    let mut small =
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    small.extend(pattern(1024));
+    let reply = single(&server, &small);
+    assert_eq!((reply.status, reply.body), (200, pattern(1024)));
+    sent += Sent::new(1, 1, 1024);
+    server.stop_and_check(sent);
+}
+
+#[test]
+fn body_budget_sync() {
+    body_budget(Kind::Sync);
+}
+
+#[test]
+fn body_budget_selector() {
+    body_budget(Kind::Selector);
+}
+
+#[test]
+fn body_budget_fork() {
+    body_budget(Kind::Fork);
+}
+
 // ---- Shutdown lets the response in flight finish -----------------------------
 
 fn shutdown_finishes_in_flight(kind: Kind) {

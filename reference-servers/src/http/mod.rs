@@ -7,12 +7,14 @@
 //! and writes [`Response::bytes_at`] slices until the response is out. That
 //! keeps the blocking and the event-loop servers on exactly the same protocol.
 
+pub mod budget;
 mod date;
 mod host;
 mod request;
 mod response;
 mod route;
 
+pub use budget::{BodyBudget, Reservation};
 pub use request::{Limits, Request, RequestReader, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 pub use response::{error_response, fill_byte, Response};
 pub use route::{route, route_closing, Routed, HELLO, MAX_BYTES_BODY, MAX_DELAY_MS};
@@ -67,7 +69,12 @@ mod tests {
     use super::response::testing::text;
     use super::*;
 
-    const LIMITS: Limits = Limits { max_body: 1024 };
+    static UNBOUNDED: BodyBudget = BodyBudget::new(u64::MAX);
+
+    const LIMITS: Limits = Limits {
+        max_body: 1024,
+        budget: &UNBOUNDED,
+    };
 
     /// Review finding: error bodies said only `400 Bad Request`, hiding the
     /// reason the reader had found.

@@ -2,7 +2,8 @@
 //! requests (heads through `httparse`, Content-Length and chunked bodies,
 //! limits, keep-alive rules of RFC 9112, pipelining).
 
-use super::{clamp_usize, host, HttpError};
+use super::budget::{BodyBudget, Reservation, BUDGET_FULL};
+use super::{clamp_usize, host, route, HttpError};
 
 /// Largest request head (request line plus headers) accepted; more is 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -25,10 +26,24 @@ const MAX_CHUNK_LINE: usize = 4096;
 pub struct Limits {
     /// Largest decoded request body; more is 413.
     pub max_body: u64,
+    /// Where kept bodies reserve their bytes; one per server (see
+    /// [`budget`](super::budget)). A full budget is 503.
+    pub budget: &'static BodyBudget,
+}
+
+impl Limits {
+    /// `max_body` per request, and a new budget of `max_buffered` bytes for
+    /// the bodies this process holds at once.
+    pub fn new(max_body: u64, max_buffered: u64) -> Limits {
+        Limits {
+            max_body,
+            budget: BodyBudget::leak(max_buffered),
+        }
+    }
 }
 
 /// One complete request, body decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Request {
     pub method: String,
     /// The request target as sent, query string included.
@@ -37,15 +52,22 @@ pub struct Request {
     pub minor_version: u8,
     /// Whether the client allows the connection to stay open (RFC 9112 9.3).
     pub keep_alive: bool,
-    /// The decoded body (Content-Length or chunked); empty when there is none.
+    /// The decoded body (Content-Length or chunked) for the one route that
+    /// uses it (`POST /echo`); empty for every other route, whose bodies are
+    /// discarded as they arrive (see [`budget`](super::budget)).
     pub body: Vec<u8>,
+    /// Decoded body bytes received, kept or discarded (for the totals).
+    pub body_len: u64,
+    /// The budget `body` holds; `Some` exactly when the body is kept.
+    pub hold: Option<Reservation>,
 }
 /// Where the reader stands in the current request.
 #[derive(Debug)]
 enum State {
     /// Waiting for a complete head.
     Head,
-    /// Reading `remaining` more Content-Length body bytes into `request.body`.
+    /// Reading `remaining` more Content-Length body bytes (into `request.body`
+    /// if it is kept).
     Fixed { request: Request, remaining: u64 },
     /// Decoding a chunked body.
     Chunked { request: Request, step: ChunkStep },
@@ -147,7 +169,10 @@ impl RequestReader {
                 } => {
                     let available = &self.buf[self.pos..];
                     let take = available.len().min(clamp_usize(remaining));
-                    request.body.extend_from_slice(&available[..take]);
+                    if request.hold.is_some() {
+                        request.body.extend_from_slice(&available[..take]);
+                    }
+                    request.body_len += take as u64;
                     self.pos += take;
                     let remaining = remaining - take as u64;
                     if remaining == 0 {
@@ -298,12 +323,24 @@ impl RequestReader {
         } else {
             !connection_close
         };
+        let method = parsed.method.unwrap_or_default();
+        let path = parsed.path.unwrap_or_default();
+        let hold = if route::keeps_body(method, path) {
+            // A declared length is reserved whole, now: the client hears 503
+            // before it sends the body rather than after.
+            let declared = content_length.unwrap_or(0);
+            Some(self.limits.budget.reserve(declared).ok_or(BUDGET_FULL)?)
+        } else {
+            None
+        };
         let request = Request {
-            method: parsed.method.unwrap_or_default().to_owned(),
-            path: parsed.path.unwrap_or_default().to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
             minor_version,
             keep_alive,
             body: Vec::new(),
+            body_len: 0,
+            hold,
         };
         self.pos += head_len;
         self.head_seen = 0;
@@ -322,7 +359,9 @@ impl RequestReader {
             let mut request = request;
             // Grow towards large bodies rather than trusting the header with
             // one big allocation up front.
-            request.body.reserve(clamp_usize(remaining.min(1 << 20)));
+            if request.hold.is_some() {
+                request.body.reserve(clamp_usize(remaining.min(1 << 20)));
+            }
             State::Fixed { request, remaining }
         }))
     }
@@ -346,8 +385,13 @@ impl RequestReader {
                     if size == 0 {
                         step = ChunkStep::Trailers { seen: 0 };
                     } else {
-                        if (request.body.len() as u64).saturating_add(size) > self.limits.max_body {
+                        if request.body_len.saturating_add(size) > self.limits.max_body {
                             return Err(HttpError::new(413, "request body larger than --max-body"));
+                        }
+                        if let Some(hold) = &mut request.hold {
+                            if !hold.grow(size) {
+                                return Err(BUDGET_FULL);
+                            }
                         }
                         step = ChunkStep::Data { remaining: size };
                     }
@@ -357,7 +401,10 @@ impl RequestReader {
                         return Ok(Some(step));
                     }
                     let take = input.len().min(clamp_usize(remaining));
-                    request.body.extend_from_slice(&input[..take]);
+                    if request.hold.is_some() {
+                        request.body.extend_from_slice(&input[..take]);
+                    }
+                    request.body_len += take as u64;
                     self.pos += take;
                     let remaining = remaining - take as u64;
                     step = if remaining == 0 {
@@ -531,7 +578,13 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    const LIMITS: Limits = Limits { max_body: 1024 };
+    /// A budget no test request can fill.
+    static UNBOUNDED: BodyBudget = BodyBudget::new(u64::MAX);
+
+    const LIMITS: Limits = Limits {
+        max_body: 1024,
+        budget: &UNBOUNDED,
+    };
 
     /// Feeds `input` in pieces of `step` bytes and collects every request
     /// until the first error.
@@ -923,7 +976,7 @@ mod tests {
     fn content_length_at_limit_is_accepted() {
         let mut input = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\n\r\n".to_vec();
         input.extend(std::iter::repeat(b'z').take(1024));
-        assert_eq!(one_request(&input).body.len(), 1024);
+        assert_eq!(one_request(&input).body_len, 1024);
     }
 
     #[test]
@@ -1030,5 +1083,82 @@ mod tests {
         let mut input = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
         input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES));
         assert_eq!(error_status(&input), 431);
+    }
+
+    /// Adversarial finding: every route buffered its request body, so eight
+    /// clients sending most of 60 MiB each held ~500 MB. Only `/echo` keeps
+    /// a body now; every other body is counted and dropped as it arrives.
+    #[test]
+    fn bodies_are_kept_for_echo_only_and_counted_for_all() {
+        let mut body = b"POST /echo?x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc".to_vec();
+        body.extend_from_slice(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc\
+              PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n\
+              POST http://t/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        );
+        let (requests, error) = parse_all(&body);
+        assert_eq!(error, None);
+        let kept: Vec<(&[u8], u64, bool)> = requests
+            .iter()
+            .map(|r| (r.body.as_slice(), r.body_len, r.hold.is_some()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (&b"abc"[..], 3, true),
+                (&b""[..], 3, false),
+                (&b""[..], 3, false),
+                (&b"abc"[..], 3, true),
+            ]
+        );
+        // A discarded body leaves nothing in the reader's buffer either.
+        let mut reader = RequestReader::new(LIMITS);
+        reader.feed(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+        reader.feed(&[b'z'; 600]);
+        assert_eq!(reader.next_request(), Ok(None));
+        assert_eq!(reader.buf.len() - reader.pos, 0);
+    }
+
+    /// The body budget bounds what every connection's `/echo` holds
+    /// together: a declared length is reserved when its head arrives, a
+    /// chunk when its size line does, and a request that does not fit is 503.
+    #[test]
+    fn echo_bodies_reserve_the_budget_and_a_full_one_is_503() {
+        let limits = Limits::new(1024, 100);
+        let budget = limits.budget;
+        let mut first = RequestReader::new(limits);
+        first.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 60\r\n\r\nab");
+        assert_eq!(first.next_request(), Ok(None));
+        assert_eq!(budget.used(), 60, "the declared length, before the body");
+
+        let mut second = RequestReader::new(limits);
+        second.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 41\r\n\r\n");
+        let full = second.next_request().unwrap_err();
+        assert_eq!(full.status, 503);
+        assert_eq!(budget.used(), 60);
+
+        let mut discarded = RequestReader::new(limits);
+        discarded.feed(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 500\r\n\r\n");
+        assert_eq!(discarded.next_request(), Ok(None), "other routes need none");
+
+        let mut chunked = RequestReader::new(limits);
+        chunked.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n");
+        assert_eq!(chunked.next_request(), Ok(None));
+        assert_eq!(budget.used(), 100, "40 more for the chunk announced");
+        chunked.feed(&[b'c'; 40]);
+        chunked.feed(b"\r\n1\r\n");
+        assert_eq!(chunked.next_request().map_err(|e| e.status), Err(503));
+        assert_eq!(budget.used(), 60, "the failed request gave its bytes back");
+
+        first.feed(&[b'a'; 58]);
+        let mut request = first.next_request().unwrap().unwrap();
+        assert_eq!(request.body.len(), 60);
+        let super::super::Routed::Now(response) = super::super::route(&mut request, true) else {
+            panic!("echo answers at once");
+        };
+        drop(request);
+        assert_eq!(budget.used(), 60, "the echoed response holds the body");
+        drop(response);
+        assert_eq!(budget.used(), 0);
     }
 }

@@ -1,6 +1,7 @@
 //! Serialized responses: status line, headers and body bytes ready for the
 //! socket, and the `/bytes/N` fill pattern served without allocating it.
 
+use super::budget::Reservation;
 use super::date;
 
 /// 64 KiB of the `/bytes/N` pattern: byte `i` of any such body is
@@ -27,12 +28,17 @@ pub fn fill_byte(index: u64) -> u8 {
 /// A serialized response: status line, headers and a small body in one
 /// buffer (so it leaves in one write), followed by `fill` pattern bytes that
 /// live in a shared static chunk (so `/bytes/N` never allocates N bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// An echoed body is not copied: it moves in as `owned`, after the prefix,
+/// with the budget it holds until the response is dropped.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Response {
     prefix: Vec<u8>,
+    owned: Vec<u8>,
     fill: usize,
     close: bool,
     status: u16,
+    hold: Option<Reservation>,
 }
 
 impl Response {
@@ -46,21 +52,7 @@ impl Response {
         connection: Connection,
         head_only: bool,
     ) -> Response {
-        let length = body.len() + fill;
-        let mut prefix = Vec::with_capacity(128 + body.len());
-        prefix.extend_from_slice(
-            format!("HTTP/1.1 {status} {}\r\nDate: ", reason_phrase(status)).as_bytes(),
-        );
-        prefix.extend_from_slice(&date::now());
-        prefix.extend_from_slice(
-            format!("\r\nContent-Length: {length}\r\nContent-Type: {content_type}\r\n").as_bytes(),
-        );
-        match connection {
-            Connection::Close => prefix.extend_from_slice(b"Connection: close\r\n"),
-            Connection::KeepAlive10 => prefix.extend_from_slice(b"Connection: keep-alive\r\n"),
-            Connection::KeepAlive11 => {}
-        }
-        prefix.extend_from_slice(b"\r\n");
+        let mut prefix = head(status, content_type, body.len() + fill, connection);
         let (body, fill) = if head_only {
             (&[][..], 0)
         } else {
@@ -69,15 +61,35 @@ impl Response {
         prefix.extend_from_slice(body);
         Response {
             prefix,
+            owned: Vec::new(),
             fill,
             close: connection == Connection::Close,
             status,
+            hold: None,
+        }
+    }
+
+    /// A 200 whose body is `body`, moved in rather than copied, holding
+    /// `hold` of the body budget until the response is dropped.
+    pub(super) fn owning(
+        content_type: &str,
+        body: Vec<u8>,
+        hold: Option<Reservation>,
+        connection: Connection,
+    ) -> Response {
+        Response {
+            prefix: head(200, content_type, body.len(), connection),
+            owned: body,
+            fill: 0,
+            close: connection == Connection::Close,
+            status: 200,
+            hold,
         }
     }
 
     /// Total bytes on the wire.
     pub fn len(&self) -> usize {
-        self.prefix.len() + self.fill
+        self.prefix.len() + self.owned.len() + self.fill
     }
 
     pub fn is_empty(&self) -> bool {
@@ -89,7 +101,11 @@ impl Response {
         if offset < self.prefix.len() {
             return &self.prefix[offset..];
         }
-        let body_offset = offset - self.prefix.len();
+        let offset = offset - self.prefix.len();
+        if offset < self.owned.len() {
+            return &self.owned[offset..];
+        }
+        let body_offset = offset - self.owned.len();
         if body_offset >= self.fill {
             return &[];
         }
@@ -107,6 +123,25 @@ impl Response {
     pub fn status(&self) -> u16 {
         self.status
     }
+}
+
+/// Status line and headers, with the blank line that ends them.
+fn head(status: u16, content_type: &str, length: usize, connection: Connection) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(160);
+    prefix.extend_from_slice(
+        format!("HTTP/1.1 {status} {}\r\nDate: ", reason_phrase(status)).as_bytes(),
+    );
+    prefix.extend_from_slice(&date::now());
+    prefix.extend_from_slice(
+        format!("\r\nContent-Length: {length}\r\nContent-Type: {content_type}\r\n").as_bytes(),
+    );
+    match connection {
+        Connection::Close => prefix.extend_from_slice(b"Connection: close\r\n"),
+        Connection::KeepAlive10 => prefix.extend_from_slice(b"Connection: keep-alive\r\n"),
+        Connection::KeepAlive11 => {}
+    }
+    prefix.extend_from_slice(b"\r\n");
+    prefix
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 /// The body of `/` and of `/delay/MS`.
 pub const HELLO: &[u8] = b"Hello, World!\n";
 /// What to send for a request, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Routed {
     Now(Response),
     /// `/delay/MS`: the blocking servers sleep, the selector arms a timer.
@@ -26,7 +26,10 @@ pub enum Routed {
 /// (N ≤ 64 MiB, else 400); `GET /delay/MS` → hello after MS ms (MS ≤ 60000,
 /// else 400); anything else → 404. `allow_keep_alive == false` forces
 /// `Connection: close` (the sync server's default).
-pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
+///
+/// `/echo` moves the request's body (and the budget it holds) into the
+/// response instead of copying it; the rest of `req` is left as it was.
+pub fn route(req: &mut Request, allow_keep_alive: bool) -> Routed {
     let connection = if !(allow_keep_alive && req.keep_alive) {
         Connection::Close
     } else if req.minor_version == 0 {
@@ -36,6 +39,15 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
     };
     let path = origin_path(&req.path);
     let method = req.method.as_str();
+    if keeps_body(method, path) {
+        let body = std::mem::take(&mut req.body);
+        return Routed::Now(Response::owning(
+            "application/octet-stream",
+            body,
+            req.hold.take(),
+            connection,
+        ));
+    }
     let head_only = method == "HEAD";
     let readable = method == "GET" || head_only;
     let text = "text/plain; charset=utf-8";
@@ -47,9 +59,6 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
 
     if path == "/" {
         return Routed::Now(respond(200, text, HELLO, 0));
-    }
-    if path == "/echo" && method == "POST" {
-        return Routed::Now(respond(200, binary, &req.body, 0));
     }
     if let (Some(count), true) = (path.strip_prefix("/bytes/"), readable) {
         return Routed::Now(match parse_decimal(count) {
@@ -72,7 +81,7 @@ pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
 
 /// `req`'s response at once and with `Connection: close`: what a server
 /// shutting down sends instead of finishing a `/delay` (both server kinds).
-pub fn route_closing(req: &Request) -> Response {
+pub fn route_closing(req: &mut Request) -> Response {
     match route(req, false) {
         Routed::Now(response) | Routed::After(_, response) => response,
     }
@@ -90,6 +99,13 @@ fn origin_path(target: &str) -> &str {
         return target;
     }
     rest.find('/').map_or("/", |slash| &rest[slash..])
+}
+
+/// Whether the route for `method` and `target` uses the request body: only
+/// `POST /echo` does, and the reader discards every other body as it
+/// arrives (see [`budget`](super::budget)).
+pub(super) fn keeps_body(method: &str, target: &str) -> bool {
+    method == "POST" && origin_path(target) == "/echo"
 }
 
 /// A path segment's whole number: ASCII digits only (`u64::from_str` would
@@ -113,6 +129,8 @@ mod tests {
             minor_version,
             keep_alive,
             body: Vec::new(),
+            body_len: 0,
+            hold: None,
         }
     }
 
@@ -124,7 +142,7 @@ mod tests {
     }
     #[test]
     fn hello_any_method() {
-        let response = now(route(&request("DELETE", "/", 1, true), true));
+        let response = now(route(&mut request("DELETE", "/", 1, true), true));
         assert_eq!(
             text_dated(&response),
             "HTTP/1.1 200 OK\r\nDate: <date>\r\nContent-Length: 14\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, World!\n"
@@ -134,14 +152,14 @@ mod tests {
 
     #[test]
     fn keep_alive_disallowed_forces_close() {
-        let response = now(route(&request("GET", "/", 1, true), false));
+        let response = now(route(&mut request("GET", "/", 1, true), false));
         assert!(response.close());
         assert!(text(&response).contains("\r\nConnection: close\r\n"));
     }
 
     #[test]
     fn http10_keep_alive_is_announced() {
-        let response = now(route(&request("GET", "/", 0, true), true));
+        let response = now(route(&mut request("GET", "/", 0, true), true));
         assert!(!response.close());
         assert!(text(&response).contains("\r\nConnection: keep-alive\r\n"));
     }
@@ -150,13 +168,16 @@ mod tests {
     fn echo_returns_body() {
         let mut req = request("POST", "/echo", 1, true);
         req.body = b"abc\0def".to_vec();
-        assert!(wire(&now(route(&req, true))).ends_with(b"\r\n\r\nabc\0def"));
+        assert!(wire(&now(route(&mut req, true))).ends_with(b"\r\n\r\nabc\0def"));
     }
 
     #[test]
     fn bytes_body_has_length_and_pattern() {
         let n = 200_000;
-        let response = now(route(&request("GET", "/bytes/200000?x=1", 1, true), true));
+        let response = now(route(
+            &mut request("GET", "/bytes/200000?x=1", 1, true),
+            true,
+        ));
         let out = wire(&response);
         let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
         let head = std::str::from_utf8(&out[..head_end]).unwrap();
@@ -171,7 +192,7 @@ mod tests {
 
     #[test]
     fn bytes_slices_start_anywhere() {
-        let response = now(route(&request("GET", "/bytes/100000", 1, true), true));
+        let response = now(route(&mut request("GET", "/bytes/100000", 1, true), true));
         let head_len = response.len() - 100_000;
         let slice = response.bytes_at(head_len + 70_000);
         assert_eq!(slice[0], fill_byte(70_000));
@@ -180,35 +201,35 @@ mod tests {
 
     #[test]
     fn bytes_zero() {
-        let response = now(route(&request("GET", "/bytes/0", 1, true), true));
+        let response = now(route(&mut request("GET", "/bytes/0", 1, true), true));
         assert!(text(&response)
             .ends_with("Content-Length: 0\r\nContent-Type: application/octet-stream\r\n\r\n"));
     }
 
     #[test]
     fn bytes_over_limit_is_400() {
-        let response = now(route(&request("GET", "/bytes/67108865", 1, true), true));
+        let response = now(route(&mut request("GET", "/bytes/67108865", 1, true), true));
         assert_eq!(response.status(), 400);
     }
 
     #[test]
     fn bytes_not_a_number_is_400() {
         assert_eq!(
-            now(route(&request("GET", "/bytes/x", 1, true), true)).status(),
+            now(route(&mut request("GET", "/bytes/x", 1, true), true)).status(),
             400
         );
     }
 
     #[test]
     fn head_sends_no_body() {
-        let response = now(route(&request("HEAD", "/bytes/10", 1, true), true));
+        let response = now(route(&mut request("HEAD", "/bytes/10", 1, true), true));
         assert!(text(&response)
             .ends_with("Content-Length: 10\r\nContent-Type: application/octet-stream\r\n\r\n"));
     }
 
     #[test]
     fn delay_is_deferred() {
-        match route(&request("GET", "/delay/250", 1, true), true) {
+        match route(&mut request("GET", "/delay/250", 1, true), true) {
             Routed::After(delay, response) => {
                 assert_eq!(delay, Duration::from_millis(250));
                 assert!(wire(&response).ends_with(HELLO));
@@ -220,7 +241,7 @@ mod tests {
     #[test]
     fn delay_over_cap_is_400() {
         assert_eq!(
-            now(route(&request("GET", "/delay/60001", 1, true), true)).status(),
+            now(route(&mut request("GET", "/delay/60001", 1, true), true)).status(),
             400
         );
     }
@@ -228,7 +249,7 @@ mod tests {
     #[test]
     fn unknown_path_is_404() {
         assert_eq!(
-            now(route(&request("GET", "/nope", 1, true), true)).status(),
+            now(route(&mut request("GET", "/nope", 1, true), true)).status(),
             404
         );
     }
@@ -236,7 +257,7 @@ mod tests {
     #[test]
     fn echo_needs_post() {
         assert_eq!(
-            now(route(&request("GET", "/echo", 1, true), true)).status(),
+            now(route(&mut request("GET", "/echo", 1, true), true)).status(),
             404
         );
     }
@@ -246,17 +267,20 @@ mod tests {
     #[test]
     fn absolute_form_target_is_routed_by_its_path() {
         let response = now(route(
-            &request("GET", "http://127.0.0.1:8888/", 1, true),
+            &mut request("GET", "http://127.0.0.1:8888/", 1, true),
             true,
         ));
         assert_eq!(response.status(), 200);
         assert!(wire(&response).ends_with(HELLO));
-        let bytes = now(route(&request("GET", "HTTP://x/bytes/3?q", 1, true), true));
+        let bytes = now(route(
+            &mut request("GET", "HTTP://x/bytes/3?q", 1, true),
+            true,
+        ));
         assert!(wire(&bytes).ends_with(b"\r\n\r\nabc"));
-        let no_path = now(route(&request("GET", "http://x", 1, true), true));
+        let no_path = now(route(&mut request("GET", "http://x", 1, true), true));
         assert_eq!(no_path.status(), 200);
         assert_eq!(
-            now(route(&request("GET", "ftp://x/", 1, true), true)).status(),
+            now(route(&mut request("GET", "ftp://x/", 1, true), true)).status(),
             404
         );
     }
@@ -267,7 +291,7 @@ mod tests {
     fn signed_numbers_in_routes_are_400() {
         for path in ["/bytes/+3", "/delay/+3", "/bytes/", "/delay/-1"] {
             assert_eq!(
-                now(route(&request("GET", path, 1, true), true)).status(),
+                now(route(&mut request("GET", path, 1, true), true)).status(),
                 400,
                 "{path}"
             );

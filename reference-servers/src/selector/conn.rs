@@ -278,9 +278,9 @@ impl Conn {
             }
             match next {
                 Ok(None) => break,
-                Ok(Some(request)) => {
-                    let body_bytes = request.body.len() as u64;
-                    match http::route(&request, !shared.draining) {
+                Ok(Some(mut request)) => {
+                    let body_bytes = request.body_len;
+                    match http::route(&mut request, !shared.draining) {
                         Routed::Now(response) => self.queue(response, body_bytes, None, None),
                         Routed::After(delay, response) => {
                             let at = shared.now + delay;

@@ -170,9 +170,7 @@ impl Shared {
         Shared {
             timers: TimerQueue::default(),
             totals: Totals::new(),
-            limits: Limits {
-                max_body: args.max_body,
-            },
+            limits: Limits::new(args.max_body, args.max_buffered),
             read_timeout: args.read_timeout,
             linger: LINGER.min(args.read_timeout),
             now: Instant::now(),
