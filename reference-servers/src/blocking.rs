@@ -15,6 +15,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
+use crate::log::Log;
 use crate::signals::shutdown_requested;
 use crate::totals::Totals;
 use crate::ServerArgs;
@@ -45,8 +46,8 @@ pub struct ConnectionConfig {
     pub read_timeout: Duration,
     /// `false`: every response carries `Connection: close` (sync default).
     pub allow_keep_alive: bool,
-    /// Prefix of log lines, e.g. `sync-server`.
-    pub log_name: &'static str,
+    /// Where connection failures are logged, capped (see [`Log`]).
+    pub log: Log,
 }
 
 impl ConnectionConfig {
@@ -56,7 +57,7 @@ impl ConnectionConfig {
             limits: Limits::new(args.max_body, args.max_buffered),
             read_timeout: args.read_timeout,
             allow_keep_alive,
-            log_name,
+            log: Log::new(log_name),
         }
     }
 }
@@ -330,5 +331,5 @@ fn sleep_unless_shutdown(delay: Duration) {
 }
 
 fn log(config: &ConnectionConfig, peer: SocketAddr, what: &str, error: &io::Error) {
-    eprintln!("{}: {peer}: {what}: {error}", config.log_name);
+    config.log.line(format_args!("{peer}: {what}: {error}"));
 }

@@ -11,6 +11,7 @@ use std::num::NonZeroUsize;
 use std::ops::Deref;
 use std::os::fd::AsRawFd;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -23,6 +24,7 @@ use nix::unistd::{fork, ForkResult, Pid};
 
 use crate::blocking::{serve_connection, ConnectionConfig, SHUTDOWN_GRACE};
 use crate::http::BodyBudget;
+use crate::log::Log;
 use crate::signals::{detach_in_child, shutdown_requested, Signals};
 use crate::sync::{accept_failed, wait_for_client};
 use crate::totals::Totals;
@@ -51,6 +53,8 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     // The children hold the bodies, so the bound on them all must live in
     // memory they share, not in each child's copy.
     config.limits.budget = leak_shared(BodyBudget::new(args.max_buffered))?;
+    // One cap for the parent and every child, as the selector has one.
+    config.log = Log::with_counter(LOG_NAME, leak_shared(AtomicU64::new(0))?);
     let mut children: HashSet<Pid> = HashSet::new();
     loop {
         reap(&mut children);
@@ -76,6 +80,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     }
     drop(listener);
     stop_children(&mut children, &signals);
+    config.log.finish();
     print_totals(&totals.json_line(Model::Fork));
     Ok(())
 }

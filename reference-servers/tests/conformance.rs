@@ -1099,6 +1099,66 @@ fn body_budget_fork() {
     body_budget(Kind::Fork);
 }
 
+// ---- The error log is capped -------------------------------------------------
+
+/// Adversarial finding: the fork server wrote one line per reset with no cap
+/// (each child logged on its own). All three now write at most 50 connection
+/// error lines per server, the fork children together included, and say at
+/// exit how many more there were.
+fn log_is_capped(kind: Kind) {
+    const RESETS: usize = 60;
+    let mut server = Server::start(kind, &["--keep-alive"]);
+    for _ in 0..RESETS {
+        let mut stream = server.connect();
+        stream
+            .write_all(b"GET /bytes/67108864 HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let mut first = [0u8; 1024];
+        assert!(stream.read(&mut first).unwrap() > 0, "the response starts");
+        // Reset while the server is still writing 64 MiB: one write error.
+        set_reset_on_close(&stream);
+    }
+    let totals = server.stop();
+    assert_eq!(totals["requests"], 0, "{totals}");
+    let stderr = server.stderr();
+    let name = format!("{}-server: ", kind.name());
+    let errors = stderr
+        .lines()
+        .filter(|line| line.starts_with(&name))
+        .filter(|line| {
+            !line.contains("further connection errors") && !line.contains("were not logged")
+        })
+        .count();
+    assert_eq!(errors, 50, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("further connection errors are counted, not logged")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let summary = format!(
+        "{name}{} more connection errors were not logged",
+        RESETS - 50
+    );
+    assert!(stderr.contains(&summary), "{stderr}");
+}
+
+#[test]
+fn log_is_capped_sync() {
+    log_is_capped(Kind::Sync);
+}
+
+#[test]
+fn log_is_capped_selector() {
+    log_is_capped(Kind::Selector);
+}
+
+#[test]
+fn log_is_capped_fork() {
+    log_is_capped(Kind::Fork);
+}
+
 // ---- Shutdown lets the response in flight finish -----------------------------
 
 fn shutdown_finishes_in_flight(kind: Kind) {

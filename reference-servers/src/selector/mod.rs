@@ -7,7 +7,7 @@
 //! turn (`conn`), its queue of responses (`queue`), the timers behind
 //! `--read-timeout` and `/delay/MS` (`timers`) and the timerfd that wakes the
 //! loop for them (`alarm`), how events and timers name a connection, slot
-//! and generation (`token`), and the capped error log (`log`).
+//! and generation (`token`), and the capped error log (`crate::log`, shared with the other models).
 //!
 //! Nothing here blocks or sleeps: the only wait is `Poll::poll`, without a
 //! timeout, woken by the sockets, the signalfd, or the timerfd armed to the
@@ -39,16 +39,15 @@ use slab::Slab;
 
 use self::alarm::Alarm;
 use self::conn::{Conn, OnDrain, Step};
-use self::log::Log;
 use self::timers::{Timer, TimerQueue};
 use self::token::{Key, ALARM, LISTENER, MAX_SLOTS, STOP};
 use crate::cli::{Model, ServerArgs};
 use crate::http::Limits;
+use crate::log::Log;
 use crate::totals::Totals;
 
 mod alarm;
 mod conn;
-mod log;
 mod queue;
 mod timers;
 mod token;
@@ -176,7 +175,7 @@ impl Shared {
             now: Instant::now(),
             draining: false,
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-            log: Log::default(),
+            log: Log::new("selector-server"),
         }
     }
 }
@@ -276,10 +275,7 @@ impl Server {
         for slot in self.slots() {
             self.close(slot);
         }
-        let suppressed = self.shared.log.suppressed;
-        if suppressed > 0 {
-            eprintln!("selector-server: {suppressed} more connection errors were not logged");
-        }
+        self.shared.log.finish();
         Ok(self.shared.totals)
     }
 
