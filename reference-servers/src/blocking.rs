@@ -20,9 +20,7 @@ use crate::signals::shutdown_requested;
 use crate::totals::Totals;
 use crate::ServerArgs;
 
-/// After SIGINT/SIGTERM, how long a connection may still take to deliver the
-/// request it is sending.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+pub use crate::http::SHUTDOWN_GRACE;
 
 /// Longest wait, after a closing response, for it to leave the send queue
 /// while input is read and dropped (see [`close`]).
@@ -158,15 +156,8 @@ pub fn serve_connection(
         }
         let now = Instant::now();
         if now >= deadline {
-            if reader.has_partial() {
-                answer_error(
-                    stream,
-                    peer,
-                    config,
-                    totals,
-                    HttpError::REQUEST_TIMEOUT,
-                    &mut buf,
-                );
+            if let Some(error) = reader.at_deadline() {
+                answer_error(stream, peer, config, totals, error, &mut buf);
             }
             return;
         }

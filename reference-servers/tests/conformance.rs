@@ -1197,6 +1197,60 @@ fn shutdown_fork() {
     shutdown_finishes_in_flight(Kind::Fork);
 }
 
+/// Adversarial finding: on SIGTERM, sync and fork answered a half-received
+/// request with 408 and counted it, while the selector closed it silently,
+/// so the same load gave different totals. One rule now (the HTTP layer's
+/// `RequestReader::at_deadline`): after the shutdown grace, a request half
+/// received gets 408 and a close, and counts. The same scenario runs against
+/// all three models, which must report identical totals.
+#[test]
+fn shutdown_treats_a_half_received_request_alike_in_every_model() {
+    let runs: Vec<_> = ALL
+        .iter()
+        .map(|&kind| {
+            thread::spawn(move || {
+                let mut server = Server::start(kind, &["--keep-alive"]);
+                let mut stream = server.connect();
+                stream
+                    .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                    .unwrap();
+                assert_eq!(read_reply(&mut stream).body, HELLO);
+                // Half a request: the head, and 3 of 10 body bytes.
+                stream
+                    .write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+                    .unwrap();
+                thread::sleep(Duration::from_millis(200));
+                let started = Instant::now();
+                let mut totals = server.stop();
+                let took = started.elapsed();
+                let replies = parse_replies(&read_until_closed(&mut stream));
+                let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+                assert_eq!(statuses, [408], "{}", kind.name());
+                assert!(replies[0].closes());
+                assert!(
+                    took < Duration::from_secs(5),
+                    "{} took {took:?} to stop",
+                    kind.name()
+                );
+                totals
+                    .as_object_mut()
+                    .expect("a JSON object")
+                    .remove("model");
+                (kind, totals)
+            })
+        })
+        .collect();
+    let totals: Vec<_> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+    for (kind, totals) in &totals {
+        assert_eq!(
+            *totals,
+            serde_json::json!({"connections": 1, "requests": 2, "body_bytes": 0}),
+            "{}",
+            kind.name()
+        );
+    }
+}
+
 /// Review finding: the sync server ignored SIGTERM while a client read a
 /// large response a trickle at a time (every write made a little progress,
 /// so the write timeout never fired): it was still running 40 s later. Each

@@ -14,12 +14,19 @@ mod request;
 mod response;
 mod route;
 
+use std::time::Duration;
+
 pub use budget::{BodyBudget, Reservation};
 pub use request::{Limits, Request, RequestReader, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 pub use response::{error_response, fill_byte, Response};
 pub use route::{route, route_closing, Routed, HELLO, MAX_BYTES_BODY, MAX_DELAY_MS};
 
 use response::{reason_phrase, Connection};
+
+/// After SIGINT/SIGTERM, how long a connection may still take to deliver
+/// the request it is sending, in every model; then
+/// [`RequestReader::at_deadline`] decides.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// The interim response a client that sent `Expect: 100-continue` waits for
 /// before it sends the body (curl waits a whole second without it).

@@ -139,6 +139,16 @@ impl RequestReader {
         !matches!(self.state, State::Head) || self.pos < self.buf.len()
     }
 
+    /// The one rule, for every model, for a connection whose deadline passed
+    /// (its `--read-timeout`, or the [`SHUTDOWN_GRACE`](super::SHUTDOWN_GRACE)
+    /// after SIGTERM): a request half received gets 408 and a close, and
+    /// counts as a request like any other answered one; a connection with
+    /// nothing pending is closed without a word. Shared so that the models'
+    /// totals agree under the same load.
+    pub fn at_deadline(&self) -> Option<HttpError> {
+        self.has_partial().then_some(HttpError::REQUEST_TIMEOUT)
+    }
+
     /// Whether to write [`CONTINUE`] now: true once per request whose client
     /// sent `Expect: 100-continue` and still owes its body. Call it when
     /// [`next_request`](Self::next_request) returns `Ok(None)`.

@@ -42,7 +42,7 @@ use self::conn::{Conn, OnDrain, Step};
 use self::timers::{Timer, TimerQueue};
 use self::token::{Key, ALARM, LISTENER, MAX_SLOTS, STOP};
 use crate::cli::{Model, ServerArgs};
-use crate::http::Limits;
+use crate::http::{Limits, SHUTDOWN_GRACE};
 use crate::log::Log;
 use crate::totals::Totals;
 
@@ -58,8 +58,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// and dropped for at most this long before closing, so that the kernel does
 /// not answer them with a reset that could destroy the response in flight.
 const LINGER: Duration = Duration::from_secs(2);
-/// How long in-flight responses may take to finish after SIGINT/SIGTERM.
-const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+/// How long in-flight responses may take to finish after SIGINT/SIGTERM:
+/// the grace a request still arriving gets, and a second to answer it.
+const DRAIN_LIMIT: Duration = SHUTDOWN_GRACE.saturating_add(Duration::from_secs(1));
 /// How long accepting pauses when the process is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Readiness events taken per poll.
@@ -158,13 +159,20 @@ struct Shared {
     linger: Duration,
     /// The time this turn started; all deadlines of a turn use it.
     now: Instant,
-    /// Shutdown has begun: responses carry `Connection: close`.
-    draining: bool,
+    /// Set when shutdown begins (responses then carry `Connection: close`):
+    /// until when a request still arriving may finish
+    /// ([`SHUTDOWN_GRACE`](crate::http::SHUTDOWN_GRACE), as in every model).
+    grace_until: Option<Instant>,
     scratch: Box<[u8]>,
     log: Log,
 }
 
 impl Shared {
+    /// Whether shutdown has begun.
+    fn draining(&self) -> bool {
+        self.grace_until.is_some()
+    }
+
     fn new(args: &ServerArgs) -> Shared {
         Shared {
             timers: TimerQueue::default(),
@@ -173,7 +181,7 @@ impl Shared {
             read_timeout: args.read_timeout,
             linger: LINGER.min(args.read_timeout),
             now: Instant::now(),
-            draining: false,
+            grace_until: None,
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             log: Log::new("selector-server"),
         }
@@ -335,7 +343,8 @@ impl Server {
             return true;
         }
         self.drain_until = Some(self.shared.now + DRAIN_LIMIT);
-        self.shared.draining = true;
+        let grace_until = self.shared.now + SHUTDOWN_GRACE;
+        self.shared.grace_until = Some(grace_until);
         if let Some(mut listener) = self.listener.take() {
             // Closing the socket refuses new connections at once.
             let _ = self.poll.registry().deregister(&mut listener);
@@ -347,7 +356,9 @@ impl Server {
             match conn.on_drain(self.shared.now) {
                 OnDrain::Close => self.close(slot),
                 OnDrain::Finish => self.drive(slot),
-                OnDrain::Wait => {}
+                // Its deadline timer then applies the one rule for a
+                // request half received (RequestReader::at_deadline).
+                OnDrain::Wait => conn.arm(grace_until, &mut self.shared),
             }
         }
         false
