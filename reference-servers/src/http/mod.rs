@@ -6,6 +6,15 @@
 //! [`RequestReader`], asks it for complete requests, passes each to [`route`]
 //! and writes [`Response::bytes_at`] slices until the response is out. That
 //! keeps the blocking and the event-loop servers on exactly the same protocol.
+//!
+//! One file per concern: the reader (`request`, with the Host grammar in
+//! `host`), the routes (`route`), serialized responses (`response`, with the
+//! once-a-second `Date` in `date`), and the bound on the request bodies held
+//! in total ([`budget`]). The rules every model must apply alike live here
+//! too: the limits (16 KiB head → 431, 8 KiB target → 414, `--max-body` →
+//! 413, `--max-buffered` → 503) and what a connection whose deadline passed
+//! gets ([`RequestReader::at_deadline`], after `--read-timeout` or
+//! [`SHUTDOWN_GRACE`]).
 
 pub mod budget;
 mod date;
@@ -31,6 +40,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The interim response a client that sent `Expect: 100-continue` waits for
 /// before it sends the body (curl waits a whole second without it).
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 /// A request the server refuses; the connection closes after the error response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("HTTP {status}: {reason}")]

@@ -149,7 +149,7 @@ impl RequestReader {
         self.has_partial().then_some(HttpError::REQUEST_TIMEOUT)
     }
 
-    /// Whether to write [`CONTINUE`] now: true once per request whose client
+    /// Whether to write [`CONTINUE`](super::CONTINUE) now: true once per request whose client
     /// sent `Expect: 100-continue` and still owes its body. Call it when
     /// [`next_request`](Self::next_request) returns `Ok(None)`.
     pub fn take_continue(&mut self) -> bool {

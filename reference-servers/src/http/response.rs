@@ -153,7 +153,7 @@ pub(super) enum Connection {
     KeepAlive11,
 }
 /// An error response (400/408/413/431/505, or any status) with
-/// `Connection: close`; [`HttpError::response`] also says why.
+/// `Connection: close`; [`HttpError::response`](super::HttpError::response) also says why.
 pub fn error_response(status: u16) -> Response {
     let body = format!("{status} {}\n", reason_phrase(status));
     Response::build(
