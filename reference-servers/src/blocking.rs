@@ -21,13 +21,12 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
+use crate::log::Log;
 use crate::signals::{shutdown_requested, Signals};
 use crate::totals::Totals;
 use crate::ServerArgs;
 
-/// After SIGINT/SIGTERM, how long a connection may still take to deliver the
-/// request it is sending.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+pub use crate::http::SHUTDOWN_GRACE;
 
 /// Longest wait, after a closing response, for it to leave the send queue
 /// while input is read and dropped (see [`close`]).
@@ -51,20 +50,18 @@ pub struct ConnectionConfig {
     pub read_timeout: Duration,
     /// `false`: every response carries `Connection: close` (sync default).
     pub allow_keep_alive: bool,
-    /// Prefix of log lines, e.g. `sync-server`.
-    pub log_name: &'static str,
+    /// Where connection failures are logged, capped (see [`Log`]).
+    pub log: Log,
 }
 
 impl ConnectionConfig {
     /// The per-connection settings a server takes from its command line.
     pub fn from_args(args: &ServerArgs, allow_keep_alive: bool, log_name: &'static str) -> Self {
         ConnectionConfig {
-            limits: Limits {
-                max_body: args.max_body,
-            },
+            limits: Limits::new(args.max_body, args.max_buffered),
             read_timeout: args.read_timeout,
             allow_keep_alive,
-            log_name,
+            log: Log::new(log_name),
         }
     }
 }
@@ -139,16 +136,16 @@ pub fn serve_connection(
     let mut shutdown_deadline: Option<Instant> = None;
     loop {
         match reader.next_request() {
-            Ok(Some(request)) => {
+            Ok(Some(mut request)) => {
                 let allow_keep_alive = config.allow_keep_alive && !shutdown_requested();
-                let response = match route(&request, allow_keep_alive) {
+                let response = match route(&mut request, allow_keep_alive) {
                     Routed::Now(response) => response,
                     Routed::After(delay, response) => {
                         sleep_unless_shutdown(delay);
                         if shutdown_requested() && !response.close() {
                             // The server is going away: say so, or the client
                             // would reuse a connection about to close.
-                            route_closing(&request)
+                            route_closing(&mut request)
                         } else {
                             response
                         }
@@ -164,7 +161,7 @@ pub fn serve_connection(
                     log(config, peer, "cannot write the response", &e);
                     return;
                 }
-                totals.add_request(request.body.len() as u64);
+                totals.add_request(request.body_len);
                 served += 1;
                 if response.close() {
                     close(stream, config, &mut buf);
@@ -200,15 +197,8 @@ pub fn serve_connection(
         }
         let now = Instant::now();
         if now >= deadline {
-            if reader.has_partial() {
-                answer_error(
-                    stream,
-                    peer,
-                    config,
-                    totals,
-                    HttpError::REQUEST_TIMEOUT,
-                    &mut buf,
-                );
+            if let Some(error) = reader.at_deadline() {
+                answer_error(stream, peer, config, totals, error, &mut buf);
             }
             return;
         }
@@ -373,5 +363,5 @@ fn sleep_unless_shutdown(delay: Duration) {
 }
 
 fn log(config: &ConnectionConfig, peer: SocketAddr, what: &str, error: &io::Error) {
-    eprintln!("{}: {peer}: {what}: {error}", config.log_name);
+    config.log.line(format_args!("{peer}: {what}: {error}"));
 }

@@ -44,6 +44,13 @@ pub struct ServerArgs {
     #[arg(long, default_value = "64MiB", value_parser = parse_size)]
     pub max_body: u64,
 
+    /// Most request-body bytes held in memory at once, across all
+    /// connections (for fork: all children together). Only `POST /echo`
+    /// holds a body (to send it back); other routes discard bodies as they
+    /// arrive. A body that would pass this gets 503. Same units as --max-body.
+    #[arg(long, default_value = "128MiB", value_parser = parse_size)]
+    pub max_buffered: u64,
+
     /// Let clients keep their connection open (sync server only; the others
     /// always follow HTTP/1.1 keep-alive). Off by default, as in the original
     /// iterative server: every response carries `Connection: close`.

@@ -11,6 +11,7 @@ use std::num::NonZeroUsize;
 use std::ops::Deref;
 use std::os::fd::AsRawFd;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,6 +25,8 @@ use nix::unistd::{fork, ForkResult, Pid};
 use crate::blocking::{
     accept_failed, serve_connection, wait_for_client, ConnectionConfig, SHUTDOWN_GRACE,
 };
+use crate::http::BodyBudget;
+use crate::log::Log;
 use crate::signals::{detach_in_child, shutdown_requested, Signals};
 use crate::totals::Totals;
 use crate::{bind_listener, print_listening, print_totals, Model, ServerArgs};
@@ -47,7 +50,12 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             .local_addr()
             .context("cannot read the bound address")?,
     );
-    let config = ConnectionConfig::from_args(args, true, LOG_NAME);
+    let mut config = ConnectionConfig::from_args(args, true, LOG_NAME);
+    // The children hold the bodies, so the bound on them all must live in
+    // memory they share, not in each child's copy.
+    config.limits.budget = leak_shared(BodyBudget::new(args.max_buffered))?;
+    // One cap for the parent and every child, as the selector has one.
+    config.log = Log::with_counter(LOG_NAME, leak_shared(AtomicU64::new(0))?);
     let mut children: HashSet<Pid> = HashSet::new();
     loop {
         reap(&mut children);
@@ -73,6 +81,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     }
     drop(listener);
     stop_children(&mut children, &signals);
+    config.log.finish();
     print_totals(&totals.json_line(Model::Fork));
     Ok(())
 }
@@ -202,6 +211,36 @@ fn ensure_single_threaded() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `value` moved into a MAP_SHARED|MAP_ANONYMOUS mapping that is never
+/// unmapped: children inherit it, so what one changes through its atomics
+/// every other process sees. For values that live as long as the server.
+fn leak_shared<T: Sync>(value: T) -> anyhow::Result<&'static T> {
+    let len = NonZeroUsize::new(std::mem::size_of::<T>()).context("a shared value has no size")?;
+    // SAFETY: a fresh anonymous mapping aliases no Rust object; it is
+    // page-aligned (enough for any T with an alignment up to a page) and at
+    // least `len` bytes long.
+    let raw = unsafe {
+        mmap_anonymous(
+            None,
+            len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+        )
+    }
+    .context("cannot map shared memory")?;
+    let ptr = raw.cast::<T>();
+    // SAFETY: the mapping is writable, aligned and large enough, nothing
+    // reads it before this write, and it is never unmapped, so the reference
+    // is valid for the rest of the process (and of every child). The callers'
+    // T hold only plain numbers and atomics (no pointers into one process's
+    // memory), and `T: Sync` makes access from several processes as sound
+    // as from several threads.
+    unsafe {
+        ptr.as_ptr().write(value);
+        Ok(ptr.as_ref())
+    }
 }
 
 /// A [`Totals`] in a MAP_SHARED|MAP_ANONYMOUS mapping: children inherit the

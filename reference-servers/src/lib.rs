@@ -27,6 +27,7 @@ pub mod blocking;
 pub mod cli;
 pub mod fork;
 pub mod http;
+pub mod log;
 pub mod selector;
 pub mod signals;
 pub mod sync;

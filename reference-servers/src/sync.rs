@@ -39,6 +39,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             Err(e) => accept_failed("sync-server", &e)?,
         }
     }
+    config.log.finish();
     print_totals(&totals.json_line(Model::Sync));
     Ok(())
 }

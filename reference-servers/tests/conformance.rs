@@ -271,12 +271,42 @@ fn parse_reply(data: &[u8]) -> Option<(Reply, usize)> {
     if data.len() < head_len + length {
         return None;
     }
+    // RFC 9110 6.6.1: a server with a clock sends Date on every response.
+    let dates: Vec<_> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("date"))
+        .collect();
+    assert!(
+        dates.len() == 1 && is_imf_fixdate(&dates[0].1),
+        "one IMF-fixdate Date header: {headers:?}"
+    );
     let reply = Reply {
         status: response.code.expect("status code"),
         headers,
         body: data[head_len..head_len + length].to_vec(),
     };
     Some((reply, head_len + length))
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, field by field.
+fn is_imf_fixdate(value: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = value.split(' ').collect();
+    let [day, date, month, year, time, zone] = parts[..] else {
+        return false;
+    };
+    let hms: Vec<&str> = time.split(':').collect();
+    day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
+        && digits(date, 2)
+        && MONTHS.contains(&month)
+        && digits(year, 4)
+        && hms.len() == 3
+        && hms.iter().all(|part| digits(part, 2))
+        && zone == "GMT"
 }
 
 /// Splits a whole byte stream into responses; nothing may be left over.
@@ -455,6 +485,21 @@ const TABLE: &[Case] = &[
         name: "HTTP/1.1 without Host is 400",
         models: ALL,
         run: missing_host,
+    },
+    Case {
+        name: "an invalid Host is 400 and says so; valid odd ones are served",
+        models: ALL,
+        run: host_syntax,
+    },
+    Case {
+        name: "a request-target over 8 KiB is 414",
+        models: ALL,
+        run: long_target,
+    },
+    Case {
+        name: "a 1 MB request-target is 414, not 431, before its line ends",
+        models: ALL,
+        run: megabyte_target,
     },
     Case {
         name: "unknown path is 404",
@@ -764,6 +809,76 @@ fn missing_host(server: &Server) -> Sent {
     Sent::new(1, 1, 0)
 }
 
+/// Adversarial finding: these Host values were answered 200 (RFC 9112 3.2
+/// and RFC 3986's host grammar make them 400).
+fn host_syntax(server: &Server) -> Sent {
+    let mut sent = Sent::default();
+    for host in ["a b", "x/y?z", "exa@mple:80", "x:port"] {
+        let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let reply = single(server, request.as_bytes());
+        assert_eq!(reply.status, 400, "Host: {host}");
+        assert!(reply.closes());
+        let body = String::from_utf8_lossy(&reply.body);
+        assert!(
+            body.starts_with("400 Bad Request: invalid Host: "),
+            "{body}"
+        );
+        sent += Sent::new(1, 1, 0);
+    }
+    for host in ["[::1]:8888", "", "example.com:"] {
+        let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let reply = single(server, request.as_bytes());
+        assert_eq!(
+            (reply.status, reply.body.as_slice()),
+            (200, HELLO),
+            "Host: {host:?}"
+        );
+        sent += Sent::new(1, 1, 0);
+    }
+    sent
+}
+
+fn long_target(server: &Server) -> Sent {
+    let request = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(8 * 1024));
+    expect_error(server, request.as_bytes(), 414)
+}
+
+/// Adversarial finding: a 1 MB target got 431 (the 16 KiB head limit). The
+/// client never finishes its request line; the server must answer from
+/// what has arrived, and may cut the upload short once it has.
+fn megabyte_target(server: &Server) -> Sent {
+    let mut stream = server.connect();
+    let mut writer = stream.try_clone().unwrap();
+    let upload = thread::spawn(move || {
+        let mut request = b"GET /".to_vec();
+        request.extend(std::iter::repeat(b'a').take(1 << 20));
+        // The server may close before taking it all.
+        let _ = writer.write_all(&request);
+    });
+    let data = read_until_closed(&mut stream);
+    upload.join().unwrap();
+    let replies = parse_replies(&data);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0].status, 414);
+    assert!(replies[0].closes());
+    Sent::new(1, 1, 0)
+}
+
+/// Everything the server sent until it closed, a reset after its last byte
+/// included (a server may close with the client's bytes unread).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return data,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return data,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+}
+
 fn not_found(server: &Server) -> Sent {
     let reply = single(
         server,
@@ -932,6 +1047,118 @@ fn limits_fork() {
     limits(Kind::Fork);
 }
 
+// ---- The body budget: --max-buffered bounds the bodies held in total ----------
+
+/// Only `/echo` holds a body, and what it holds comes from one budget per
+/// server: a body that does not fit is 503 (and says why), while any other
+/// route takes a body of any allowed size, since it discards it as it arrives.
+fn body_budget(kind: Kind) {
+    let server = Server::start(kind, &["--max-buffered", "1k"]);
+    let mut sent = Sent::default();
+    let body = pattern(4096);
+    let post = |path: &str| {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        request
+    };
+    let refused = exchange(&server, &post("/echo"));
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].status, 503);
+    let why = String::from_utf8_lossy(&refused[0].body);
+    assert!(why.contains("--max-buffered"), "{why}");
+    sent += Sent::new(1, 1, 0);
+    let reply = single(&server, &post("/"));
+    assert_eq!((reply.status, reply.body.as_slice()), (200, HELLO));
+    sent += Sent::new(1, 1, 4096);
+    let mut small =
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    small.extend(pattern(1024));
+    let reply = single(&server, &small);
+    assert_eq!((reply.status, reply.body), (200, pattern(1024)));
+    sent += Sent::new(1, 1, 1024);
+    server.stop_and_check(sent);
+}
+
+#[test]
+fn body_budget_sync() {
+    body_budget(Kind::Sync);
+}
+
+#[test]
+fn body_budget_selector() {
+    body_budget(Kind::Selector);
+}
+
+#[test]
+fn body_budget_fork() {
+    body_budget(Kind::Fork);
+}
+
+// ---- The error log is capped -------------------------------------------------
+
+/// Adversarial finding: the fork server wrote one line per reset with no cap
+/// (each child logged on its own). All three now write at most 50 connection
+/// error lines per server, the fork children together included, and say at
+/// exit how many more there were.
+fn log_is_capped(kind: Kind) {
+    const RESETS: usize = 60;
+    let mut server = Server::start(kind, &["--keep-alive"]);
+    for _ in 0..RESETS {
+        let mut stream = server.connect();
+        stream
+            .write_all(b"GET /bytes/67108864 HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let mut first = [0u8; 1024];
+        assert!(stream.read(&mut first).unwrap() > 0, "the response starts");
+        // Reset while the server is still writing 64 MiB: one write error.
+        set_reset_on_close(&stream);
+    }
+    let totals = server.stop();
+    assert_eq!(totals["requests"], 0, "{totals}");
+    let stderr = server.stderr();
+    let name = format!("{}-server: ", kind.name());
+    let errors = stderr
+        .lines()
+        .filter(|line| line.starts_with(&name))
+        .filter(|line| {
+            !line.contains("further connection errors") && !line.contains("were not logged")
+        })
+        .count();
+    assert_eq!(errors, 50, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("further connection errors are counted, not logged")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let summary = format!(
+        "{name}{} more connection errors were not logged",
+        RESETS - 50
+    );
+    assert!(stderr.contains(&summary), "{stderr}");
+}
+
+#[test]
+fn log_is_capped_sync() {
+    log_is_capped(Kind::Sync);
+}
+
+#[test]
+fn log_is_capped_selector() {
+    log_is_capped(Kind::Selector);
+}
+
+#[test]
+fn log_is_capped_fork() {
+    log_is_capped(Kind::Fork);
+}
+
 // ---- Shutdown lets the response in flight finish -----------------------------
 
 fn shutdown_finishes_in_flight(kind: Kind) {
@@ -968,6 +1195,60 @@ fn shutdown_selector() {
 #[test]
 fn shutdown_fork() {
     shutdown_finishes_in_flight(Kind::Fork);
+}
+
+/// Adversarial finding: on SIGTERM, sync and fork answered a half-received
+/// request with 408 and counted it, while the selector closed it silently,
+/// so the same load gave different totals. One rule now (the HTTP layer's
+/// `RequestReader::at_deadline`): after the shutdown grace, a request half
+/// received gets 408 and a close, and counts. The same scenario runs against
+/// all three models, which must report identical totals.
+#[test]
+fn shutdown_treats_a_half_received_request_alike_in_every_model() {
+    let runs: Vec<_> = ALL
+        .iter()
+        .map(|&kind| {
+            thread::spawn(move || {
+                let mut server = Server::start(kind, &["--keep-alive"]);
+                let mut stream = server.connect();
+                stream
+                    .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                    .unwrap();
+                assert_eq!(read_reply(&mut stream).body, HELLO);
+                // Half a request: the head, and 3 of 10 body bytes.
+                stream
+                    .write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+                    .unwrap();
+                thread::sleep(Duration::from_millis(200));
+                let started = Instant::now();
+                let mut totals = server.stop();
+                let took = started.elapsed();
+                let replies = parse_replies(&read_until_closed(&mut stream));
+                let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+                assert_eq!(statuses, [408], "{}", kind.name());
+                assert!(replies[0].closes());
+                assert!(
+                    took < Duration::from_secs(5),
+                    "{} took {took:?} to stop",
+                    kind.name()
+                );
+                totals
+                    .as_object_mut()
+                    .expect("a JSON object")
+                    .remove("model");
+                (kind, totals)
+            })
+        })
+        .collect();
+    let totals: Vec<_> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+    for (kind, totals) in &totals {
+        assert_eq!(
+            *totals,
+            serde_json::json!({"connections": 1, "requests": 2, "body_bytes": 0}),
+            "{}",
+            kind.name()
+        );
+    }
 }
 
 /// Review finding: the sync server ignored SIGTERM while a client read a

@@ -179,7 +179,7 @@ impl Conn {
                         if let Flushed::Closing = outcome {
                             // Nothing unread (or a drain that cannot wait):
                             // closing cannot provoke a reset.
-                            if self.phase.client_done() || (shared.draining && !self.readable) {
+                            if self.phase.client_done() || (shared.draining() && !self.readable) {
                                 return Step::Close;
                             }
                             self.begin_linger(shared);
@@ -278,9 +278,9 @@ impl Conn {
             }
             match next {
                 Ok(None) => break,
-                Ok(Some(request)) => {
-                    let body_bytes = request.body.len() as u64;
-                    match http::route(&request, !shared.draining) {
+                Ok(Some(mut request)) => {
+                    let body_bytes = request.body_len;
+                    match http::route(&mut request, !shared.draining()) {
                         Routed::Now(response) => self.queue(response, body_bytes, None, None),
                         Routed::After(delay, response) => {
                             let at = shared.now + delay;
@@ -386,11 +386,16 @@ impl Conn {
             self.arm(until, shared);
             return Step::Keep;
         }
-        let due = match self.out.front_waits_until(now) {
+        let mut due = match self.out.front_waits_until(now) {
             // Waiting on our own /delay timer; the client is not late.
             Some(not_before) => not_before + shared.read_timeout,
             None => self.last_progress + shared.read_timeout,
         };
+        if let (true, Some(grace_until)) = (self.out.is_empty(), shared.grace_until) {
+            // Shutting down: a request still arriving gets the same grace
+            // as in the blocking models, then the same rule.
+            due = due.min(grace_until);
+        }
         if due > now {
             self.arm(due, shared);
             return Step::Keep;
@@ -402,10 +407,10 @@ impl Conn {
             ));
             return Step::Close;
         }
-        if self.has_partial() {
+        if let Some(error) = self.reader.as_ref().and_then(RequestReader::at_deadline) {
             // The 408 gets one more timeout to be read before the close.
             self.phase = self.phase.finish();
-            self.queue(http::HttpError::REQUEST_TIMEOUT.response(), 0, None, None);
+            self.queue(error.response(), 0, None, None);
             self.last_progress = now;
             self.arm(now + shared.read_timeout, shared);
             return Step::Keep;
@@ -630,6 +635,36 @@ mod tests {
         assert_eq!(conn.phase, Phase::Finishing { client_done: false });
         assert_eq!(conn.turn(&mut shared), Step::Keep);
         assert!(matches!(conn.phase, Phase::Lingering { .. }));
+        let answer = read_all(&mut client);
+        assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    }
+
+    /// The shutdown grace ends like a read timeout, by the one rule: a half
+    /// received request gets 408, a connection with nothing pending closes.
+    #[test]
+    fn at_the_end_of_the_shutdown_grace_a_partial_request_gets_408() {
+        let mut shared = shared();
+        let (mut half, mut client) = connection(&shared);
+        client.write_all(b"GET / HTTP/1.1\r\nHost:").unwrap();
+        deliver(&mut half, PollFlags::POLLIN);
+        assert_eq!(half.turn(&mut shared), Step::Keep);
+        let (mut fresh, _quiet) = connection(&shared);
+
+        let grace_until = shared.now + http::SHUTDOWN_GRACE;
+        shared.grace_until = Some(grace_until);
+        assert_eq!(half.on_drain(shared.now), OnDrain::Wait);
+        assert_eq!(fresh.on_drain(shared.now), OnDrain::Wait);
+        shared.now = grace_until;
+        assert_eq!(fresh.on_deadline(&mut shared), Step::Close);
+        assert_eq!(half.on_deadline(&mut shared), Step::Keep);
+        assert_eq!(half.phase, Phase::Finishing { client_done: false });
+        assert_eq!(
+            half.turn(&mut shared),
+            Step::Close,
+            "draining, nothing unread"
+        );
+        assert_eq!(half.out.served(), 1, "the 408 is written and counted");
+        drop(half);
         let answer = read_all(&mut client);
         assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
     }

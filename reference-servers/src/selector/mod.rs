@@ -7,7 +7,7 @@
 //! turn (`conn`), its queue of responses (`queue`), the timers behind
 //! `--read-timeout` and `/delay/MS` (`timers`) and the timerfd that wakes the
 //! loop for them (`alarm`), how events and timers name a connection, slot
-//! and generation (`token`), and the capped error log (`log`).
+//! and generation (`token`), and the capped error log (`crate::log`, shared with the other models).
 //!
 //! Nothing here blocks or sleeps: the only wait is `Poll::poll`, without a
 //! timeout, woken by the sockets, the signalfd, or the timerfd armed to the
@@ -39,16 +39,15 @@ use slab::Slab;
 
 use self::alarm::Alarm;
 use self::conn::{Conn, OnDrain, Step};
-use self::log::Log;
 use self::timers::{Timer, TimerQueue};
 use self::token::{Key, ALARM, LISTENER, MAX_SLOTS, STOP};
 use crate::cli::{Model, ServerArgs};
-use crate::http::Limits;
+use crate::http::{Limits, SHUTDOWN_GRACE};
+use crate::log::Log;
 use crate::totals::Totals;
 
 mod alarm;
 mod conn;
-mod log;
 mod queue;
 mod timers;
 mod token;
@@ -59,8 +58,9 @@ const READ_CHUNK: usize = 64 * 1024;
 /// and dropped for at most this long before closing, so that the kernel does
 /// not answer them with a reset that could destroy the response in flight.
 const LINGER: Duration = Duration::from_secs(2);
-/// How long in-flight responses may take to finish after SIGINT/SIGTERM.
-const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+/// How long in-flight responses may take to finish after SIGINT/SIGTERM:
+/// the grace a request still arriving gets, and a second to answer it.
+const DRAIN_LIMIT: Duration = SHUTDOWN_GRACE.saturating_add(Duration::from_secs(1));
 /// How long accepting pauses when the process is out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Readiness events taken per poll.
@@ -159,26 +159,31 @@ struct Shared {
     linger: Duration,
     /// The time this turn started; all deadlines of a turn use it.
     now: Instant,
-    /// Shutdown has begun: responses carry `Connection: close`.
-    draining: bool,
+    /// Set when shutdown begins (responses then carry `Connection: close`):
+    /// until when a request still arriving may finish
+    /// ([`SHUTDOWN_GRACE`](crate::http::SHUTDOWN_GRACE), as in every model).
+    grace_until: Option<Instant>,
     scratch: Box<[u8]>,
     log: Log,
 }
 
 impl Shared {
+    /// Whether shutdown has begun.
+    fn draining(&self) -> bool {
+        self.grace_until.is_some()
+    }
+
     fn new(args: &ServerArgs) -> Shared {
         Shared {
             timers: TimerQueue::default(),
             totals: Totals::new(),
-            limits: Limits {
-                max_body: args.max_body,
-            },
+            limits: Limits::new(args.max_body, args.max_buffered),
             read_timeout: args.read_timeout,
             linger: LINGER.min(args.read_timeout),
             now: Instant::now(),
-            draining: false,
+            grace_until: None,
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-            log: Log::default(),
+            log: Log::new("selector-server"),
         }
     }
 }
@@ -278,10 +283,7 @@ impl Server {
         for slot in self.slots() {
             self.close(slot);
         }
-        let suppressed = self.shared.log.suppressed;
-        if suppressed > 0 {
-            eprintln!("selector-server: {suppressed} more connection errors were not logged");
-        }
+        self.shared.log.finish();
         Ok(self.shared.totals)
     }
 
@@ -341,7 +343,8 @@ impl Server {
             return true;
         }
         self.drain_until = Some(self.shared.now + DRAIN_LIMIT);
-        self.shared.draining = true;
+        let grace_until = self.shared.now + SHUTDOWN_GRACE;
+        self.shared.grace_until = Some(grace_until);
         if let Some(mut listener) = self.listener.take() {
             // Closing the socket refuses new connections at once.
             let _ = self.poll.registry().deregister(&mut listener);
@@ -353,7 +356,9 @@ impl Server {
             match conn.on_drain(self.shared.now) {
                 OnDrain::Close => self.close(slot),
                 OnDrain::Finish => self.drive(slot),
-                OnDrain::Wait => {}
+                // Its deadline timer then applies the one rule for a
+                // request half received (RequestReader::at_deadline).
+                OnDrain::Wait => conn.arm(grace_until, &mut self.shared),
             }
         }
         false

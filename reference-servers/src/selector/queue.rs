@@ -130,7 +130,7 @@ impl ResponseQueue {
             if outgoing.is_ready(now) {
                 continue;
             }
-            if let Some(request) = &outgoing.delayed_request {
+            if let Some(request) = &mut outgoing.delayed_request {
                 let response = http::route_closing(request);
                 self.bytes = self.bytes - outgoing.wire.len() + response.len();
                 outgoing.wire = Wire::Final(response);
@@ -211,11 +211,13 @@ mod tests {
             minor_version: 1,
             keep_alive: true,
             body: Vec::new(),
+            body_len: 0,
+            hold: None,
         }
     }
 
     fn response(path: &str) -> Response {
-        match http::route(&get(path), true) {
+        match http::route(&mut get(path), true) {
             Routed::Now(response) | Routed::After(_, response) => response,
         }
     }

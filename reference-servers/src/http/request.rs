@@ -1,30 +1,20 @@
-//! HTTP/1.1 as all three servers speak it: request framing over `httparse`
-//! (Content-Length and chunked bodies, limits, keep-alive rules of RFC 9112,
-//! pipelining), the routes, and serialized responses.
-//!
-//! Nothing here touches a socket: a server feeds the bytes it read into a
-//! [`RequestReader`], asks it for complete requests, passes each to [`route`]
-//! and writes [`Response::bytes_at`] slices until the response is out. That
-//! keeps the blocking and the event-loop servers on exactly the same protocol.
+//! The request reader: incremental framing of one connection's bytes into
+//! requests (heads through `httparse`, Content-Length and chunked bodies,
+//! limits, keep-alive rules of RFC 9112, pipelining).
 
-use std::time::Duration;
+use super::budget::{BodyBudget, Reservation, BUDGET_FULL};
+use super::{clamp_usize, host, route, HttpError};
 
 /// Largest request head (request line plus headers) accepted; more is 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-/// Largest `/bytes/N` response body.
-pub const MAX_BYTES_BODY: u64 = 64 * 1024 * 1024;
+/// Longest request-target accepted; more is 414, even when the head is also
+/// over [`MAX_HEAD_BYTES`], since the target is what the client must shorten.
+/// 8 KiB is what RFC 9112 3 recommends servers support at least.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 
-/// Longest `/delay/MS` accepted, in milliseconds.
-pub const MAX_DELAY_MS: u64 = 60_000;
-
-/// The body of `/` and of `/delay/MS`.
-pub const HELLO: &[u8] = b"Hello, World!\n";
-
-/// The interim response a client that sent `Expect: 100-continue` waits for
-/// before it sends the body (curl waits a whole second without it).
-pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
-
+const URI_TOO_LONG: HttpError =
+    HttpError::new(414, "request target longer than 8 KiB (8192 bytes)");
 /// Most header fields in one request head; more is 431.
 const MAX_HEADERS: usize = 128;
 
@@ -36,10 +26,24 @@ const MAX_CHUNK_LINE: usize = 4096;
 pub struct Limits {
     /// Largest decoded request body; more is 413.
     pub max_body: u64,
+    /// Where kept bodies reserve their bytes; one per server (see
+    /// [`budget`](super::budget)). A full budget is 503.
+    pub budget: &'static BodyBudget,
+}
+
+impl Limits {
+    /// `max_body` per request, and a new budget of `max_buffered` bytes for
+    /// the bodies this process holds at once.
+    pub fn new(max_body: u64, max_buffered: u64) -> Limits {
+        Limits {
+            max_body,
+            budget: BodyBudget::leak(max_buffered),
+        }
+    }
 }
 
 /// One complete request, body decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Request {
     pub method: String,
     /// The request target as sent, query string included.
@@ -48,53 +52,22 @@ pub struct Request {
     pub minor_version: u8,
     /// Whether the client allows the connection to stay open (RFC 9112 9.3).
     pub keep_alive: bool,
-    /// The decoded body (Content-Length or chunked); empty when there is none.
+    /// The decoded body (Content-Length or chunked) for the one route that
+    /// uses it (`POST /echo`); empty for every other route, whose bodies are
+    /// discarded as they arrive (see [`budget`](super::budget)).
     pub body: Vec<u8>,
+    /// Decoded body bytes received, kept or discarded (for the totals).
+    pub body_len: u64,
+    /// The budget `body` holds; `Some` exactly when the body is kept.
+    pub hold: Option<Reservation>,
 }
-
-/// A request the server refuses; the connection closes after the error response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("HTTP {status}: {reason}")]
-pub struct HttpError {
-    pub status: u16,
-    pub reason: &'static str,
-}
-
-impl HttpError {
-    /// No complete request arrived within `--read-timeout`.
-    pub const REQUEST_TIMEOUT: HttpError =
-        HttpError::new(408, "no complete request within --read-timeout");
-
-    const fn new(status: u16, reason: &'static str) -> Self {
-        HttpError { status, reason }
-    }
-
-    /// The response to send before closing: the status, and a body that names
-    /// what was wrong so a person with curl can fix the request.
-    pub fn response(&self) -> Response {
-        let body = format!(
-            "{} {}: {}\n",
-            self.status,
-            reason_phrase(self.status),
-            self.reason
-        );
-        Response::build(
-            self.status,
-            "text/plain; charset=utf-8",
-            body.as_bytes(),
-            0,
-            Connection::Close,
-            false,
-        )
-    }
-}
-
 /// Where the reader stands in the current request.
 #[derive(Debug)]
 enum State {
     /// Waiting for a complete head.
     Head,
-    /// Reading `remaining` more Content-Length body bytes into `request.body`.
+    /// Reading `remaining` more Content-Length body bytes (into `request.body`
+    /// if it is kept).
     Fixed { request: Request, remaining: u64 },
     /// Decoding a chunked body.
     Chunked { request: Request, step: ChunkStep },
@@ -166,7 +139,17 @@ impl RequestReader {
         !matches!(self.state, State::Head) || self.pos < self.buf.len()
     }
 
-    /// Whether to write [`CONTINUE`] now: true once per request whose client
+    /// The one rule, for every model, for a connection whose deadline passed
+    /// (its `--read-timeout`, or the [`SHUTDOWN_GRACE`](super::SHUTDOWN_GRACE)
+    /// after SIGTERM): a request half received gets 408 and a close, and
+    /// counts as a request like any other answered one; a connection with
+    /// nothing pending is closed without a word. Shared so that the models'
+    /// totals agree under the same load.
+    pub fn at_deadline(&self) -> Option<HttpError> {
+        self.has_partial().then_some(HttpError::REQUEST_TIMEOUT)
+    }
+
+    /// Whether to write [`CONTINUE`](super::CONTINUE) now: true once per request whose client
     /// sent `Expect: 100-continue` and still owes its body. Call it when
     /// [`next_request`](Self::next_request) returns `Ok(None)`.
     pub fn take_continue(&mut self) -> bool {
@@ -196,7 +179,10 @@ impl RequestReader {
                 } => {
                     let available = &self.buf[self.pos..];
                     let take = available.len().min(clamp_usize(remaining));
-                    request.body.extend_from_slice(&available[..take]);
+                    if request.hold.is_some() {
+                        request.body.extend_from_slice(&available[..take]);
+                    }
+                    request.body_len += take as u64;
                     self.pos += take;
                     let remaining = remaining - take as u64;
                     if remaining == 0 {
@@ -226,6 +212,9 @@ impl RequestReader {
         }
         let unseen = input.get(self.head_seen..).unwrap_or_default();
         if self.head_seen > 0 && !unseen.contains(&b'\n') {
+            if target_too_long(input) {
+                return Err(URI_TOO_LONG);
+            }
             if input.len() > MAX_HEAD_BYTES {
                 return Err(HttpError::new(431, "request header section too large"));
             }
@@ -241,6 +230,9 @@ impl RequestReader {
         let head_len = match parsed.parse(input) {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => {
+                if target_too_long(input) {
+                    return Err(URI_TOO_LONG);
+                }
                 if input.len() > MAX_HEAD_BYTES {
                     return Err(HttpError::new(431, "request header section too large"));
                 }
@@ -253,6 +245,9 @@ impl RequestReader {
             Err(httparse::Error::Version) => return Err(version_error(input)),
             Err(_) => return Err(HttpError::new(400, "malformed request line or header")),
         };
+        if parsed.path.map_or(0, str::len) > MAX_TARGET_BYTES {
+            return Err(URI_TOO_LONG);
+        }
         if head_len > MAX_HEAD_BYTES {
             return Err(HttpError::new(431, "request header section too large"));
         }
@@ -291,6 +286,7 @@ impl RequestReader {
                 chunked = tokens(header.value).count() == 1;
             } else if name.eq_ignore_ascii_case("host") {
                 host_fields += 1;
+                host::check(trim_ows(header.value))?;
             } else if name.eq_ignore_ascii_case("expect") {
                 expect_continue = trim_ows(header.value).eq_ignore_ascii_case(b"100-continue");
             } else if name.eq_ignore_ascii_case("connection") {
@@ -337,12 +333,24 @@ impl RequestReader {
         } else {
             !connection_close
         };
+        let method = parsed.method.unwrap_or_default();
+        let path = parsed.path.unwrap_or_default();
+        let hold = if route::keeps_body(method, path) {
+            // A declared length is reserved whole, now: the client hears 503
+            // before it sends the body rather than after.
+            let declared = content_length.unwrap_or(0);
+            Some(self.limits.budget.reserve(declared).ok_or(BUDGET_FULL)?)
+        } else {
+            None
+        };
         let request = Request {
-            method: parsed.method.unwrap_or_default().to_owned(),
-            path: parsed.path.unwrap_or_default().to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
             minor_version,
             keep_alive,
             body: Vec::new(),
+            body_len: 0,
+            hold,
         };
         self.pos += head_len;
         self.head_seen = 0;
@@ -361,7 +369,9 @@ impl RequestReader {
             let mut request = request;
             // Grow towards large bodies rather than trusting the header with
             // one big allocation up front.
-            request.body.reserve(clamp_usize(remaining.min(1 << 20)));
+            if request.hold.is_some() {
+                request.body.reserve(clamp_usize(remaining.min(1 << 20)));
+            }
             State::Fixed { request, remaining }
         }))
     }
@@ -385,8 +395,13 @@ impl RequestReader {
                     if size == 0 {
                         step = ChunkStep::Trailers { seen: 0 };
                     } else {
-                        if (request.body.len() as u64).saturating_add(size) > self.limits.max_body {
+                        if request.body_len.saturating_add(size) > self.limits.max_body {
                             return Err(HttpError::new(413, "request body larger than --max-body"));
+                        }
+                        if let Some(hold) = &mut request.hold {
+                            if !hold.grow(size) {
+                                return Err(BUDGET_FULL);
+                            }
                         }
                         step = ChunkStep::Data { remaining: size };
                     }
@@ -396,7 +411,10 @@ impl RequestReader {
                         return Ok(Some(step));
                     }
                     let take = input.len().min(clamp_usize(remaining));
-                    request.body.extend_from_slice(&input[..take]);
+                    if request.hold.is_some() {
+                        request.body.extend_from_slice(&input[..take]);
+                    }
+                    request.body_len += take as u64;
                     self.pos += take;
                     let remaining = remaining - take as u64;
                     step = if remaining == 0 {
@@ -519,6 +537,33 @@ fn version_error(input: &[u8]) -> HttpError {
     }
 }
 
+/// Whether the request line at the start of `input`, complete or not, has a
+/// target known to be longer than [`MAX_TARGET_BYTES`]: a 1 MB target is
+/// refused as it arrives (414), not after 16 KiB as an oversized head (431).
+/// Only scans once the input could hold such a target, and then at most up
+/// to the first line ending.
+fn target_too_long(input: &[u8]) -> bool {
+    if input.len() <= MAX_TARGET_BYTES {
+        return false;
+    }
+    // httparse skips empty lines before the request line (RFC 9112 2.2).
+    let start = input
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(input.len());
+    let rest = &input[start..];
+    let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+    let Some(space) = line.iter().position(|&b| b == b' ') else {
+        return false;
+    };
+    let target = &line[space + 1..];
+    let end = target
+        .iter()
+        .position(|&b| b == b' ' || b == b'\r')
+        .unwrap_or(target.len());
+    end > MAX_TARGET_BYTES
+}
+
 /// Comma-separated list elements, whitespace-trimmed, empty ones skipped.
 fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
@@ -539,247 +584,17 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-fn clamp_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// 64 KiB of the `/bytes/N` pattern: byte `i` of any such body is
-/// `b'a' + i % 26`. The length is a multiple of 26, so slices of this one
-/// static chunk serve bodies of any size without allocating them.
-static FILL: [u8; FILL_LEN] = fill_pattern();
-const FILL_LEN: usize = 26 * 2520;
-
-const fn fill_pattern() -> [u8; FILL_LEN] {
-    let mut chunk = [0u8; FILL_LEN];
-    let mut i = 0;
-    while i < FILL_LEN {
-        chunk[i] = b'a' + (i % 26) as u8;
-        i += 1;
-    }
-    chunk
-}
-
-/// Byte `index` of a `/bytes/N` body (for clients that verify it).
-pub fn fill_byte(index: u64) -> u8 {
-    b'a' + (index % 26) as u8
-}
-
-/// A serialized response: status line, headers and a small body in one
-/// buffer (so it leaves in one write), followed by `fill` pattern bytes that
-/// live in a shared static chunk (so `/bytes/N` never allocates N bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    prefix: Vec<u8>,
-    fill: usize,
-    close: bool,
-    status: u16,
-}
-
-impl Response {
-    /// Builds a response. `head_only` (for HEAD requests) announces the body's
-    /// length without sending it.
-    fn build(
-        status: u16,
-        content_type: &str,
-        body: &[u8],
-        fill: usize,
-        connection: Connection,
-        head_only: bool,
-    ) -> Response {
-        let length = body.len() + fill;
-        let mut prefix = Vec::with_capacity(128 + body.len());
-        prefix.extend_from_slice(
-            format!(
-                "HTTP/1.1 {status} {}\r\nContent-Length: {length}\r\nContent-Type: {content_type}\r\n",
-                reason_phrase(status)
-            )
-            .as_bytes(),
-        );
-        match connection {
-            Connection::Close => prefix.extend_from_slice(b"Connection: close\r\n"),
-            Connection::KeepAlive10 => prefix.extend_from_slice(b"Connection: keep-alive\r\n"),
-            Connection::KeepAlive11 => {}
-        }
-        prefix.extend_from_slice(b"\r\n");
-        let (body, fill) = if head_only {
-            (&[][..], 0)
-        } else {
-            (body, fill)
-        };
-        prefix.extend_from_slice(body);
-        Response {
-            prefix,
-            fill,
-            close: connection == Connection::Close,
-            status,
-        }
-    }
-
-    /// Total bytes on the wire.
-    pub fn len(&self) -> usize {
-        self.prefix.len() + self.fill
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The next contiguous bytes from `offset`; empty iff `offset >= len()`.
-    pub fn bytes_at(&self, offset: usize) -> &[u8] {
-        if offset < self.prefix.len() {
-            return &self.prefix[offset..];
-        }
-        let body_offset = offset - self.prefix.len();
-        if body_offset >= self.fill {
-            return &[];
-        }
-        let start = body_offset % FILL_LEN;
-        let end = FILL_LEN.min(start + (self.fill - body_offset));
-        &FILL[start..end]
-    }
-
-    /// Whether the connection must close after this response.
-    pub fn close(&self) -> bool {
-        self.close
-    }
-
-    /// The status code.
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Connection {
-    Close,
-    /// HTTP/1.0 persistence must be announced.
-    KeepAlive10,
-    /// HTTP/1.1 persistence is the default and needs no header.
-    KeepAlive11,
-}
-
-/// What to send for a request, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Routed {
-    Now(Response),
-    /// `/delay/MS`: the blocking servers sleep, the selector arms a timer.
-    After(Duration, Response),
-}
-
-/// Routes: any method on `/` → 200 `Hello, World!\n`; `POST /echo` → the
-/// body back; `GET /bytes/N` → N bytes of the [`fill_byte`] pattern
-/// (N ≤ 64 MiB, else 400); `GET /delay/MS` → hello after MS ms (MS ≤ 60000,
-/// else 400); anything else → 404. `allow_keep_alive == false` forces
-/// `Connection: close` (the sync server's default).
-pub fn route(req: &Request, allow_keep_alive: bool) -> Routed {
-    let connection = if !(allow_keep_alive && req.keep_alive) {
-        Connection::Close
-    } else if req.minor_version == 0 {
-        Connection::KeepAlive10
-    } else {
-        Connection::KeepAlive11
-    };
-    let path = origin_path(&req.path);
-    let method = req.method.as_str();
-    let head_only = method == "HEAD";
-    let readable = method == "GET" || head_only;
-    let text = "text/plain; charset=utf-8";
-    let binary = "application/octet-stream";
-    let respond = |status: u16, content_type: &str, body: &[u8], fill: usize| {
-        Response::build(status, content_type, body, fill, connection, head_only)
-    };
-    let bad_request = |why: &str| respond(400, text, format!("{why}\n").as_bytes(), 0);
-
-    if path == "/" {
-        return Routed::Now(respond(200, text, HELLO, 0));
-    }
-    if path == "/echo" && method == "POST" {
-        return Routed::Now(respond(200, binary, &req.body, 0));
-    }
-    if let (Some(count), true) = (path.strip_prefix("/bytes/"), readable) {
-        return Routed::Now(match parse_decimal(count) {
-            Some(n) if n <= MAX_BYTES_BODY => respond(200, binary, &[], clamp_usize(n)),
-            _ => bad_request("/bytes/N needs a whole number N of at most 67108864 (64 MiB)"),
-        });
-    }
-    if let (Some(ms), true) = (path.strip_prefix("/delay/"), readable) {
-        return match parse_decimal(ms) {
-            Some(ms) if ms <= MAX_DELAY_MS => {
-                Routed::After(Duration::from_millis(ms), respond(200, text, HELLO, 0))
-            }
-            _ => Routed::Now(bad_request(
-                "/delay/MS needs a whole number MS of at most 60000 milliseconds",
-            )),
-        };
-    }
-    Routed::Now(respond(404, text, b"not found\n", 0))
-}
-
-/// `req`'s response at once and with `Connection: close`: what a server
-/// shutting down sends instead of finishing a `/delay` (both server kinds).
-pub fn route_closing(req: &Request) -> Response {
-    match route(req, false) {
-        Routed::Now(response) | Routed::After(_, response) => response,
-    }
-}
-
-/// The path of a request target without its query: origin-form as is, and
-/// absolute-form (`http://host/path`), which RFC 9112 3.2.2 says a server
-/// must accept, reduced to its path (`/` when it has none).
-fn origin_path(target: &str) -> &str {
-    let target = target.split(['?', '#']).next().unwrap_or_default();
-    let Some((scheme, rest)) = target.split_once("://") else {
-        return target;
-    };
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return target;
-    }
-    rest.find('/').map_or("/", |slash| &rest[slash..])
-}
-
-/// A path segment's whole number: ASCII digits only (`u64::from_str` would
-/// also take a sign, so `/bytes/+3` would be a valid route).
-fn parse_decimal(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// An error response (400/408/413/431/505, or any status) with
-/// `Connection: close`; [`HttpError::response`] also says why.
-pub fn error_response(status: u16) -> Response {
-    let body = format!("{status} {}\n", reason_phrase(status));
-    Response::build(
-        status,
-        "text/plain; charset=utf-8",
-        body.as_bytes(),
-        0,
-        Connection::Close,
-        false,
-    )
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        505 => "HTTP Version Not Supported",
-        _ => "Unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMITS: Limits = Limits { max_body: 1024 };
+    /// A budget no test request can fill.
+    static UNBOUNDED: BodyBudget = BodyBudget::new(u64::MAX);
+
+    const LIMITS: Limits = Limits {
+        max_body: 1024,
+        budget: &UNBOUNDED,
+    };
 
     /// Feeds `input` in pieces of `step` bytes and collects every request
     /// until the first error.
@@ -1171,7 +986,7 @@ mod tests {
     fn content_length_at_limit_is_accepted() {
         let mut input = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\n\r\n".to_vec();
         input.extend(std::iter::repeat(b'z').take(1024));
-        assert_eq!(one_request(&input).body.len(), 1024);
+        assert_eq!(one_request(&input).body_len, 1024);
     }
 
     #[test]
@@ -1206,219 +1021,154 @@ mod tests {
         assert_eq!(error.map(|e| e.status), Some(505));
     }
 
-    fn wire(response: &Response) -> Vec<u8> {
-        let mut out = Vec::new();
-        while out.len() < response.len() {
-            let slice = response.bytes_at(out.len());
-            assert!(!slice.is_empty());
-            out.extend_from_slice(slice);
-        }
-        assert!(response.bytes_at(out.len()).is_empty());
-        out
+    fn error_of(input: &[u8]) -> HttpError {
+        parse_all(input).1.expect("an error")
     }
 
-    fn request(method: &str, path: &str, minor_version: u8, keep_alive: bool) -> Request {
-        Request {
-            method: method.into(),
-            path: path.into(),
-            minor_version,
-            keep_alive,
-            body: Vec::new(),
-        }
-    }
-
-    fn now(routed: Routed) -> Response {
-        match routed {
-            Routed::Now(response) => response,
-            Routed::After(..) => panic!("expected an immediate response"),
-        }
-    }
-
-    fn text(response: &Response) -> String {
-        String::from_utf8(wire(response)).unwrap()
-    }
-
+    /// Adversarial finding: invalid Host values were answered 200; RFC 9112
+    /// 3.2 says 400, and the body names the cause.
     #[test]
-    fn hello_any_method() {
-        let response = now(route(&request("DELETE", "/", 1, true), true));
+    fn invalid_host_is_400_and_says_so() {
+        for host in ["a b", "x/y?z", "exa@mple:80", "x:port", "[::1", "[::1]x"] {
+            let input = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            let error = error_of(input.as_bytes());
+            assert_eq!(error.status, 400, "{host:?}");
+            assert!(error.reason.starts_with("invalid Host: "), "{error}");
+        }
+        // In an HTTP/1.0 request too, and in an absolute-form one, whose
+        // target names the host but whose Host must still be well-formed.
+        assert_eq!(error_status(b"GET / HTTP/1.0\r\nHost: a b\r\n\r\n"), 400);
         assert_eq!(
-            text(&response),
-            "HTTP/1.1 200 OK\r\nContent-Length: 14\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, World!\n"
-        );
-        assert!(!response.close());
-    }
-
-    #[test]
-    fn keep_alive_disallowed_forces_close() {
-        let response = now(route(&request("GET", "/", 1, true), false));
-        assert!(response.close());
-        assert!(text(&response).contains("\r\nConnection: close\r\n"));
-    }
-
-    #[test]
-    fn http10_keep_alive_is_announced() {
-        let response = now(route(&request("GET", "/", 0, true), true));
-        assert!(!response.close());
-        assert!(text(&response).contains("\r\nConnection: keep-alive\r\n"));
-    }
-
-    #[test]
-    fn echo_returns_body() {
-        let mut req = request("POST", "/echo", 1, true);
-        req.body = b"abc\0def".to_vec();
-        assert!(wire(&now(route(&req, true))).ends_with(b"\r\n\r\nabc\0def"));
-    }
-
-    #[test]
-    fn bytes_body_has_length_and_pattern() {
-        let n = 200_000;
-        let response = now(route(&request("GET", "/bytes/200000?x=1", 1, true), true));
-        let out = wire(&response);
-        let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        let head = std::str::from_utf8(&out[..head_end]).unwrap();
-        assert!(head.contains("Content-Length: 200000\r\n"), "{head}");
-        let body = &out[head_end..];
-        assert_eq!(body.len(), n);
-        assert!(body
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| b == fill_byte(i as u64)));
-    }
-
-    #[test]
-    fn bytes_slices_start_anywhere() {
-        let response = now(route(&request("GET", "/bytes/100000", 1, true), true));
-        let head_len = response.len() - 100_000;
-        let slice = response.bytes_at(head_len + 70_000);
-        assert_eq!(slice[0], fill_byte(70_000));
-        assert!(slice.len() <= 30_000);
-    }
-
-    #[test]
-    fn bytes_zero() {
-        let response = now(route(&request("GET", "/bytes/0", 1, true), true));
-        assert!(text(&response)
-            .ends_with("Content-Length: 0\r\nContent-Type: application/octet-stream\r\n\r\n"));
-    }
-
-    #[test]
-    fn bytes_over_limit_is_400() {
-        let response = now(route(&request("GET", "/bytes/67108865", 1, true), true));
-        assert_eq!(response.status(), 400);
-    }
-
-    #[test]
-    fn bytes_not_a_number_is_400() {
-        assert_eq!(
-            now(route(&request("GET", "/bytes/x", 1, true), true)).status(),
+            error_status(b"GET http://t/ HTTP/1.1\r\nHost: x/y\r\n\r\n"),
             400
         );
     }
 
     #[test]
-    fn head_sends_no_body() {
-        let response = now(route(&request("HEAD", "/bytes/10", 1, true), true));
-        assert!(text(&response)
-            .ends_with("Content-Length: 10\r\nContent-Type: application/octet-stream\r\n\r\n"));
-    }
-
-    #[test]
-    fn delay_is_deferred() {
-        match route(&request("GET", "/delay/250", 1, true), true) {
-            Routed::After(delay, response) => {
-                assert_eq!(delay, Duration::from_millis(250));
-                assert!(wire(&response).ends_with(HELLO));
-            }
-            Routed::Now(_) => panic!("expected a delayed response"),
+    fn valid_and_empty_hosts_are_accepted() {
+        for host in ["", "t", "[::1]:8888", "127.0.0.1:80", "example.com:", " t "] {
+            let input = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert_eq!(one_request(input.as_bytes()).path, "/", "{host:?}");
         }
     }
 
-    #[test]
-    fn delay_over_cap_is_400() {
-        assert_eq!(
-            now(route(&request("GET", "/delay/60001", 1, true), true)).status(),
-            400
-        );
+    fn target_of(len: usize) -> Vec<u8> {
+        let mut target = b"/".to_vec();
+        target.extend(std::iter::repeat(b'a').take(len - 1));
+        target
     }
 
     #[test]
-    fn unknown_path_is_404() {
-        assert_eq!(
-            now(route(&request("GET", "/nope", 1, true), true)).status(),
-            404
-        );
+    fn target_at_the_limit_is_accepted_and_one_more_byte_is_414() {
+        let head = |target: &[u8]| {
+            let mut input = b"GET ".to_vec();
+            input.extend_from_slice(target);
+            input.extend_from_slice(b" HTTP/1.1\r\nHost: t\r\n\r\n");
+            input
+        };
+        let at_limit = one_request(&head(&target_of(MAX_TARGET_BYTES)));
+        assert_eq!(at_limit.path.len(), MAX_TARGET_BYTES);
+        assert_eq!(error_status(&head(&target_of(MAX_TARGET_BYTES + 1))), 414);
     }
 
+    /// Adversarial finding: a 1 MB request-target got 431 (the head limit)
+    /// instead of 414; it must be refused from the request line as it
+    /// arrives, before the line (or the head) ends.
     #[test]
-    fn echo_needs_post() {
-        assert_eq!(
-            now(route(&request("GET", "/echo", 1, true), true)).status(),
-            404
-        );
-    }
-
-    /// Review finding: absolute-form targets (`GET http://host/path`), which
-    /// RFC 9112 3.2.2 says a server must accept, were answered 404.
-    #[test]
-    fn absolute_form_target_is_routed_by_its_path() {
-        let response = now(route(
-            &request("GET", "http://127.0.0.1:8888/", 1, true),
-            true,
-        ));
-        assert_eq!(response.status(), 200);
-        assert!(wire(&response).ends_with(HELLO));
-        let bytes = now(route(&request("GET", "HTTP://x/bytes/3?q", 1, true), true));
-        assert!(wire(&bytes).ends_with(b"\r\n\r\nabc"));
-        let no_path = now(route(&request("GET", "http://x", 1, true), true));
-        assert_eq!(no_path.status(), 200);
-        assert_eq!(
-            now(route(&request("GET", "ftp://x/", 1, true), true)).status(),
-            404
-        );
-    }
-
-    /// Review finding: `u64::from_str` takes a leading `+`, so `/bytes/+3`
-    /// was a valid route.
-    #[test]
-    fn signed_numbers_in_routes_are_400() {
-        for path in ["/bytes/+3", "/delay/+3", "/bytes/", "/delay/-1"] {
-            assert_eq!(
-                now(route(&request("GET", path, 1, true), true)).status(),
-                400,
-                "{path}"
-            );
-        }
-    }
-
-    /// Review finding: error bodies said only `400 Bad Request`, hiding the
-    /// reason the reader had found.
-    #[test]
-    fn error_response_names_what_was_wrong() {
+    fn a_one_megabyte_target_is_414_before_its_line_ends() {
+        let mut input = b"GET ".to_vec();
+        input.extend(target_of(1 << 20));
+        let error = error_of(&input);
+        assert_eq!(error.status, 414);
+        // Refused once the target passes the limit, not at the head limit.
         let mut reader = RequestReader::new(LIMITS);
-        reader.feed(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 12a\r\n\r\n");
-        let error = reader.next_request().unwrap_err();
-        let out = text(&error.response());
-        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
-        assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
-        assert!(
-            out.ends_with("\r\n\r\n400 Bad Request: malformed Content-Length\n"),
-            "{out}"
-        );
-        let timeout = text(&HttpError::REQUEST_TIMEOUT.response());
-        assert!(
-            timeout.contains("408 Request Timeout: no complete request within --read-timeout\n")
-        );
+        reader.feed(&input[..4 + MAX_TARGET_BYTES]);
+        assert_eq!(reader.next_request(), Ok(None));
+        reader.feed(&input[4 + MAX_TARGET_BYTES..4 + MAX_TARGET_BYTES + 1]);
+        assert_eq!(reader.next_request().map_err(|e| e.status), Err(414));
     }
 
     #[test]
-    fn error_response_closes() {
-        let response = error_response(431);
-        assert!(response.close());
-        let out = text(&response);
-        assert!(
-            out.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
-            "{out}"
+    fn a_long_header_with_a_short_target_is_still_431() {
+        let mut input = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
+        input.extend(std::iter::repeat(b'a').take(MAX_HEAD_BYTES));
+        assert_eq!(error_status(&input), 431);
+    }
+
+    /// Adversarial finding: every route buffered its request body, so eight
+    /// clients sending most of 60 MiB each held ~500 MB. Only `/echo` keeps
+    /// a body now; every other body is counted and dropped as it arrives.
+    #[test]
+    fn bodies_are_kept_for_echo_only_and_counted_for_all() {
+        let mut body = b"POST /echo?x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc".to_vec();
+        body.extend_from_slice(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc\
+              PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n\
+              POST http://t/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
         );
-        assert!(out.contains("\r\nConnection: close\r\n"));
+        let (requests, error) = parse_all(&body);
+        assert_eq!(error, None);
+        let kept: Vec<(&[u8], u64, bool)> = requests
+            .iter()
+            .map(|r| (r.body.as_slice(), r.body_len, r.hold.is_some()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (&b"abc"[..], 3, true),
+                (&b""[..], 3, false),
+                (&b""[..], 3, false),
+                (&b"abc"[..], 3, true),
+            ]
+        );
+        // A discarded body leaves nothing in the reader's buffer either.
+        let mut reader = RequestReader::new(LIMITS);
+        reader.feed(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+        reader.feed(&[b'z'; 600]);
+        assert_eq!(reader.next_request(), Ok(None));
+        assert_eq!(reader.buf.len() - reader.pos, 0);
+    }
+
+    /// The body budget bounds what every connection's `/echo` holds
+    /// together: a declared length is reserved when its head arrives, a
+    /// chunk when its size line does, and a request that does not fit is 503.
+    #[test]
+    fn echo_bodies_reserve_the_budget_and_a_full_one_is_503() {
+        let limits = Limits::new(1024, 100);
+        let budget = limits.budget;
+        let mut first = RequestReader::new(limits);
+        first.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 60\r\n\r\nab");
+        assert_eq!(first.next_request(), Ok(None));
+        assert_eq!(budget.used(), 60, "the declared length, before the body");
+
+        let mut second = RequestReader::new(limits);
+        second.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 41\r\n\r\n");
+        let full = second.next_request().unwrap_err();
+        assert_eq!(full.status, 503);
+        assert_eq!(budget.used(), 60);
+
+        let mut discarded = RequestReader::new(limits);
+        discarded.feed(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 500\r\n\r\n");
+        assert_eq!(discarded.next_request(), Ok(None), "other routes need none");
+
+        let mut chunked = RequestReader::new(limits);
+        chunked.feed(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n");
+        assert_eq!(chunked.next_request(), Ok(None));
+        assert_eq!(budget.used(), 100, "40 more for the chunk announced");
+        chunked.feed(&[b'c'; 40]);
+        chunked.feed(b"\r\n1\r\n");
+        assert_eq!(chunked.next_request().map_err(|e| e.status), Err(503));
+        assert_eq!(budget.used(), 60, "the failed request gave its bytes back");
+
+        first.feed(&[b'a'; 58]);
+        let mut request = first.next_request().unwrap().unwrap();
+        assert_eq!(request.body.len(), 60);
+        let super::super::Routed::Now(response) = super::super::route(&mut request, true) else {
+            panic!("echo answers at once");
+        };
+        drop(request);
+        assert_eq!(budget.used(), 60, "the echoed response holds the body");
+        drop(response);
+        assert_eq!(budget.used(), 0);
     }
 }
