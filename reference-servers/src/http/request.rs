@@ -4,6 +4,7 @@
 
 use super::budget::{BodyBudget, Reservation, BUDGET_FULL};
 use super::{clamp_usize, host, route, HttpError};
+use crate::wire::http1::{self, trim_ows};
 
 /// Largest request head (request line plus headers) accepted; more is 431.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -19,7 +20,8 @@ const URI_TOO_LONG: HttpError =
 const MAX_HEADERS: usize = 128;
 
 /// Longest chunk-size line (with extensions) or trailer line; more is 400.
-const MAX_CHUNK_LINE: usize = 4096;
+/// The client's limit too.
+const MAX_CHUNK_LINE: usize = http1::MAX_CHUNK_LINE;
 
 /// Limits a [`RequestReader`] enforces.
 #[derive(Debug, Clone, Copy)]
@@ -488,31 +490,14 @@ fn take_line(input: &[u8], max: usize) -> Result<Option<Line>, HttpError> {
     }
 }
 
-/// `chunk-size [ BWS ; chunk-ext ]`: hex digits; extensions are ignored.
+/// A chunk-size line, by the rule the client reads it with too.
 fn parse_chunk_size(line: &[u8]) -> Result<u64, HttpError> {
-    const BAD: HttpError = HttpError::new(400, "malformed chunk size");
-    let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
-    let digits = trim_ows(&line[..end]);
-    if digits.is_empty() || digits.len() > 16 {
-        return Err(BAD);
-    }
-    let text = std::str::from_utf8(digits).map_err(|_| BAD)?;
-    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(BAD);
-    }
-    u64::from_str_radix(text, 16).map_err(|_| BAD)
+    http1::chunk_size(line).ok_or(HttpError::new(400, "malformed chunk size"))
 }
 
+/// A Content-Length value, by the rule the client reads it with too.
 fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
-    const BAD: HttpError = HttpError::new(400, "malformed Content-Length");
-    let digits = trim_ows(value);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(BAD);
-    }
-    std::str::from_utf8(digits)
-        .map_err(|_| BAD)?
-        .parse::<u64>()
-        .map_err(|_| BAD)
+    http1::content_length(value).ok_or(HttpError::new(400, "malformed Content-Length"))
 }
 
 /// httparse reports both a garbled request line and a well-formed but
@@ -570,18 +555,6 @@ fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
         .split(|&b| b == b',')
         .map(trim_ows)
         .filter(|t| !t.is_empty())
-}
-
-fn trim_ows(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t'))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !matches!(b, b' ' | b'\t'))
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]
