@@ -31,6 +31,7 @@ pub mod log;
 pub mod selector;
 pub mod signals;
 pub mod sync;
+pub mod timers;
 pub mod totals;
 pub mod wire;
 

@@ -424,7 +424,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         if ctx.active == 0 {
             break now;
         }
-        ctx.timers.arm(now)?;
+        ctx.timers.arm()?;
         let mut timeout = next_sweep.saturating_duration_since(now).min(POLL_CAP);
         if let Some(e) = ctx.measure_end.filter(|&e| e > now) {
             timeout = timeout.min(e - now);
@@ -440,7 +440,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         }
         for ev in events.iter() {
             if ev.token() == TIMER {
-                ctx.timers.fired();
+                ctx.timers.fired()?;
                 continue;
             }
             let (idx, gen) = conn::split_token(ev.token());

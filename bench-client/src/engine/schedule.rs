@@ -8,16 +8,12 @@
 //! (plus the thread's timer slack), a timerfd has nanoseconds, so pacing needs
 //! no spinning.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
-use nix::sys::time::TimeSpec;
-use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+use reference_servers::timers::{Alarm, TimerQueue};
 
 /// A due time this far ahead (100 years, in seconds) is never reached.
 const NEVER_S: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
@@ -65,32 +61,29 @@ impl Schedule {
     }
 }
 
-/// A min-heap of (wake time, connection index) behind one timerfd.
+/// The worker's wake-ups: (wake time, connection index) in deadline order
+/// behind one timerfd, both shared with the selector server
+/// ([`reference_servers::timers`]), so that a stale wake-up after re-arming
+/// is handled the one way: the timer stays armed.
 ///
-/// Each connection has at most one entry, so the heap never grows past the
+/// Each connection has at most one entry, so the queue never grows past the
 /// capacity reserved at the start: no allocation while running.
 pub struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, usize)>>,
-    fd: TimerFd,
-    armed: Option<Instant>,
+    queue: TimerQueue<usize>,
+    alarm: Alarm,
 }
 
 impl Timers {
     pub fn new(capacity: usize) -> io::Result<Timers> {
-        let fd = TimerFd::new(
-            ClockId::CLOCK_MONOTONIC,
-            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
-        )?;
         Ok(Timers {
-            heap: BinaryHeap::with_capacity(capacity),
-            fd,
-            armed: None,
+            queue: TimerQueue::with_capacity(capacity),
+            alarm: Alarm::new()?,
         })
     }
 
     pub fn register(&self, registry: &Registry, token: Token) -> io::Result<()> {
         registry.register(
-            &mut SourceFd(&self.fd.as_fd().as_raw_fd()),
+            &mut SourceFd(&self.alarm.raw_fd()),
             token,
             Interest::READABLE,
         )
@@ -98,48 +91,26 @@ impl Timers {
 
     #[inline]
     pub fn push(&mut self, at: Instant, conn: usize) {
-        self.heap.push(Reverse((at, conn)));
+        self.queue.push(at, conn);
     }
 
     /// The next entry due at or before `now`.
     #[inline]
     pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, usize)> {
-        match self.heap.peek() {
-            Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse(e)| e),
-            _ => None,
-        }
+        self.queue.pop_due(now)
     }
 
-    /// Points the timerfd at the earliest entry (call after [`pop_due`](Self::pop_due)
-    /// with the same `now`, so that the entry lies in the future).
-    pub fn arm(&mut self, now: Instant) -> io::Result<()> {
-        let next = self.heap.peek().map(|Reverse((at, _))| *at);
-        if next == self.armed {
-            return Ok(());
-        }
-        match next {
-            Some(at) => {
-                // A zero expiry would disarm the timer: wait at least 1 ns.
-                let wait = at
-                    .saturating_duration_since(now)
-                    .max(Duration::from_nanos(1));
-                self.fd.set(
-                    Expiration::OneShot(TimeSpec::from_duration(wait)),
-                    TimerSetTimeFlags::empty(),
-                )?;
-            }
-            None => self.fd.unset()?,
-        }
-        self.armed = next;
-        Ok(())
+    /// Points the timerfd at the earliest entry (after [`pop_due`](Self::pop_due),
+    /// so that it lies in the future; one already past fires at once). Costs
+    /// no system call when the earliest entry has not changed.
+    pub fn arm(&mut self) -> io::Result<()> {
+        Ok(self.alarm.set(self.queue.next_deadline())?)
     }
 
-    /// After the timerfd fired: consume its expiry count.
-    pub fn fired(&mut self) {
-        let mut count = [0u8; 8];
-        // Non-blocking; EAGAIN just means a stale readiness event.
-        let _ = nix::unistd::read(self.fd.as_fd().as_raw_fd(), &mut count);
-        self.armed = None;
+    /// After the timerfd was readable: consume its expiry (a stale event
+    /// finds none, and the timer stays armed).
+    pub fn fired(&mut self) -> io::Result<()> {
+        Ok(self.alarm.fired()?)
     }
 }
 
@@ -272,7 +243,7 @@ mod tests {
         t.push(now + Duration::from_millis(1), 1);
         t.push(now + Duration::from_millis(2), 2);
         assert!(t.pop_due(now).is_none());
-        t.arm(now).unwrap();
+        t.arm().unwrap();
         let later = now + Duration::from_millis(2);
         assert_eq!(t.pop_due(later).map(|e| e.1), Some(1));
         assert_eq!(t.pop_due(later).map(|e| e.1), Some(2));

@@ -37,16 +37,15 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use slab::Slab;
 
-use self::alarm::Alarm;
 use self::conn::{Conn, OnDrain, Step};
-use self::timers::{Timer, TimerQueue};
+use self::timers::Timer;
 use self::token::{Key, ALARM, LISTENER, MAX_SLOTS, STOP};
 use crate::cli::{Model, ServerArgs};
 use crate::http::{Limits, SHUTDOWN_GRACE};
 use crate::log::Log;
+use crate::timers::{Alarm, TimerQueue};
 use crate::totals::Totals;
 
-mod alarm;
 mod conn;
 mod queue;
 mod timers;
@@ -271,7 +270,7 @@ impl Server {
                     token => self.on_connection_event(token, Readiness::of(event)),
                 }
             }
-            while let Some(timer) = self.shared.timers.pop_due(self.shared.now) {
+            while let Some((_, timer)) = self.shared.timers.pop_due(self.shared.now) {
                 self.on_timer(timer);
             }
             if self.accept_wanted {

@@ -110,7 +110,7 @@ impl Harness {
         for _ in self.resuming.drain(..) {
             self.conn.resume(&mut self.ctx);
         }
-        self.ctx.timers.arm(now).unwrap();
+        self.ctx.timers.arm().unwrap();
         let wait = if self.ctx.resume.is_empty() {
             Duration::from_millis(20)
         } else {
@@ -123,7 +123,7 @@ impl Harness {
         }
         for ev in self.events.iter() {
             if ev.token() == TIMER {
-                self.ctx.timers.fired();
+                self.ctx.timers.fired().unwrap();
                 continue;
             }
             if split_token(ev.token()) == (0, self.conn.gen()) {

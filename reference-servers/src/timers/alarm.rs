@@ -1,5 +1,6 @@
-//! The selector loop's one wake-up timer: a timerfd armed to the earliest
-//! pending deadline with nanosecond precision.
+//! An event loop's one wake-up timer: a timerfd armed to the earliest
+//! pending deadline with nanosecond precision (the selector server's loop
+//! and each of the client's workers use it).
 //!
 //! `epoll_wait`, and so `mio::Poll::poll`, takes its timeout in whole
 //! milliseconds rounded up, which made every `/delay/MS` and read timeout
@@ -21,7 +22,7 @@ const ORIGIN_ATTEMPTS: usize = 64;
 const ORIGIN_GOOD_ENOUGH: Duration = Duration::from_micros(2);
 
 /// A one-shot timerfd plus the deadline it is armed to.
-pub(super) struct Alarm {
+pub struct Alarm {
     fd: TimerFd,
     /// `origin` and `origin_clock` name the same moment, `Instant` being
     /// opaque: std reads `CLOCK_MONOTONIC` on Linux, so the two differ by a
@@ -31,18 +32,18 @@ pub(super) struct Alarm {
     /// How much later than `origin` the clock reading may have been taken:
     /// every deadline fires at most this late, never early.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub(super) origin_error: Duration,
+    pub(crate) origin_error: Duration,
     /// The deadline the timerfd is armed to; `None` when it is disarmed or
     /// has fired (a one-shot timerfd disarms itself).
     armed: Option<Instant>,
     /// `timerfd_settime` calls, so tests can prove an unchanged deadline
     /// costs none.
     #[cfg(test)]
-    pub(super) settime_calls: u64,
+    pub(crate) settime_calls: u64,
 }
 
 impl Alarm {
-    pub(super) fn new() -> nix::Result<Alarm> {
+    pub fn new() -> nix::Result<Alarm> {
         let fd = TimerFd::new(
             ClockId::CLOCK_MONOTONIC,
             TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
@@ -76,14 +77,14 @@ impl Alarm {
     }
 
     /// The descriptor to register with the loop (readable once it fires).
-    pub(super) fn raw_fd(&self) -> RawFd {
+    pub fn raw_fd(&self) -> RawFd {
         self.fd.as_fd().as_raw_fd()
     }
 
     /// Arms the timerfd to fire at `deadline`, or disarms it for `None`.
     /// Costs no system call when it is armed that way already, which is the
     /// common case: most requests leave the earliest deadline where it was.
-    pub(super) fn set(&mut self, deadline: Option<Instant>) -> nix::Result<()> {
+    pub fn set(&mut self, deadline: Option<Instant>) -> nix::Result<()> {
         if deadline == self.armed {
             return Ok(());
         }
@@ -112,7 +113,7 @@ impl Alarm {
     /// Consumes an expiry after the loop saw the timerfd readable. The event
     /// may be stale (the timer was re-armed after it fired), then the read
     /// finds nothing and the timer stays armed.
-    pub(super) fn fired(&mut self) -> nix::Result<()> {
+    pub fn fired(&mut self) -> nix::Result<()> {
         match self.fd.wait() {
             Ok(()) => {
                 self.armed = None;
@@ -129,7 +130,7 @@ impl Alarm {
     /// Time left until the timerfd fires, as the kernel has it; `None` if
     /// disarmed.
     #[cfg(test)]
-    pub(super) fn remaining(&self) -> Option<Duration> {
+    pub fn remaining(&self) -> Option<Duration> {
         match self.fd.get().expect("timerfd_gettime") {
             None => None,
             Some(Expiration::OneShot(left)) => Some(Duration::from(left)),
