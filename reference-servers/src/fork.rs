@@ -8,16 +8,14 @@ use std::collections::HashSet;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroUsize;
-use std::ops::Deref;
 use std::os::fd::AsRawFd;
-use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use nix::sys::mman::{mmap_anonymous, munmap, MapFlags, ProtFlags};
+use nix::sys::mman::{mmap_anonymous, MapFlags, ProtFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
@@ -44,7 +42,8 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
         .set_nonblocking(true)
         .context("cannot make the listener non-blocking")?;
     let signals = Signals::install(true)?;
-    let totals = SharedTotals::new()?;
+    // Children count into the parent's totals through the shared mapping.
+    let totals: &'static Totals = leak_shared(Totals::new())?;
     print_listening(
         listener
             .local_addr()
@@ -69,7 +68,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
         match listener.accept() {
             Ok((stream, peer)) => {
                 totals.add_connection();
-                if let Some(child) = spawn_child(stream, peer, &listener, &config, &totals) {
+                if let Some(child) = spawn_child(stream, peer, &listener, &config, totals) {
                     children.insert(child);
                 }
             }
@@ -240,52 +239,5 @@ fn leak_shared<T: Sync>(value: T) -> anyhow::Result<&'static T> {
     unsafe {
         ptr.as_ptr().write(value);
         Ok(ptr.as_ref())
-    }
-}
-
-/// A [`Totals`] in a MAP_SHARED|MAP_ANONYMOUS mapping: children inherit the
-/// mapping, so their atomic increments land in the parent's memory too.
-struct SharedTotals {
-    ptr: NonNull<Totals>,
-}
-
-impl SharedTotals {
-    fn new() -> anyhow::Result<Self> {
-        let len = NonZeroUsize::new(std::mem::size_of::<Totals>())
-            .context("the totals struct has no size")?;
-        // SAFETY: a fresh anonymous mapping aliases no Rust object; it is
-        // page-aligned (enough for AtomicU64) and at least `len` bytes long.
-        let raw = unsafe {
-            mmap_anonymous(
-                None,
-                len,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }
-        .context("cannot map shared memory for the totals")?;
-        let ptr = raw.cast::<Totals>();
-        // SAFETY: the mapping is writable, aligned and large enough, and
-        // nothing reads it before this initialisation.
-        unsafe { ptr.as_ptr().write(Totals::new()) };
-        Ok(SharedTotals { ptr })
-    }
-}
-
-impl Deref for SharedTotals {
-    type Target = Totals;
-
-    fn deref(&self) -> &Totals {
-        // SAFETY: initialised in `new`, unmapped only in `drop`; Totals is
-        // only atomics, so shared access from several processes is sound.
-        unsafe { self.ptr.as_ref() }
-    }
-}
-
-impl Drop for SharedTotals {
-    fn drop(&mut self) {
-        // SAFETY: the mapping came from `mmap_anonymous` with this length,
-        // and no reference from `deref` outlives `self`.
-        let _ = unsafe { munmap(self.ptr.cast(), std::mem::size_of::<Totals>()) };
     }
 }
