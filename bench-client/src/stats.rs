@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::AddAssign;
 use std::time::Duration;
 
+use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};
 use hdrhistogram::Histogram;
 
 use crate::hdr;
@@ -94,48 +95,103 @@ impl Cause {
 }
 
 /// Requests and errors that completed within one second of the measured phase.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Second {
     pub requests: u64,
     pub errors: u64,
     /// Open loop: requests actually sent in this second.
     pub sent: u64,
-    /// Latency (µs) of this second, for its p50 and p99. Smaller than the
-    /// run's histogram, to bound memory on long runs: 32-bit counts, and
-    /// sized for up to 100 ms (5.6 KB), growing only if a second sees more.
-    pub latency: Histogram<u32>,
+    /// Latency (µs) of this second, for its p50 and p99.
+    latency: SecondLatency,
+}
+
+/// A second's latency histogram, kept small because a run keeps one per
+/// second per worker: none until something is recorded, a live histogram
+/// (32-bit counts, sized for up to 100 ms, 5.6 KB, growing only if the
+/// second sees more) while the second is current, and once the worker has
+/// moved on, HdrHistogram's V2 encoding of it (a few hundred bytes). Kept
+/// live, an hour's timeline cost ~20 MB per worker, and a soak saw the
+/// client's memory grow by 6 KiB a second per worker.
+#[derive(Debug, Clone, Default)]
+enum SecondLatency {
+    #[default]
+    Empty,
+    Live(Histogram<u32>),
+    Packed(Box<[u8]>),
 }
 
 /// Latencies a timeline second holds before its histogram has to grow.
 const SECOND_PRESIZED_US: u64 = 100_000;
 
 impl Second {
-    fn new() -> Second {
+    fn new_histogram() -> Histogram<u32> {
         let mut latency = Histogram::new_with_bounds(1, SECOND_PRESIZED_US, 2)
             .expect("static histogram bounds are valid");
         latency.auto(true);
-        Second {
-            requests: 0,
-            errors: 0,
-            sent: 0,
-            latency,
-        }
+        latency
     }
 
     #[inline]
     fn record(&mut self, us: u64) {
         // Cannot fail: the histogram grows as needed.
-        let _ = self.latency.record(us.clamp(1, hdr::MAX_LATENCY_US));
+        let _ = self.live().record(us.clamp(1, hdr::MAX_LATENCY_US));
+    }
+
+    /// The histogram to record into, unpacked if it was packed (a late
+    /// completion can still land in a second the worker has left).
+    fn live(&mut self) -> &mut Histogram<u32> {
+        self.latency = match std::mem::take(&mut self.latency) {
+            SecondLatency::Live(h) => SecondLatency::Live(h),
+            SecondLatency::Empty => SecondLatency::Live(Second::new_histogram()),
+            SecondLatency::Packed(bytes) => SecondLatency::Live(unpack(&bytes)),
+        };
+        match &mut self.latency {
+            SecondLatency::Live(h) => h,
+            _ => unreachable!("just made live"),
+        }
+    }
+
+    /// Replaces a live histogram by its encoding, once the second is over.
+    fn pack(&mut self) {
+        if let SecondLatency::Live(h) = &self.latency {
+            let mut bytes = Vec::new();
+            // Serialising into memory cannot fail for a valid histogram.
+            if V2Serializer::new().serialize(h, &mut bytes).is_ok() {
+                self.latency = SecondLatency::Packed(bytes.into_boxed_slice());
+            }
+        }
+    }
+
+    /// Whether the latency is held encoded (for tests).
+    #[cfg(test)]
+    fn is_packed(&self) -> bool {
+        matches!(self.latency, SecondLatency::Packed(_))
+    }
+
+    /// The histogram, decoded when packed; `None` when nothing was recorded.
+    fn histogram(&self) -> Option<std::borrow::Cow<'_, Histogram<u32>>> {
+        match &self.latency {
+            SecondLatency::Empty => None,
+            SecondLatency::Live(h) => Some(std::borrow::Cow::Borrowed(h)),
+            SecondLatency::Packed(bytes) => Some(std::borrow::Cow::Owned(unpack(bytes))),
+        }
     }
 
     /// The latency at quantile `q` (0 when nothing was recorded).
     pub fn quantile(&self, q: f64) -> u64 {
-        if self.latency.is_empty() {
-            0
-        } else {
-            self.latency.value_at_quantile(q)
+        match self.histogram() {
+            Some(h) if !h.is_empty() => h.value_at_quantile(q),
+            _ => 0,
         }
     }
+}
+
+/// Decodes what [`Second::pack`] encoded; an undecodable encoding (which
+/// only a bug could produce) reads as an empty second.
+fn unpack(bytes: &[u8]) -> Histogram<u32> {
+    Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .unwrap_or_else(|_| Second::new_histogram())
 }
 
 impl AddAssign<&Second> for Second {
@@ -143,8 +199,10 @@ impl AddAssign<&Second> for Second {
         self.requests += o.requests;
         self.errors += o.errors;
         self.sent += o.sent;
-        // Cannot fail: `self` grows to whatever `o` holds.
-        let _ = self.latency.add(&o.latency);
+        if let Some(h) = o.histogram() {
+            // Cannot fail: `self` grows to whatever `o` holds.
+            let _ = self.live().add(&*h);
+        }
     }
 }
 
@@ -213,7 +271,11 @@ impl Stats {
     #[inline]
     pub fn second(&mut self, t: usize) -> &mut Second {
         if t >= self.timeline.len() {
-            self.timeline.resize_with(t + 1, Second::new);
+            // The worker has moved on: the second it leaves is final.
+            if let Some(last) = self.timeline.last_mut() {
+                last.pack();
+            }
+            self.timeline.resize_with(t + 1, Second::default);
         }
         &mut self.timeline[t]
     }
@@ -311,7 +373,7 @@ impl Stats {
     /// second, the requests due in it (`rate` times the part of the second
     /// that was measured: the last may be partial) and the requests sent.
     pub fn timeline_entries(&self, rate: Option<f64>, duration_s: f64) -> Vec<TimelineEntry> {
-        let empty = Second::new();
+        let empty = Second::default();
         let seconds = (duration_s.ceil() as usize).max(self.timeline.len());
         (0..seconds)
             .map(|t| {
@@ -382,7 +444,7 @@ impl AddAssign for Stats {
         self.sent += o.sent;
         self.last_sent = self.last_sent.max(o.last_sent);
         if o.timeline.len() > self.timeline.len() {
-            self.timeline.resize_with(o.timeline.len(), Second::new);
+            self.timeline.resize_with(o.timeline.len(), Second::default);
         }
         for (a, b) in self.timeline.iter_mut().zip(&o.timeline) {
             *a += b;
@@ -528,6 +590,29 @@ mod tests {
             "{}",
             tl[1].p50_us
         );
+    }
+
+    /// A finished second is kept encoded: small, and read back exactly.
+    #[test]
+    fn finished_seconds_are_packed_and_keep_their_percentiles() {
+        let mut s = Stats::new(1);
+        for us in 1..=1000 {
+            s.response(0, 0, 200, us * 37, None);
+        }
+        let live = s.timeline_entries(None, 1.0)[0].clone();
+        s.response(3, 0, 200, 500, None);
+        assert!(s.timeline[0].is_packed(), "second 0 is over");
+        assert!(!s.timeline[3].is_packed(), "second 3 is current");
+        assert!(matches!(s.timeline[1].latency, SecondLatency::Empty));
+        let SecondLatency::Packed(bytes) = &s.timeline[0].latency else {
+            unreachable!()
+        };
+        assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
+        let packed = &s.timeline_entries(None, 4.0)[0];
+        assert_eq!((packed.p50_us, packed.p99_us), (live.p50_us, live.p99_us));
+        // A late completion in a packed second still counts.
+        s.response(0, 0, 200, 1, None);
+        assert_eq!(s.timeline_entries(None, 4.0)[0].requests, 1001);
     }
 
     #[test]
