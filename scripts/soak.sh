@@ -17,14 +17,24 @@
 # client and server alike, over the window from 20 % of the phase to its
 # end (the first 20 % is warm-up: connections, buffers, allocator arenas):
 #   - RSS: every sample within 10 % of the sample at 20 % (the first one at
-#     or after 20 % of the phase);
+#     or after 20 % of the phase). The client is allowed, on top, the growth
+#     it has by design: its timeline keeps a latency histogram per second
+#     and worker thread (5.5 KiB), so its RSS climbs by about 6 KiB per
+#     worker per second, in a 5-minute phase with 2 workers some 45 % of its
+#     6 MiB. The rule takes 6 KiB x workers (the result's config.threads) x
+#     seconds since the 20 % sample off the client's RSS before the 10 %;
 #   - descriptors and threads do not grow at all: no sample in the window
-#     exceeds the reference, the highest count among the window's first
-#     quarter of samples (at least one sample: the one at 20 %). A count
-#     that only flickers (sync: each request a new connection, so a socket
-#     is open or not at the instant of a sample) shows its top within that
-#     quarter; a leak climbs past it and never comes back. Not a single
-#     descriptor or thread of slack is allowed.
+#     exceeds the count at 20 % (the same sample), not by one. With one
+#     exception, for descriptors in the two sync phases: the sync server
+#     answers every request with `Connection: close`, so each request comes
+#     on a new connection, and at the instant of a sample anywhere between
+#     none and all of the CONNS (4) connections are open, on either side
+#     (measured: the open loop's client shows 11 to 15 descriptors, the
+#     server 8 or 9). There the count may exceed its value at 20 % by CONNS,
+#     the width of that flicker, and no more: a leak per request or per
+#     connection (thousands a second) is far past it within the first
+#     second. Everywhere else the connections stay open and the counts are
+#     flat to the unit, so the rule is exact: any growth fails.
 # Samples are taken only while the client's measured run is on (t < PHASE
 # from the client's start), so the end of a run (connections closing, the
 # result being written) is not mistaken for growth.
@@ -65,13 +75,17 @@
 #   samples.json  {"total_s", "interval_s", "phases": [...], "samples": [...]}:
 #                 one object per phase (phase, model, loop, connections,
 #                 rate (null in the closed loop), duration_s, result,
-#                 requests_per_sec, errors, client_exit) and one per sample:
+#                 requests_per_sec, errors, client_exit, client_workers)
+#                 and one per sample:
 #                 phase (1-based, as in the table), model, loop, t_s (seconds
 #                 since the phase's client started), client {rss_kb, fds,
 #                 threads}, server {rss_kb, fds, threads, procs}
 #   soak.svg      the samples charted, a row per phase (RSS, descriptors,
 #                 threads; the dashed line is 20 % of the phase)
-#   verdict.txt   the table printed at the end, one row per phase and side
+#   verdict.txt   the table printed at the end, two rows (client, server)
+#                 per phase: RSS at 20 % and the sample furthest from it
+#                 (with the client's allowance), descriptors and threads as
+#                 reference -> highest, then each failed rule
 #   PHASE-MODEL-LOOP.json / .txt / .err: each client run's result, text
 #                 report and stderr; server-MODEL.out / .err: each server's
 #                 listening line, totals and stderr
@@ -181,15 +195,10 @@ fd_count() {
 }
 
 # sample PHASE MODEL LOOP T_S: one JSON line of the client's and the
-# server's (parent + children) counts, into $TMP/samples.jsonl. Descriptors
-# are the highest of FD_READS counts FD_GAP apart: a process that opens and
-# closes connections all the time shows a count anywhere between its floor
-# and its ceiling at any instant, and the ceiling is what a leak raises.
-FD_READS=5
-FD_GAP=0.02
+# server's (parent + children) counts, into $TMP/samples.jsonl.
 sample() {
     local -a server_pids=("$SERVER")
-    local c_rss c_thr s_fds=0 c_fds=0 r
+    local c_rss c_thr c_fds
     if [[ "$2" == fork ]]; then
         # Word splitting wanted: one pid a line.
         # shellcheck disable=SC2207
@@ -197,16 +206,12 @@ sample() {
     fi
     status_stats "$CLIENT"
     c_rss=$s_rss c_thr=$s_thr
+    fd_count "$CLIENT"
+    c_fds=$s_fd_sum
     status_stats "${server_pids[@]}"
-    for ((r = 0; r < FD_READS; r++)); do
-        ((r == 0)) || sleep "$FD_GAP"
-        fd_count "$CLIENT"
-        ((s_fd_sum > c_fds)) && c_fds=$s_fd_sum
-        fd_count "${server_pids[@]}"
-        ((s_fd_sum > s_fds)) && s_fds=$s_fd_sum
-    done
+    fd_count "${server_pids[@]}"
     printf '{"phase":%d,"model":"%s","loop":"%s","t_s":%s,"client":{"rss_kb":%d,"fds":%d,"threads":%d},"server":{"rss_kb":%d,"fds":%d,"threads":%d,"procs":%d}}\n' \
-        "$1" "$2" "$3" "$4" "$c_rss" "$c_fds" "$c_thr" "$s_rss" "$s_fds" "$s_thr" "$s_procs" \
+        "$1" "$2" "$3" "$4" "$c_rss" "$c_fds" "$c_thr" "$s_rss" "$s_fd_sum" "$s_thr" "$s_procs" \
         >>"$TMP/samples.jsonl"
 }
 
@@ -219,7 +224,7 @@ json_get() {
 # its line to $TMP/phases.jsonl.
 run_phase() {
     local n="$1" model="$2" loop="$3" conns="$4" rate="$5" url="$6"
-    local name="$n-$model-$loop" start k target left status=0 rps=null errors=null
+    local name="$n-$model-$loop" start k target left status=0 rps=null errors=null workers=null
     local -a rate_args=()
     [[ "$rate" == null ]] || rate_args=(-R "$rate")
     echo "== phase $n: $model, $loop loop, $conns connections${rate_args[*]:+, -R $rate}, $((phase_ms / 1000)) s" >&2
@@ -251,10 +256,11 @@ run_phase() {
     if [[ -s "$OUT_DIR/$name.json" ]]; then
         rps="$(json_get "$OUT_DIR/$name.json" "['summary']['requests_per_sec']")"
         errors="$(json_get "$OUT_DIR/$name.json" "['summary']['errors']")"
+        workers="$(json_get "$OUT_DIR/$name.json" "['config']['threads']")"
     fi
-    printf '{"phase":%d,"model":"%s","loop":"%s","connections":%d,"rate":%s,"duration_s":%s,"result":"%s","requests_per_sec":%s,"errors":%s,"client_exit":%d}\n' \
+    printf '{"phase":%d,"model":"%s","loop":"%s","connections":%d,"rate":%s,"duration_s":%s,"result":"%s","requests_per_sec":%s,"errors":%s,"client_exit":%d,"client_workers":%s}\n' \
         "$n" "$model" "$loop" "$conns" "$rate" "$((phase_ms / 1000)).$(printf '%03d' $((phase_ms % 1000)))" \
-        "$name.json" "$rps" "$errors" "$status" >>"$TMP/phases.jsonl"
+        "$name.json" "$rps" "$errors" "$status" "$workers" >>"$TMP/phases.jsonl"
     LAST_RPS="$rps"
 }
 
@@ -296,7 +302,7 @@ for model in "${model_list[@]}"; do
     n=$((n + 1))
     if [[ "$rate" == null ]]; then
         echo "$SCRIPT: phase $((n - 1)) left no result, so no rate for phase $n; skipped" >&2
-        printf '{"phase":%d,"model":"%s","loop":"open","connections":%d,"rate":null,"duration_s":0,"result":null,"requests_per_sec":null,"errors":null,"client_exit":-1}\n' \
+        printf '{"phase":%d,"model":"%s","loop":"open","connections":%d,"rate":null,"duration_s":0,"result":null,"requests_per_sec":null,"errors":null,"client_exit":-1,"client_workers":null}\n' \
             "$n" "$model" "$conns" >>"$TMP/phases.jsonl"
     else
         run_phase "$n" "$model" open "$conns" "$rate" "http://$addr/"
@@ -320,7 +326,7 @@ with open(f"{out_dir}/samples.json", "w") as f:
 
 WARMUP = 0.20      # the window starts at 20 % of the phase
 RSS_BAND = 0.10    # RSS within 10 % of its value at 20 %
-REF_SHARE = 0.25   # fds/threads reference: the top of the window's first quarter
+TIMELINE_KB = 6    # the client's by-design growth, per worker thread per second
 
 rows, all_pass = [], True
 for p in phases:
@@ -339,27 +345,35 @@ for p in phases:
             cells[side] = ("-", "-", "-")
             continue
         rss = [s[side]["rss_kb"] for s in window]
-        ref = rss[0]
-        dev = max(abs(r - ref) for r in rss) / ref if ref else float("inf")
-        worst = max(rss, key=lambda r: abs(r - ref))
-        cell_rss = f"{ref}→{worst} ({(worst - ref) / ref * 100 if ref else 0:+.1f} %)"
-        if dev > RSS_BAND:
-            problems.append(f"{side} RSS {(worst - ref) / ref * 100 if ref else 0:+.1f} %")
+        ref = rss[0] or 1
+        # The client's allowance: its timeline grows by TIMELINE_KB per
+        # worker per second since the sample at 20 %.
+        per_s = TIMELINE_KB * (p["client_workers"] or 0) if side == "client" else 0
+        allow = [per_s * (s["t_s"] - window[0]["t_s"]) for s in window]
+        i = max(range(len(rss)), key=lambda i: abs(rss[i] - allow[i] - ref))
+        change = (rss[i] - ref) / ref * 100
+        cell_rss = f"{rss[0]}→{rss[i]} ({change:+.1f} %" + (
+            f", {allow[i] / ref * 100:.1f} % allowed)" if per_s else ")")
+        if abs(rss[i] - allow[i] - ref) / ref > RSS_BAND:
+            problems.append(f"{side} RSS {change:+.1f} %" + (
+                f" (its timeline accounts for {allow[i] / ref * 100:.1f} %)" if per_s else ""))
         counts = []
         for key in ("fds", "threads"):
             vals = [s[side][key] for s in window]
-            head = max(1, int(len(vals) * REF_SHARE))
-            ref_c, top = max(vals[:head]), max(vals)
-            counts.append(f"{ref_c}→{top}")
-            if top > ref_c:
-                problems.append(f"{side} {key} {ref_c}→{top}")
+            # sync: a new connection per request, so anywhere between none
+            # and all of the phase's connections are open at an instant.
+            slack = p["connections"] if key == "fds" and p["model"] == "sync" else 0
+            ref_c, top = vals[0], max(vals)
+            counts.append(f"{ref_c}→{top}" + (f" (+{slack} allowed)" if slack else ""))
+            if top > ref_c + slack:
+                problems.append(f"{side} {key} {ref_c}→{top}" + (f", over +{slack}" if slack else ""))
         cells[side] = (cell_rss, *counts)
     ok = not problems
     all_pass &= ok
     rows.append((p, cells, ok, problems))
 
 head = ("phase", "model", "loop", "conns", "rate", "req/s", "errors", "side",
-        "rss kB @20%→furthest", "fds ref→max", "threads ref→max", "verdict")
+        "rss kB @20% → furthest", "fds @20% → max", "threads @20% → max", "verdict")
 table = [head]
 for p, cells, ok, problems in rows:
     rps = "-" if p["requests_per_sec"] is None else f"{p['requests_per_sec']:.0f}"

@@ -4,11 +4,13 @@
 One row per phase, three panels per row: resident memory (MiB), open file
 descriptors and threads over the phase's time, client and server as two
 lines. The dashed vertical line is 20 % of the phase, where the pass rules
-start; the shaded bands are each side's RSS value there +/- 10 %. Plain
+start; the shaded bands are each side's RSS value there +/- 10 % (the
+client's climbing with the allowance for its timeline). Plain
 Python (standard library only); the SVG is self-contained.
 """
 
 import json
+import math
 import sys
 from html import escape
 
@@ -19,19 +21,19 @@ PAD_L, PAD_R, PAD_T, PAD_B = 55, 15, 28, 28
 ROW_LABEL_H = 22
 
 
-def nice_max(v):
-    """A round upper bound for an axis from 0 to at least v."""
-    if v <= 0:
-        return 1
-    mag = 10 ** (len(str(int(v))) - 1)
+def nice_step(v, whole):
+    """A round step of at least v / 4 for a 4-step axis from 0 (whole numbers
+    only when `whole`: counts of descriptors and threads)."""
+    need = max(v / 4, 1e-9)
+    mag = 10 ** math.floor(math.log10(need))
     for step in (1, 2, 2.5, 5, 10):
-        if step * mag >= v:
+        if step * mag >= need and (not whole or float(step * mag).is_integer()):
             return step * mag
     return 10 * mag
 
 
 def fmt(v):
-    return f"{v:.0f}" if v >= 10 or v == int(v) else f"{v:.1f}"
+    return f"{v:g}"
 
 
 def panel(out, x0, y0, phase, samples, key, title, scale):
@@ -40,7 +42,7 @@ def panel(out, x0, y0, phase, samples, key, title, scale):
     for s in samples:
         for side in COLORS:
             top = max(top, s[side][key] * scale)
-    top = nice_max(top * 1.15)
+    top = 4 * nice_step(top * 1.1, key != "rss_kb")
     w = PANEL_W - PAD_L - PAD_R
     h = PANEL_H - PAD_T - PAD_B
 
@@ -62,13 +64,15 @@ def panel(out, x0, y0, phase, samples, key, title, scale):
         out.append(f'<text x="{px(t):.1f}" y="{y0 + PAD_T + h + 16}" class="ax" text-anchor="middle">{fmt(t)} s</text>')
     window = [s for s in samples if s["t_s"] >= 0.2 * duration - 1e-9]
     if key == "rss_kb" and window:
+        t0 = window[0]["t_s"]
         for side, color in COLORS.items():
             ref = window[0][side]["rss_kb"] * scale
-            y_hi, y_lo = py(ref * 1.1), py(ref * 0.9)
-            out.append(
-                f'<rect x="{px(0.2 * duration):.1f}" y="{y_hi:.1f}" width="{px(duration) - px(0.2 * duration):.1f}" '
-                f'height="{y_lo - y_hi:.1f}" fill="{color}" opacity="0.10"/>'
-            )
+            # The client's band climbs with its timeline (see soak.sh).
+            per_s = 6 * (phase.get("client_workers") or 0) * scale if side == "client" else 0
+            hi = [(px(t), py(ref * 1.1 + per_s * (t - t0))) for t in (t0, duration)]
+            lo = [(px(t), py(ref * 0.9 + per_s * (t - t0))) for t in (duration, t0)]
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in hi + lo)
+            out.append(f'<polygon points="{pts}" fill="{color}" opacity="0.10"/>')
     x20 = px(0.2 * duration)
     out.append(f'<line x1="{x20:.1f}" x2="{x20:.1f}" y1="{y0 + PAD_T}" y2="{y0 + PAD_T + h}" class="mark"/>')
     for side, color in COLORS.items():
@@ -101,7 +105,7 @@ def main():
         out.append(f'<line x1="{x}" x2="{x + 20}" y1="36" y2="36" stroke="{color}" stroke-width="2"/>')
         out.append(f'<text x="{x + 25}" y="40" class="t">{side}</text>')
         x += 80
-    out.append(f'<text x="{x}" y="40" class="t">dashed: 20 % of the phase; bands: RSS at 20 % ± 10 %;'
+    out.append(f'<text x="{x}" y="40" class="t">dashed: 20 % of the phase; bands: RSS at 20 % ± 10 % (client: + timeline);'
                f' fork server: parent + children</text>')
     for row, phase in enumerate(phases):
         y0 = head + row * row_h
