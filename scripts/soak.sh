@@ -42,7 +42,9 @@
 # The fork server is counted over the parent plus its live children (pgrep
 # -P), summed: RSS, descriptors and threads (each child is one thread, so
 # threads = processes; an exited child not yet reaped counts 1 thread, 0
-# descriptors). A child serves one connection, keep-alive included, and
+# descriptors; summed VmRSS counts the pages a child still shares with the
+# parent once per process: more than the memory really used, but steady).
+# A child serves one connection, keep-alive included, and
 # holds that connection's descriptors and memory: the parent alone would
 # show none of the work, and a child that leaks per request would go
 # unseen. bench-client keeps its connections open, so during a phase the
@@ -53,9 +55,9 @@
 # memory per request raises the sum; children that are never reaped, or a
 # client that had to reconnect (a server that drops connections), raise
 # the threads/processes count and the errors. What a steady keep-alive load
-# cannot show: a leak per accepted connection in the fork parent (only 16
-# connections per phase); the sync server, which takes a new connection per
-# request, exercises that path.
+# cannot show: a leak per accepted connection in the fork parent (it
+# accepts only 16 connections a phase); that needs a load that reconnects
+# (bench-client --connection-per-request), which this script does not run.
 #
 # Usage: scripts/soak.sh [-t TOTAL] [-i INTERVAL] [-m MODELS] [-o DIR] [-h]
 #   -t, --total TOTAL        the whole load, shared by all phases: 30m, 2m,
@@ -69,7 +71,7 @@
 #                            out/soak-<UTC time>/)
 #   -h, --help               this help
 # The CI form: `scripts/soak.sh -t 2m` (20 s phases, a sample a second):
-# about 2 min 10 s in all.
+# about 2 min 10 s in all (a 2-core machine: 2 min 6 s).
 #
 # Writes:
 #   samples.json  {"total_s", "interval_s", "phases": [...], "samples": [...]}:
@@ -84,8 +86,8 @@
 #                 threads; the dashed line is 20 % of the phase)
 #   verdict.txt   the table printed at the end, two rows (client, server)
 #                 per phase: RSS at 20 % and the sample furthest from it
-#                 (with the client's allowance), descriptors and threads as
-#                 reference -> highest, then each failed rule
+#                 (with the client's allowance), descriptors and threads
+#                 at 20 % -> highest, then each failed rule
 #   PHASE-MODEL-LOOP.json / .txt / .err: each client run's result, text
 #                 report and stderr; server-MODEL.out / .err: each server's
 #                 listening line, totals and stderr
@@ -174,7 +176,7 @@ status_stats() {
     s_rss=0 s_thr=0 s_procs=0
     for pid in "$@"; do
         text=""
-        read -r -d '' text <"/proc/$pid/status" 2>/dev/null || true
+        read -r -d '' text 2>/dev/null <"/proc/$pid/status" || true
         [[ "$text" =~ Threads:[[:space:]]+([0-9]+) ]] || continue
         s_thr=$((s_thr + BASH_REMATCH[1]))
         s_procs=$((s_procs + 1))
@@ -215,9 +217,9 @@ sample() {
         >>"$TMP/samples.jsonl"
 }
 
-# json_get FILE EXPR: a field of a result, e.g. "['summary']['errors']".
+# json_get FILE EXPR: a field of a result as JSON, e.g. "['summary']['errors']".
 json_get() {
-    python3 -c 'import json, sys; print(eval("json.load(open(sys.argv[1]))" + sys.argv[2]))' "$1" "$2"
+    python3 -c 'import json, sys; print(json.dumps(eval("json.load(open(sys.argv[1]))" + sys.argv[2])))' "$1" "$2"
 }
 
 # run_phase N MODEL LOOP CONNS RATE URL: one client run, sampled; appends
@@ -254,9 +256,10 @@ run_phase() {
     wait "$CLIENT" || status=$?
     CLIENT=""
     if [[ -s "$OUT_DIR/$name.json" ]]; then
-        rps="$(json_get "$OUT_DIR/$name.json" "['summary']['requests_per_sec']")"
-        errors="$(json_get "$OUT_DIR/$name.json" "['summary']['errors']")"
-        workers="$(json_get "$OUT_DIR/$name.json" "['config']['threads']")"
+        # An unreadable result leaves null: the phase then fails, the run goes on.
+        rps="$(json_get "$OUT_DIR/$name.json" "['summary']['requests_per_sec']")" || rps=null
+        errors="$(json_get "$OUT_DIR/$name.json" "['summary']['errors']")" || errors=null
+        workers="$(json_get "$OUT_DIR/$name.json" "['config']['threads']")" || workers=null
     fi
     printf '{"phase":%d,"model":"%s","loop":"%s","connections":%d,"rate":%s,"duration_s":%s,"result":"%s","requests_per_sec":%s,"errors":%s,"client_exit":%d,"client_workers":%s}\n' \
         "$n" "$model" "$loop" "$conns" "$rate" "$((phase_ms / 1000)).$(printf '%03d' $((phase_ms % 1000)))" \
