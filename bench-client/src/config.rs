@@ -14,7 +14,7 @@ use reference_servers::Model;
 use crate::cli::RunArgs;
 use crate::metric::{Check, MetricError};
 use crate::result::RunConfig;
-use crate::url::UrlParts;
+use reference_servers::wire::url::UrlParts;
 
 /// Largest accepted request body: the body is built once and kept in memory.
 pub const MAX_BODY_BYTES: u64 = 1 << 30;
@@ -690,6 +690,13 @@ mod tests {
         );
         assert!(config(&["-m", "PURGE"]).unwrap().notices.is_empty());
         assert!(config(&["-m", "purge"]).unwrap().notices.is_empty());
+    }
+
+    /// Was the hidden BENCH_CLIENT_NO_SHORT_SLICE environment variable.
+    #[test]
+    fn short_slice_is_a_flag() {
+        assert!(config(&[]).unwrap().short_slice);
+        assert!(!config(&["--no-short-slice"]).unwrap().short_slice);
     }
 
     #[test]

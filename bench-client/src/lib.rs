@@ -24,7 +24,6 @@ pub mod run;
 pub mod signals;
 pub mod stats;
 pub mod supervisor;
-pub mod url;
 
 use std::ffi::OsString;
 use std::io::Write as _;

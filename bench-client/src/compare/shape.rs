@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::result::RunResult;
-use crate::url::UrlParts;
+use reference_servers::wire::url::UrlParts;
 
 /// One field on which two runs' load shapes differ, with both values.
 #[derive(Debug, Clone, PartialEq, Eq)]

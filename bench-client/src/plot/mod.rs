@@ -19,7 +19,7 @@ use crate::exit::UsageError;
 use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::RunResult;
-use crate::url::UrlParts;
+use reference_servers::wire::url::UrlParts;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::response::Connection;
 use super::{clamp_usize, Request, Response};
+use crate::wire::url::UrlParts;
 
 /// Largest `/bytes/N` response body.
 pub const MAX_BYTES_BODY: u64 = 64 * 1024 * 1024;
@@ -91,14 +92,21 @@ pub fn route_closing(req: &mut Request) -> Response {
 /// absolute-form (`http://host/path`), which RFC 9112 3.2.2 says a server
 /// must accept, reduced to its path (`/` when it has none).
 fn origin_path(target: &str) -> &str {
-    let target = target.split(['?', '#']).next().unwrap_or_default();
-    let Some((scheme, rest)) = target.split_once("://") else {
-        return target;
+    let parts = UrlParts::split(target);
+    let path = match parts.scheme {
+        // Absolute form: the path of the URL, split the way the client
+        // splits the URLs it is given.
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => {
+            parts.target
+        }
+        // Origin form (a `://` inside a query is not a scheme), or another
+        // scheme, which no route matches.
+        _ => target,
     };
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return target;
+    match path.split(['?', '#']).next().unwrap_or_default() {
+        "" => "/",
+        path => path,
     }
-    rest.find('/').map_or("/", |slash| &rest[slash..])
 }
 
 /// Whether the route for `method` and `target` uses the request body: only

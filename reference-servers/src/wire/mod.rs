@@ -1,7 +1,8 @@
 //! What the client and the servers must read and write the same way, kept
 //! once so that the two sides cannot drift apart: sizes and durations typed
 //! on a command line ([`units`]), `host[:port]` authorities ([`authority`]),
-//! HTTP/1.1's chunk-size and Content-Length rules ([`http1`]), and the two
+//! where a URL's parts end ([`url`]), HTTP/1.1's chunk-size and
+//! Content-Length rules ([`http1`]), and the two
 //! lines a server prints for whoever started it: where it listens
 //! ([`listening`]) and its totals on shutdown ([`totals`]). `bench-client`
 //! depends on this crate, so it uses these directly rather than a copy.
@@ -11,3 +12,4 @@ pub mod http1;
 pub mod listening;
 pub mod totals;
 pub mod units;
+pub mod url;

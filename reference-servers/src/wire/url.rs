@@ -1,9 +1,9 @@
 //! Where a URL's scheme, authority and path end: one reading for the URL a
-//! run is given ([`HttpUrl::parse`](crate::config::HttpUrl::parse)) and for
-//! the URLs that `plot` and `compare` read back from saved results, so that
-//! a run's host and path are the same wherever they are shown. What the
-//! authority says (`host[:port]`) is for
-//! [`reference_servers::wire::authority`] to read.
+//! run is given (bench-client's `HttpUrl::parse`), for the URLs that `plot`
+//! and `compare` read back from saved results, and for an absolute-form
+//! request-target a server routes by its path, so that a run's host and
+//! path are the same wherever they are read. What the authority says
+//! (`host[:port]`) is for [`super::authority`] to read.
 
 use std::borrow::Cow;
 
