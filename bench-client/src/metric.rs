@@ -276,6 +276,9 @@ fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
             match unit {
                 Some((u, scale)) => number(&value[..value.len() - u.len()])
                     .map(|v| v * scale)
+                    // Finite after scaling too: `1e303s` overflows to
+                    // infinity, which a result's JSON cannot hold.
+                    .filter(|us| us.is_finite())
                     .ok_or_else(|| {
                         format!(
                             "'{value}' is not a latency; expected a number with a unit such as 500us, 50ms or 1.5s"
@@ -533,6 +536,8 @@ mod tests {
             ("p99>-5ms", latency("p99>-5ms", "-5ms")),
             ("max>5%", latency("max>5%", "5%")),
             ("p99>5 minutes", latency("p99>5 minutes", "5 minutes")),
+            // Found by fuzzing: finite as written, infinite in µs.
+            ("p99>1e303s", latency("p99>1e303s", "1e303s")),
             ("error_rate>5", rate("error_rate>5", "5")),
             ("error_rate>101%", rate("error_rate>101%", "101%")),
             ("error_rate>1ms", rate("error_rate>1ms", "1ms")),
