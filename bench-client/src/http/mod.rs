@@ -325,6 +325,13 @@ impl ResponseFramer {
                 while i < buf.len() && matches!(buf[i], b'\r' | b'\n') {
                     i += 1;
                 }
+                // Empty lines before the status line count towards the head
+                // limit before anything is judged, as they do when they
+                // arrive a few at a time (found by fuzzing: whole, 76 of them
+                // then garbage was "not HTTP/1"; in small reads, too large).
+                if i >= self.limits.head_bytes {
+                    return Err(FrameError::HeadTooLarge);
+                }
                 if i < buf.len() {
                     self.head_start = Some(i);
                 }
@@ -742,6 +749,35 @@ mod tests {
         interim_responses: 2,
         trailer_bytes: 32,
     };
+
+    /// Found by fuzzing (fuzz/regressions/client_response/): empty lines
+    /// before the status line gave a verdict that depended on the reads.
+    #[test]
+    fn empty_lines_before_the_status_line_count_whatever_the_reads() {
+        let mut input = vec![b'\n'; 76];
+        input.extend_from_slice(b"9h: x\r\n\r\n");
+        for cut in 0..=input.len() {
+            assert_eq!(
+                frame_pieces(&input, &[cut], true, SMALL),
+                Err(FrameError::HeadTooLarge),
+                "cut at {cut}"
+            );
+        }
+        let mut bytewise: Vec<usize> = (1..input.len()).collect();
+        assert_eq!(
+            frame_pieces(&input, &bytewise, true, SMALL),
+            Err(FrameError::HeadTooLarge)
+        );
+        // Under the limit they are skipped, and the status line is judged.
+        input.drain(..20);
+        bytewise.truncate(input.len() - 1);
+        for cuts in [&[][..], &bytewise[..]] {
+            assert!(matches!(
+                frame_pieces(&input, cuts, true, SMALL),
+                Err(FrameError::Head(_))
+            ));
+        }
+    }
 
     fn chunked_head() -> Vec<u8> {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()

@@ -207,6 +207,20 @@ impl RequestReader {
     }
 
     /// Parses the head if it is complete and returns the body state it leads to.
+    /// A head not complete yet: wait for more bytes, unless it is already
+    /// over a limit.
+    fn wait_for_head(&mut self) -> Result<Option<State>, HttpError> {
+        let input = &self.buf[self.pos..];
+        if target_too_long(input) {
+            return Err(URI_TOO_LONG);
+        }
+        if input.len() > MAX_HEAD_BYTES {
+            return Err(HttpError::new(431, "request header section too large"));
+        }
+        self.head_seen = input.len();
+        Ok(None)
+    }
+
     fn parse_head(&mut self) -> Result<Option<State>, HttpError> {
         let input = &self.buf[self.pos..];
         if input.is_empty() {
@@ -214,14 +228,7 @@ impl RequestReader {
         }
         let unseen = input.get(self.head_seen..).unwrap_or_default();
         if self.head_seen > 0 && !unseen.contains(&b'\n') {
-            if target_too_long(input) {
-                return Err(URI_TOO_LONG);
-            }
-            if input.len() > MAX_HEAD_BYTES {
-                return Err(HttpError::new(431, "request header section too large"));
-            }
-            self.head_seen = input.len();
-            return Ok(None);
+            return self.wait_for_head();
         }
         #[cfg(test)]
         {
@@ -231,18 +238,16 @@ impl RequestReader {
         let mut parsed = httparse::Request::new(&mut headers);
         let head_len = match parsed.parse(input) {
             Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => {
-                if target_too_long(input) {
-                    return Err(URI_TOO_LONG);
-                }
-                if input.len() > MAX_HEAD_BYTES {
-                    return Err(HttpError::new(431, "request header section too large"));
-                }
-                self.head_seen = input.len();
-                return Ok(None);
-            }
+            Ok(httparse::Status::Partial) => return self.wait_for_head(),
             Err(httparse::Error::TooManyHeaders) => {
                 return Err(HttpError::new(431, "too many header fields"));
+            }
+            // Whether an unknown version is another HTTP's (505) or garbage
+            // (400) needs the whole version: judged on part of the request
+            // line, the verdict depended on how the bytes were split (found
+            // by fuzzing: `GET / HTTP/2` then `.\0)`).
+            Err(httparse::Error::Version) if !request_line_complete(input) => {
+                return self.wait_for_head()
             }
             Err(httparse::Error::Version) => return Err(version_error(input)),
             Err(_) => return Err(HttpError::new(400, "malformed request line or header")),
@@ -500,9 +505,23 @@ fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
     http1::content_length(value).ok_or(HttpError::new(400, "malformed Content-Length"))
 }
 
+/// Whether the request line (after the empty lines a client may send before
+/// it, which httparse skips) has its line ending.
+fn request_line_complete(input: &[u8]) -> bool {
+    let start = input
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(input.len());
+    input[start..].contains(&b'\n')
+}
+
 /// httparse reports both a garbled request line and a well-formed but
 /// unsupported version as `Error::Version`; only the latter is 505.
 fn version_error(input: &[u8]) -> HttpError {
+    let input = match input.iter().position(|&b| b != b'\r' && b != b'\n') {
+        Some(start) => &input[start..],
+        None => input,
+    };
     let line_end = input
         .iter()
         .position(|&b| b == b'\r' || b == b'\n')
@@ -604,6 +623,22 @@ mod tests {
 
     fn error_status(input: &[u8]) -> u16 {
         parse_all(input).1.expect("an error").status
+    }
+
+    /// Found by fuzzing (fuzz/regressions/server_request/): whether an
+    /// unknown version is 505 or 400 was decided on the bytes read so far.
+    #[test]
+    fn an_unknown_version_is_judged_on_its_whole_line() {
+        for (input, want) in [
+            (&b"GET / HTTP/2.\0)\r\nHost: x\r\n\r\n"[..], 400),
+            (&b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"[..], 505),
+            (&b"\r\nGET / HTTP/3\r\nHost: x\r\n\r\n"[..], 505),
+        ] {
+            for step in 1..=input.len() {
+                let status = parse_in_steps(input, step).1.map(|e| e.status);
+                assert_eq!(status, Some(want), "{input:?} in pieces of {step}");
+            }
+        }
     }
 
     #[test]
