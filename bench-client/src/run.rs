@@ -13,11 +13,14 @@ use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
 use crate::config::{Config, HttpUrl, Output, Stop};
 use crate::engine::Counters;
-use crate::engine::{self, Outcome, Plan};
+use crate::engine::{self, Outcome, Plan, WorkerLoad};
 use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
-use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
+use crate::result::{
+    Generator, GeneratorWorker, Pacing, RunResult, ServerInfo, Summary, Target, Tool,
+    SCHEMA_VERSION,
+};
 use crate::stats::Stats;
 use crate::supervisor::SpawnedServer;
 use crate::{hdr, host, http, report, signals};
@@ -122,8 +125,10 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
 
     let mut result = build_result(config, &url, &outcome, server);
-    result.checks = checks.iter().map(|c| c.evaluate(&result)).collect();
+    // The verdict first: `--fail-on generator` reads it.
     result.warnings = report::diagnosis::diagnose(&result);
+    result.verdict = Some(report::diagnosis::verdict(&result.warnings));
+    result.checks = checks.iter().map(|c| c.evaluate(&result)).collect();
     // A save that fails must not cost the user the figures of a run that
     // may have taken minutes: the summary is printed either way, then the
     // save error ends the run with bench-client's own failure status.
@@ -213,6 +218,32 @@ pub fn build_result(
         fairness: stats.fairness(),
         checks: Vec::new(),
         warnings: Vec::new(),
+        verdict: None,
+        generator: Some(generator(&outcome.workers)),
+    }
+}
+
+/// The workers' own figures, as the result records them.
+fn generator(workers: &[WorkerLoad]) -> Generator {
+    let share = |part: f64, whole: f64| {
+        if whole > 0.0 {
+            (part / whole).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    Generator {
+        workers: workers
+            .iter()
+            .map(|w| GeneratorWorker {
+                cpu_s: w.cpu_s,
+                wall_s: w.wall_s,
+                cpu_share: share(w.cpu_s, w.wall_s),
+                cpu_wait_s: w.cpu_wait_s,
+                busy_share: share(w.wall_s - w.wait_s, w.wall_s)
+                    .max(share(w.cpu_s + w.cpu_wait_s, w.wall_s)),
+            })
+            .collect(),
     }
 }
 
