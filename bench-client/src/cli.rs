@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use reference_servers::{Model, ServerArgs};
 
 use crate::compare::CompareArgs;
+use crate::findmax::FindMaxArgs;
 use crate::merge::MergeArgs;
 use crate::plot::PlotArgs;
 
@@ -40,7 +41,7 @@ figures may measure bench-client, not the server:
   - a worker thread used >= 90 % of a CPU, or was busy (outside its wait for events, or
     waiting for a CPU) >= 90 % of the measured phase (if that lasted 0.25 s or more);
   - open loop (-R): the achieved rate was below 99 % of the target, or the schedule's p99
-    lateness was over 1 ms;
+    lateness was over 1 ms (judged over 100 or more sends on their timer);
   - connects failed for lack of local ports (EADDRNOTAVAIL) or descriptors (EMFILE, ENFILE).
 A server sharing bench-client's CPUs is a warning only. --fail-on generator fails such a run.
 
@@ -85,6 +86,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Merge saved results of several generator hosts into one.
     Merge(MergeArgs),
+    /// Find the highest rate a server sustains while objectives hold (open-loop trials).
+    FindMax(Box<FindMaxArgs>),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  bench-client completions bash > ~/.local/share/bash-completion/completions/bench-client"

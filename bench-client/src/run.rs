@@ -34,6 +34,30 @@ const SPARE_FDS: u64 = 64;
 /// not be saved, 130/143 when SIGINT/SIGTERM cut the run short (which wins).
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    let measured = measure(config, true)?;
+    measured.saved?;
+    let result = &measured.result;
+    Ok(exit::code(match measured.interrupted {
+        Some(signal) => signals::exit_status(signal),
+        None if result.checks.iter().any(|c| c.failed) => exit::CHECK_FAILED,
+        None => exit::OK,
+    }))
+}
+
+/// One run, measured and saved: what [`run`] and each `find-max` trial share.
+pub struct Measured {
+    pub result: RunResult,
+    /// Where the result went, or why it could not be saved.
+    pub saved: anyhow::Result<Option<PathBuf>>,
+    /// The signal that cut the run short.
+    pub interrupted: Option<nix::sys::signal::Signal>,
+}
+
+/// Runs the load of `config` (starting and stopping its `--server`), builds
+/// and saves the result; prints the header and the summary when `print`
+/// (a `find-max` trial prints its own line instead). The caller installs
+/// the signal handlers.
+pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     raise_fd_limit(config)?;
     let checks = config.checks();
     for notice in &config.notices {
@@ -64,15 +88,17 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     // goes to stderr.
     let to_stdout = config.output != Output::Stdout;
     let url_text = url.to_url();
-    print_text(
-        &report::text::header(
-            &config.run_config(&url_text),
-            &url_text,
-            config.server.map(|m| m.name()),
-            config.label.as_deref(),
-        ),
-        to_stdout,
-    )?;
+    if print {
+        print_text(
+            &report::text::header(
+                &config.run_config(&url_text),
+                &url_text,
+                config.server.map(|m| m.name()),
+                config.label.as_deref(),
+            ),
+            to_stdout,
+        )?;
+    }
 
     let request = http::build_request(&http::RequestSpec {
         method: &config.method,
@@ -133,14 +159,15 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     // may have taken minutes: the summary is printed either way, then the
     // save error ends the run with bench-client's own failure status.
     let saved = save(config, &result, &outcome);
-    let path = saved.as_ref().ok().and_then(|p| p.as_deref());
-    print_text(&report::text::summary(&result, path), to_stdout)?;
-    saved?;
-    Ok(exit::code(match outcome.interrupted {
-        Some(signal) => signals::exit_status(signal),
-        None if result.checks.iter().any(|c| c.failed) => exit::CHECK_FAILED,
-        None => exit::OK,
-    }))
+    if print {
+        let path = saved.as_ref().ok().and_then(|p| p.as_deref());
+        print_text(&report::text::summary(&result, path), to_stdout)?;
+    }
+    Ok(Measured {
+        result,
+        saved,
+        interrupted: outcome.interrupted,
+    })
 }
 
 /// Writes lines for people to stdout, or to stderr when stdout carries the

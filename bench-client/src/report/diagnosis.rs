@@ -36,6 +36,10 @@ pub const WORKER_MIN_WALL_S: f64 = 0.25;
 /// Open loop: a schedule p99 lateness above this (µs) makes a run not valid.
 pub const SCHEDULE_P99_MAX_US: u64 = 1_000;
 
+/// The schedule's p99 is judged over at least this many timer sends: over
+/// fewer, the p99 is the maximum, one hiccup of a busy machine.
+pub const SCHEDULE_MIN_SENDS: u64 = 100;
+
 /// The server is called the limit when the target rate reaches this share
 /// of what the connections could carry (Little's law).
 const SERVER_LIMIT_SHARE: f64 = 0.9;
@@ -372,7 +376,8 @@ pub fn diagnose(r: &RunResult) -> Vec<Warning> {
 /// - a worker used ≥ [`WORKER_BUSY`] (90 %) of a CPU, or its event loop
 ///   spent ≥ 90 % of the wall time outside its wait for events;
 /// - open loop: achieved < [`RATE_HELD`] (99 %) of the target rate, or the
-///   schedule's p99 lateness > [`SCHEDULE_P99_MAX_US`] (1 ms);
+///   schedule's p99 lateness > [`SCHEDULE_P99_MAX_US`] (1 ms), judged over
+///   at least [`SCHEDULE_MIN_SENDS`] timer sends;
 /// - connects failed for lack of local ports or file descriptors.
 ///
 /// Shared CPUs alone are a warning, not a reason.
@@ -410,7 +415,7 @@ fn generator(r: &RunResult) -> Vec<WarningKind> {
         }
     }
     if let Some(p) = &r.summary.pacing {
-        if p.timer_sends > 0 && p.schedule_error_p99_us > SCHEDULE_P99_MAX_US {
+        if p.timer_sends >= SCHEDULE_MIN_SENDS && p.schedule_error_p99_us > SCHEDULE_P99_MAX_US {
             kinds.push(WarningKind::ScheduleLate {
                 schedule_error_p99_us: p.schedule_error_p99_us,
             });

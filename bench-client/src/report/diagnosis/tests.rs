@@ -440,7 +440,12 @@ fn open_loop_rate_below_99_percent_or_p99_lateness_over_1ms_is_not_valid() {
         "{v:?}"
     );
     r.summary.achieved_rate = Some(600.0);
-    r.summary.pacing.as_mut().unwrap().schedule_error_p99_us = SCHEDULE_P99_MAX_US + 1;
+    let pacing = r.summary.pacing.as_mut().unwrap();
+    pacing.schedule_error_p99_us = SCHEDULE_P99_MAX_US + 1;
+    // Over fewer than 100 timer sends the p99 is their maximum: not judged.
+    pacing.timer_sends = SCHEDULE_MIN_SENDS - 1;
+    assert!(verdict(&diagnose(&r)).valid);
+    r.summary.pacing.as_mut().unwrap().timer_sends = SCHEDULE_MIN_SENDS;
     assert_eq!(
         verdict(&diagnose(&r)).reasons,
         [
