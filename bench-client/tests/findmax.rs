@@ -96,6 +96,19 @@ fn a_short_search_writes_trials_a_summary_and_a_chart_the_schemas_accept() {
         "{svg:.200}"
     );
 
+    // A second search into the same folder is refused: its trials would mix.
+    let again = Command::new(env!("CARGO_BIN_EXE_bench-client"))
+        .args(["find-max", "--slo", "p99<1s", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds a search (summary.json)"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
     // The schema is a contract: what the format does not allow is refused.
     let v = validator("find-max.schema.json");
     for (path, bad) in [

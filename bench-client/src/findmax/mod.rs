@@ -130,6 +130,14 @@ struct Plan {
 
 pub fn run(args: &FindMaxArgs) -> anyhow::Result<ExitCode> {
     let plan = validate(args)?;
+    if args.output.join(summary::SUMMARY_FILE).exists() {
+        return Err(UsageError(anyhow!(
+            "{} already holds a search ({}); choose another folder, so that its trials do not mix",
+            args.output.display(),
+            summary::SUMMARY_FILE
+        ))
+        .into());
+    }
     signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
