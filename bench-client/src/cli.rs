@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use reference_servers::{Model, ServerArgs};
 
 use crate::compare::CompareArgs;
+use crate::findmax::FindMaxArgs;
 use crate::merge::MergeArgs;
 use crate::plot::PlotArgs;
 
@@ -34,6 +35,15 @@ const AFTER_HELP: &str = concat!(
   bench-client --server selector -c 200 --payload 64k     # a built-in server, 200 connections
   bench-client -c 50 -d 30 --fail-on 'p99>50ms' http://127.0.0.1:8080/
   bench-client -R 2000 -d 1m -o - http://127.0.0.1:8080/ | jq .latency.percentiles
+
+Verdict: every run ends with VALID or NOT VALID (the JSON's `verdict`). NOT VALID means the
+figures may measure bench-client, not the server:
+  - a worker thread used >= 90 % of a CPU, or was busy (outside its wait for events, or
+    waiting for a CPU) >= 90 % of the measured phase (if that lasted 0.25 s or more);
+  - open loop (-R): the achieved rate was below 99 % of the target, or the schedule's p99
+    lateness was over 1 ms (judged over 100 or more sends on their timer);
+  - connects failed for lack of local ports (EADDRNOTAVAIL) or descriptors (EMFILE, ENFILE).
+A server sharing bench-client's CPUs is a warning only. --fail-on generator fails such a run.
 
 ",
     exit_status_help!()
@@ -76,6 +86,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Merge saved results of several generator hosts into one.
     Merge(MergeArgs),
+    /// Find the highest rate a server sustains while objectives hold (open-loop trials).
+    FindMax(Box<FindMaxArgs>),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  bench-client completions bash > ~/.local/share/bash-completion/completions/bench-client"
@@ -185,8 +197,9 @@ pub struct RunArgs {
 
     /// Fail the run (exit 1) when EXPR holds at the end, e.g. 'p99>50ms', 'p99.9>200ms',
     /// 'max>1s', 'mean>10ms', 'errors>0', 'error_rate>1%', 'rps<1000', 'non2xx>0' (repeatable).
-    /// In an open loop the percentiles are the corrected ones. Without any, a run fails only
-    /// when no request succeeded.
+    /// In an open loop the percentiles are the corrected ones. 'generator' fails a run whose
+    /// verdict is NOT VALID (see Verdict below). Without any, a run fails only when no request
+    /// succeeded.
     #[arg(long, value_name = "EXPR")]
     pub fail_on: Vec<String>,
 

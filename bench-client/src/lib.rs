@@ -11,6 +11,7 @@ pub mod compare;
 pub mod config;
 pub mod engine;
 pub mod exit;
+pub mod findmax;
 pub mod hdr;
 pub mod host;
 pub mod http;
@@ -66,6 +67,7 @@ where
         Some(Command::Plot(args)) => plot::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
+        Some(Command::FindMax(args)) => findmax::run(&args),
         Some(Command::Completions { shell }) => {
             // Into memory first: clap_complete panics on a write error, and
             // `| head` is the reader's choice, not a failure.

@@ -43,6 +43,10 @@ pub enum Metric {
     /// A latency percentile, µs: one of the stored [`crate::hdr::Percentile`]s
     /// below 100 (`max` is the 100th), e.g. `99.9`.
     Percentile(f64),
+    /// The reasons the run's verdict is not valid (0 for a valid run): what
+    /// the bare check `generator` (`--fail-on generator`) fails on. Not a
+    /// metric name of its own: [`Metric::parse`] does not accept it.
+    Generator,
 }
 
 impl Metric {
@@ -84,6 +88,7 @@ impl Metric {
             Metric::Mean => "mean".into(),
             Metric::Max => "max".into(),
             Metric::Percentile(p) => format!("p{p}"),
+            Metric::Generator => "generator".into(),
         }
     }
 
@@ -91,7 +96,7 @@ impl Metric {
     /// `ratio`, `count` or `req/s`.
     pub fn unit(&self) -> &'static str {
         match self {
-            Metric::Succeeded | Metric::Errors | Metric::Non2xx => "count",
+            Metric::Succeeded | Metric::Errors | Metric::Non2xx | Metric::Generator => "count",
             Metric::ErrorRate => "ratio",
             Metric::Rps => "req/s",
             Metric::Mean | Metric::Max | Metric::Percentile(_) => "us",
@@ -135,6 +140,7 @@ impl Metric {
                 .sum::<u64>() as f64,
             Metric::Rps => s.requests_per_sec,
             Metric::Mean => r.latency.mean,
+            Metric::Generator => crate::report::diagnosis::verdict_of(r).reasons.len() as f64,
             Metric::Max => r.latency.max as f64,
             Metric::Percentile(p) => {
                 // A percentile no result stores has no value: it is never
@@ -208,6 +214,15 @@ pub struct Check {
 impl Check {
     pub fn parse(expr: &str) -> Result<Check, MetricError> {
         let text = expr.trim();
+        if text.eq_ignore_ascii_case(GENERATOR) {
+            // The verdict: fails when it has a reason, i.e. is not valid.
+            return Ok(Check {
+                metric: Metric::Generator,
+                op: Op::Gt,
+                threshold: 0.0,
+                text: GENERATOR.to_string(),
+            });
+        }
         let syntax = || MetricError::Syntax {
             expr: text.to_string(),
         };
@@ -244,6 +259,27 @@ impl Check {
         })
     }
 
+    /// An objective, `METRIC OP VALUE` stating what must hold (`p99<100ms`,
+    /// `error_rate<=1%`), read as the check that fails when it does not: the
+    /// same metrics and values as [`Check::parse`], the operator negated,
+    /// the text kept as written. `generator` is no objective (a trial's
+    /// verdict is judged apart) and is refused.
+    pub fn objective(expr: &str) -> Result<Check, MetricError> {
+        let mut check = Check::parse(expr)?;
+        if check.metric == Metric::Generator {
+            return Err(MetricError::Syntax {
+                expr: check.text.clone(),
+            });
+        }
+        check.op = match check.op {
+            Op::Lt => Op::Ge,
+            Op::Le => Op::Gt,
+            Op::Gt => Op::Le,
+            Op::Ge => Op::Lt,
+        };
+        Ok(check)
+    }
+
     pub fn evaluate(&self, r: &RunResult) -> CheckOutcome {
         let value = self.metric.value(r);
         CheckOutcome {
@@ -257,6 +293,9 @@ impl Check {
         }
     }
 }
+
+/// The bare check on the run's verdict (`--fail-on generator`).
+pub const GENERATOR: &str = "generator";
 
 /// A non-negative finite number.
 fn number(s: &str) -> Option<f64> {
@@ -336,6 +375,10 @@ impl CheckOutcome {
     /// over the limit` or `error_rate>1% passed: error_rate was 0.00%`.
     pub fn describe(&self) -> String {
         let verdict = if self.failed { "failed" } else { "passed" };
+        if self.metric == GENERATOR {
+            let run = if self.failed { "NOT VALID" } else { "VALID" };
+            return format!("{} {verdict}: the run is {run}", self.expr);
+        }
         let Some(value) = self.value else {
             return format!(
                 "{} {verdict}: no {} (the run completed no request)",
@@ -755,5 +798,60 @@ mod tests {
         let o = Check::parse("p99>50ms").unwrap().evaluate(&run());
         let json = serde_json::to_string(&o).unwrap();
         assert_eq!(serde_json::from_str::<CheckOutcome>(&json).unwrap(), o);
+    }
+
+    #[test]
+    fn generator_fails_a_run_whose_verdict_is_not_valid() {
+        let check = Check::parse(" Generator ").unwrap();
+        assert_eq!(check.metric, Metric::Generator);
+        assert_eq!(check.text, "generator");
+        // Not a metric name of its own: only the bare check.
+        assert!(Metric::parse("generator").is_err());
+        let mut r = run();
+        let o = check.evaluate(&r);
+        assert!(!o.failed);
+        assert_eq!(o.describe(), "generator passed: the run is VALID");
+        r.verdict = Some(crate::result::Verdict {
+            valid: false,
+            reasons: vec!["worker 0 busy 99 % of the run".into()],
+        });
+        let o = check.evaluate(&r);
+        assert!(o.failed);
+        assert_eq!(o.value, Some(1.0));
+        assert_eq!(o.describe(), "generator failed: the run is NOT VALID");
+    }
+
+    #[test]
+    fn an_objective_is_the_check_that_fails_when_it_does_not_hold() {
+        let r = run();
+        let p99 = Metric::Percentile(99.0).value(&r).unwrap();
+        for (objective, op) in [
+            ("p99<", Op::Ge),
+            ("p99<=", Op::Gt),
+            ("p99>", Op::Le),
+            ("p99>=", Op::Lt),
+        ] {
+            let o = Check::objective(&format!("{objective}{}us", p99)).unwrap();
+            assert_eq!(o.op, op, "{objective}");
+            assert_eq!(o.text, format!("{objective}{p99}us"));
+            // At the value itself: `<` and `>` do not hold, `<=` and `>=` do.
+            let holds = objective.ends_with('=');
+            assert_eq!(o.evaluate(&r).failed, !holds, "{objective}");
+            // And --fail-on with the same text fails exactly when it holds.
+            let f = Check::parse(&format!("{objective}{p99}us")).unwrap();
+            assert_eq!(f.evaluate(&r).failed, holds, "{objective}");
+        }
+        let o = Check::objective("p99<1s").unwrap();
+        assert!(!o.evaluate(&r).failed);
+        assert_eq!(
+            o.evaluate(&r).describe(),
+            format!("p99<1s passed: p99 was {}", format::latency_us(p99))
+        );
+        assert!(Check::objective("p99<1ms").unwrap().evaluate(&r).failed || p99 < 1000.0);
+        assert!(Check::objective("generator").is_err());
+        assert_eq!(
+            Check::objective("p99<").unwrap_err(),
+            Check::parse("p99<").unwrap_err()
+        );
     }
 }

@@ -72,6 +72,56 @@ pub struct RunResult {
     /// results made before warnings were recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Whether the figures are about the server rather than bench-client:
+    /// not valid when one of the `warnings` says the generator was the
+    /// limit (see [`crate::report::diagnosis::verdict`] for the thresholds).
+    /// Absent from results made before verdicts were recorded; readers then
+    /// derive it from the result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// What bench-client measured about itself over the measured phase.
+    /// Absent from older results; `merge` lists every input's workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<Generator>,
+}
+
+/// The verdict on a run: can its figures be read as the server's?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// True when no reason below holds.
+    pub valid: bool,
+    /// Why the run is not valid: the messages of the warnings that make it
+    /// so, in the order of `warnings`; empty when `valid`.
+    pub reasons: Vec<String>,
+}
+
+/// The generator's own figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generator {
+    /// One entry per worker thread, in worker order.
+    pub workers: Vec<GeneratorWorker>,
+}
+
+/// One worker thread over the measured phase (from its start to the
+/// worker's end, so an open loop's wait for its last responses is in it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorWorker {
+    /// CPU time of the thread, user plus system (`getrusage(RUSAGE_THREAD)`).
+    pub cpu_s: f64,
+    /// Wall time the worker was measured over.
+    pub wall_s: f64,
+    /// `cpu_s / wall_s`: the share of one CPU the worker used, 0 to 1.
+    pub cpu_share: f64,
+    /// Time the thread was runnable but waiting for a CPU (run-queue delay,
+    /// `/proc/thread-self/schedstat`); 0 where the kernel does not keep it.
+    #[serde(default)]
+    pub cpu_wait_s: f64,
+    /// Share of `wall_s` the worker was busy, 0 to 1: the larger of the
+    /// share its event loop spent outside its wait for events (`poll`) and
+    /// the share it was running or waiting for a CPU (`(cpu_s +
+    /// cpu_wait_s) / wall_s`). High with a low `cpu_share`: another process
+    /// had its CPU.
+    pub busy_share: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,11 +13,14 @@ use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
 use crate::config::{Config, HttpUrl, Output, Stop};
 use crate::engine::Counters;
-use crate::engine::{self, Outcome, Plan};
+use crate::engine::{self, Outcome, Plan, WorkerLoad};
 use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
-use crate::result::{Pacing, RunResult, ServerInfo, Summary, Target, Tool, SCHEMA_VERSION};
+use crate::result::{
+    Generator, GeneratorWorker, Pacing, RunResult, ServerInfo, Summary, Target, Tool,
+    SCHEMA_VERSION,
+};
 use crate::stats::Stats;
 use crate::supervisor::SpawnedServer;
 use crate::{hdr, host, http, report, signals};
@@ -31,6 +34,30 @@ const SPARE_FDS: u64 = 64;
 /// not be saved, 130/143 when SIGINT/SIGTERM cut the run short (which wins).
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    let measured = measure(config, true)?;
+    measured.saved?;
+    let result = &measured.result;
+    Ok(exit::code(match measured.interrupted {
+        Some(signal) => signals::exit_status(signal),
+        None if result.checks.iter().any(|c| c.failed) => exit::CHECK_FAILED,
+        None => exit::OK,
+    }))
+}
+
+/// One run, measured and saved: what [`run`] and each `find-max` trial share.
+pub struct Measured {
+    pub result: RunResult,
+    /// Where the result went, or why it could not be saved.
+    pub saved: anyhow::Result<Option<PathBuf>>,
+    /// The signal that cut the run short.
+    pub interrupted: Option<nix::sys::signal::Signal>,
+}
+
+/// Runs the load of `config` (starting and stopping its `--server`), builds
+/// and saves the result; prints the header and the summary when `print`
+/// (a `find-max` trial prints its own line instead). The caller installs
+/// the signal handlers.
+pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     raise_fd_limit(config)?;
     let checks = config.checks();
     for notice in &config.notices {
@@ -61,15 +88,17 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     // goes to stderr.
     let to_stdout = config.output != Output::Stdout;
     let url_text = url.to_url();
-    print_text(
-        &report::text::header(
-            &config.run_config(&url_text),
-            &url_text,
-            config.server.map(|m| m.name()),
-            config.label.as_deref(),
-        ),
-        to_stdout,
-    )?;
+    if print {
+        print_text(
+            &report::text::header(
+                &config.run_config(&url_text),
+                &url_text,
+                config.server.map(|m| m.name()),
+                config.label.as_deref(),
+            ),
+            to_stdout,
+        )?;
+    }
 
     let request = http::build_request(&http::RequestSpec {
         method: &config.method,
@@ -122,20 +151,23 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
 
     let mut result = build_result(config, &url, &outcome, server);
-    result.checks = checks.iter().map(|c| c.evaluate(&result)).collect();
+    // The verdict first: `--fail-on generator` reads it.
     result.warnings = report::diagnosis::diagnose(&result);
+    result.verdict = Some(report::diagnosis::verdict(&result.warnings));
+    result.checks = checks.iter().map(|c| c.evaluate(&result)).collect();
     // A save that fails must not cost the user the figures of a run that
     // may have taken minutes: the summary is printed either way, then the
     // save error ends the run with bench-client's own failure status.
     let saved = save(config, &result, &outcome);
-    let path = saved.as_ref().ok().and_then(|p| p.as_deref());
-    print_text(&report::text::summary(&result, path), to_stdout)?;
-    saved?;
-    Ok(exit::code(match outcome.interrupted {
-        Some(signal) => signals::exit_status(signal),
-        None if result.checks.iter().any(|c| c.failed) => exit::CHECK_FAILED,
-        None => exit::OK,
-    }))
+    if print {
+        let path = saved.as_ref().ok().and_then(|p| p.as_deref());
+        print_text(&report::text::summary(&result, path), to_stdout)?;
+    }
+    Ok(Measured {
+        result,
+        saved,
+        interrupted: outcome.interrupted,
+    })
 }
 
 /// Writes lines for people to stdout, or to stderr when stdout carries the
@@ -213,6 +245,32 @@ pub fn build_result(
         fairness: stats.fairness(),
         checks: Vec::new(),
         warnings: Vec::new(),
+        verdict: None,
+        generator: Some(generator(&outcome.workers)),
+    }
+}
+
+/// The workers' own figures, as the result records them.
+fn generator(workers: &[WorkerLoad]) -> Generator {
+    let share = |part: f64, whole: f64| {
+        if whole > 0.0 {
+            (part / whole).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    Generator {
+        workers: workers
+            .iter()
+            .map(|w| GeneratorWorker {
+                cpu_s: w.cpu_s,
+                wall_s: w.wall_s,
+                cpu_share: share(w.cpu_s, w.wall_s),
+                cpu_wait_s: w.cpu_wait_s,
+                busy_share: share(w.wall_s - w.wait_s, w.wall_s)
+                    .max(share(w.cpu_s + w.cpu_wait_s, w.wall_s)),
+            })
+            .collect(),
     }
 }
 

@@ -332,8 +332,11 @@ fn stall_after_headers_times_out_with_latency_recorded() {
         timeouts,
         "every timed-out request is in the histogram"
     );
+    // Recorded with its elapsed time, which is the timeout give or take the
+    // instant the sweep and the first write read the clock (seen: 299,776
+    // µs on a loaded machine).
     assert!(
-        r.latency.min >= 300_000,
+        r.latency.min >= 290_000,
         "recorded with its elapsed time: {}",
         r.latency.min
     );

@@ -140,6 +140,8 @@ fn closed_loop() -> RunResult {
         fairness: Fairness { jain: 0.96 },
         checks: Vec::new(),
         warnings: Vec::new(),
+        verdict: None,
+        generator: None,
     }
 }
 
@@ -194,6 +196,18 @@ fn every_warning() -> Vec<Warning> {
             server: "fork".into(),
             client_cores: 2,
         },
+        WarningKind::WorkerBusy {
+            worker: 1,
+            cpu_pct: 40.0,
+            busy_pct: 99.0,
+        },
+        WarningKind::ScheduleLate {
+            schedule_error_p99_us: 2_500,
+        },
+        WarningKind::LocalResources {
+            ports: 3,
+            descriptors: 0,
+        },
     ]
     .into_iter()
     .map(Warning::new)
@@ -204,6 +218,25 @@ fn every_warning() -> Vec<Warning> {
 fn open_loop() -> RunResult {
     let mut r = closed_loop();
     r.warnings = every_warning();
+    r.verdict = Some(bench_client::report::diagnosis::verdict(&r.warnings));
+    r.generator = Some(Generator {
+        workers: vec![
+            GeneratorWorker {
+                cpu_s: 0.5,
+                wall_s: 2.0,
+                cpu_share: 0.25,
+                cpu_wait_s: 0.1,
+                busy_share: 0.3,
+            },
+            GeneratorWorker {
+                cpu_s: 0.8,
+                wall_s: 2.0,
+                cpu_share: 0.4,
+                cpu_wait_s: 1.18,
+                busy_share: 0.99,
+            },
+        ],
+    });
     r.config.rate = Some(2_000.0);
     r.summary.target_rate = Some(2_000.0);
     r.summary.achieved_rate = Some(1_999.5);
@@ -518,6 +551,14 @@ fn real_output_validates_and_hdr_matches_summary() {
             client_cores: r.host.cores,
         }]
     );
+    // Every run records its verdict and one entry per worker.
+    assert!(
+        r.verdict.as_ref().is_some_and(|v| v.valid),
+        "{:?}",
+        r.verdict
+    );
+    let workers = &r.generator.as_ref().expect("generator figures").workers;
+    assert_eq!(workers.len(), r.config.threads as usize);
 }
 
 /// Every warning kind is in the schema's list, and the loader reads each

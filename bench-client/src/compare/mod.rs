@@ -60,7 +60,8 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     pub format: Format,
-    /// Compare even when the load shapes differ.
+    /// Compare even when the load shapes differ, or when a run's verdict is
+    /// not valid (its figures may measure bench-client, not the server).
     #[arg(long)]
     pub force: bool,
 }
@@ -101,6 +102,7 @@ pub fn execute(args: &CompareArgs) -> anyhow::Result<(Comparison, String)> {
             .zip(baseline.iter().chain(&candidate))
             .collect();
         check_same_shape(&all)?;
+        check_valid(&all)?;
     }
     let mut cmp = compare(&baseline, &candidate, &limits, noise);
     cmp.baseline_files = args.baseline.clone();
@@ -111,6 +113,27 @@ pub fn execute(args: &CompareArgs) -> anyhow::Result<(Comparison, String)> {
         Format::Json => serde_json::to_string_pretty(&cmp)? + "\n",
     };
     Ok((cmp, out))
+}
+
+/// Refuses to call a regression between runs whose verdicts are not valid:
+/// a busy generator's figures say nothing about the server.
+fn check_valid(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
+    let invalid: Vec<String> = runs
+        .iter()
+        .filter_map(|(path, r)| {
+            let v = crate::report::diagnosis::verdict_of(r);
+            (!v.valid).then(|| format!("{}: {}", path.display(), v.reasons.join("; ")))
+        })
+        .collect();
+    if invalid.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} of the runs are NOT VALID, so their figures may measure bench-client rather than \
+         the server and no regression can be called (pass --force to compare anyway):\n  {}",
+        invalid.len(),
+        invalid.join("\n  ")
+    )
 }
 
 /// The metrics `compare` reports on, in output order. Names, parsing and the
@@ -391,6 +414,25 @@ fn compare_metric(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_that_are_not_valid_are_refused_naming_file_and_reason() {
+        let valid = crate::report::testing::closed_loop_result();
+        let mut invalid = valid.clone();
+        invalid.verdict = Some(crate::result::Verdict {
+            valid: false,
+            reasons: vec!["worker 0 busy 99 % of the run".into()],
+        });
+        let (a, b) = (Path::new("a.json"), Path::new("b.json"));
+        assert!(check_valid(&[(a, &valid), (b, &valid)]).is_ok());
+        let e = check_valid(&[(a, &valid), (b, &invalid)]).unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "1 of the runs are NOT VALID, so their figures may measure bench-client rather than \
+             the server and no regression can be called (pass --force to compare anyway):\n  \
+             b.json: worker 0 busy 99 % of the run"
+        );
+    }
 
     #[test]
     fn limits_parse_default_and_overrides() {

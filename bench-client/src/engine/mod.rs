@@ -11,6 +11,7 @@
 
 mod conn;
 mod counters;
+mod load;
 mod schedule;
 
 use std::io;
@@ -29,6 +30,7 @@ use crate::signals;
 use crate::stats::Stats;
 use conn::Conn;
 pub use counters::{Counters, Slot};
+pub use load::WorkerLoad;
 pub use schedule::Schedule;
 
 /// The worker's timerfd; connection tokens never reach it (their index is below 2³²).
@@ -79,6 +81,8 @@ pub struct Outcome {
     pub started_at: SystemTime,
     /// The signal that cut the run short.
     pub interrupted: Option<Signal>,
+    /// Each worker's own load over the measured phase, in worker order.
+    pub workers: Vec<WorkerLoad>,
 }
 
 /// Runs the load described by `plan`; workers publish their totals, and
@@ -133,11 +137,13 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
     let mut per_thread = Vec::with_capacity(threads);
     let mut end = measure_start;
     let mut interrupted = None;
+    let mut workers = Vec::with_capacity(threads);
     for r in results {
         let w = r?;
         end = end.max(w.end);
         interrupted = interrupted.or(w.interrupted);
         per_thread.push(w.stats);
+        workers.push(w.load);
     }
     let stats = per_thread
         .into_par_iter()
@@ -155,6 +161,7 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
         measured,
         started_at,
         interrupted,
+        workers,
     })
 }
 
@@ -220,6 +227,7 @@ struct WorkerEnd {
     stats: Stats,
     end: Instant,
     interrupted: Option<Signal>,
+    load: WorkerLoad,
 }
 
 /// `-n`: the run-wide count of requests left, claimed in small batches so
@@ -381,8 +389,10 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     let mut resuming: Vec<usize> = Vec::with_capacity(conns.len());
     let mut released = false;
     let mut draining = false;
+    let mut clock = load::LoopClock::default();
     let end = loop {
         let now = Instant::now();
+        clock.start_if_due(now, ctx.measure_start);
         if let Some(signal) = signals::received() {
             interrupted = Some(signal);
             break now;
@@ -433,7 +443,10 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
             // Bytes are waiting: look for events without sleeping.
             timeout = Duration::ZERO;
         }
-        match poll.poll(&mut events, Some(timeout)) {
+        let before = Instant::now();
+        let polled = poll.poll(&mut events, Some(timeout));
+        clock.waited(before, Instant::now());
+        match polled {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
@@ -457,6 +470,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         stats: ctx.stats,
         end,
         interrupted,
+        load: clock.finish(end),
     })
 }
 

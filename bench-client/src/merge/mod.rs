@@ -15,8 +15,8 @@ use crate::compare::shape::check_same_shape;
 use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
-    ClientCount, Host, Latency, Pacing, RunResult, ServerTotals, Source, TimelineEntry,
-    SCHEMA_VERSION,
+    ClientCount, Generator, GeneratorWorker, Host, Latency, Pacing, RunResult, ServerTotals,
+    Source, TimelineEntry, SCHEMA_VERSION,
 };
 
 /// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
@@ -350,8 +350,19 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.clients = clients;
     merged.sources = sources;
     // Decided from the merged figures: the inputs' warnings do not add up.
+    merged.generator = merged_generator(runs.iter().map(|(_, r)| *r));
     merged.warnings = crate::report::diagnosis::diagnose(&merged);
+    merged.verdict = Some(crate::report::diagnosis::verdict(&merged.warnings));
     Ok(merged)
+}
+
+/// Every input's workers, input by input; none when no input recorded them.
+fn merged_generator<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Option<Generator> {
+    let workers: Vec<GeneratorWorker> = runs
+        .filter_map(|r| r.generator.as_ref())
+        .flat_map(|g| g.workers.iter().cloned())
+        .collect();
+    (!workers.is_empty()).then_some(Generator { workers })
 }
 
 /// The top-level host of a merged result: the first source's machine

@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::format;
-use crate::result::RunResult;
+use crate::result::{RunResult, Verdict};
 
 /// An open-loop run counts as holding its rate when it achieved this
 /// fraction of the target (the acceptance bar of the open-loop issue).
@@ -24,6 +24,21 @@ pub const RATE_HELD: f64 = 0.99;
 /// Late sends above this fraction of all sends are worth a warning even when
 /// the average rate was held: the schedule was not.
 pub const LATE_SENDS_WARN: f64 = 0.01;
+
+/// A worker that used this share of a CPU, or whose event loop spent this
+/// share of the wall time outside its wait for events, makes a run not valid.
+pub const WORKER_BUSY: f64 = 0.90;
+
+/// A worker measured for less than this (seconds) is not judged busy: so
+/// short a phase (`-n 200`) is mostly thread start-up and first connects.
+pub const WORKER_MIN_WALL_S: f64 = 0.25;
+
+/// Open loop: a schedule p99 lateness above this (µs) makes a run not valid.
+pub const SCHEDULE_P99_MAX_US: u64 = 1_000;
+
+/// The schedule's p99 is judged over at least this many timer sends: over
+/// fewer, the p99 is the maximum, one hiccup of a busy machine.
+pub const SCHEDULE_MIN_SENDS: u64 = 100;
 
 /// The server is called the limit when the target rate reaches this share
 /// of what the connections could carry (Little's law).
@@ -124,6 +139,35 @@ pub enum WarningKind {
     /// result proves. A pinned server is trusted: flagging it would flag
     /// the recommended setup (`taskset -c 1 bench-client --server-cpus 0`).
     SharedCpus { server: String, client_cores: u32 },
+    /// A worker thread used at least [`WORKER_BUSY`] of a CPU, or its event
+    /// loop spent at least that share of the wall time outside its wait.
+    WorkerBusy {
+        worker: u32,
+        /// `generator.workers[i].cpu_share`, in percent.
+        cpu_pct: f64,
+        /// `generator.workers[i].busy_share`, in percent.
+        busy_pct: f64,
+    },
+    /// Open loop: the p99 of how late timer sends went out was above
+    /// [`SCHEDULE_P99_MAX_US`].
+    ScheduleLate { schedule_error_p99_us: u64 },
+    /// Connects failed for lack of local ports (`EADDRNOTAVAIL`) or file
+    /// descriptors (`EMFILE`, `ENFILE`): bench-client's limits, not the server's.
+    LocalResources { ports: u64, descriptors: u64 },
+}
+
+impl WarningKind {
+    /// True for the kinds that make a run not valid: the generator, not the
+    /// server, may be what its figures measure.
+    pub fn invalidates(&self) -> bool {
+        matches!(
+            self,
+            WarningKind::RateNotHeld { .. }
+                | WarningKind::WorkerBusy { .. }
+                | WarningKind::ScheduleLate { .. }
+                | WarningKind::LocalResources { .. }
+        )
+    }
 }
 
 impl fmt::Display for WarningKind {
@@ -233,6 +277,34 @@ impl fmt::Display for WarningKind {
                  {client_cores} CPUs bench-client could run on, so each slowed the other; pin \
                  it with --server-cpus and bench-client with taskset to other CPUs"
             ),
+            WarningKind::WorkerBusy {
+                worker,
+                cpu_pct,
+                busy_pct,
+            } => write!(
+                f,
+                "worker {worker} busy {:.0} % of the run; these figures may measure \
+                 bench-client, not the server (add --threads, or move the server to other CPUs)",
+                cpu_pct.max(*busy_pct)
+            ),
+            WarningKind::ScheduleLate {
+                schedule_error_p99_us,
+            } => write!(
+                f,
+                "requests went out late: the schedule's p99 lateness was {} (over {}); the \
+                 latency figures include bench-client's own delays (add --threads, or give it \
+                 a less loaded CPU)",
+                format::latency_us(*schedule_error_p99_us as f64),
+                format::latency_us(SCHEDULE_P99_MAX_US as f64)
+            ),
+            WarningKind::LocalResources { ports, descriptors } => write!(
+                f,
+                "{} connects failed for lack of local resources ({ports} out of local ports, \
+                 EADDRNOTAVAIL; {descriptors} out of file descriptors, EMFILE/ENFILE): those \
+                 errors are bench-client's, not the server's (keep connections alive instead \
+                 of --connection-per-request, or raise the limits)",
+                ports + descriptors
+            ),
         }
     }
 }
@@ -295,7 +367,74 @@ pub fn diagnose(r: &RunResult) -> Vec<Warning> {
         });
     }
     kinds.extend(shared_cpus(r));
+    kinds.extend(generator(r));
     kinds.into_iter().map(Warning::new).collect()
+}
+
+/// The verdict the `warnings` of a run amount to: not valid when any of
+/// them [invalidates](WarningKind::invalidates) it. The thresholds:
+/// - a worker used ≥ [`WORKER_BUSY`] (90 %) of a CPU, or its event loop
+///   spent ≥ 90 % of the wall time outside its wait for events;
+/// - open loop: achieved < [`RATE_HELD`] (99 %) of the target rate, or the
+///   schedule's p99 lateness > [`SCHEDULE_P99_MAX_US`] (1 ms), judged over
+///   at least [`SCHEDULE_MIN_SENDS`] timer sends;
+/// - connects failed for lack of local ports or file descriptors.
+///
+/// Shared CPUs alone are a warning, not a reason.
+pub fn verdict(warnings: &[Warning]) -> Verdict {
+    let reasons: Vec<String> = warnings
+        .iter()
+        .filter(|w| w.kind.invalidates())
+        .map(|w| w.message.clone())
+        .collect();
+    Verdict {
+        valid: reasons.is_empty(),
+        reasons,
+    }
+}
+
+/// A result's verdict: the recorded one, or for a result saved before
+/// verdicts were recorded, the one its warnings amount to.
+pub fn verdict_of(r: &RunResult) -> Verdict {
+    r.verdict.clone().unwrap_or_else(|| verdict(&diagnose(r)))
+}
+
+/// The generator's own limits: busy workers, a late schedule, local ports
+/// or descriptors run out.
+fn generator(r: &RunResult) -> Vec<WarningKind> {
+    let mut kinds = Vec::new();
+    let workers = r.generator.as_ref().map_or(&[][..], |g| &g.workers[..]);
+    for (i, w) in workers.iter().enumerate() {
+        let busy = w.cpu_share >= WORKER_BUSY || w.busy_share >= WORKER_BUSY;
+        if busy && w.wall_s >= WORKER_MIN_WALL_S {
+            kinds.push(WarningKind::WorkerBusy {
+                worker: i as u32,
+                cpu_pct: 100.0 * w.cpu_share,
+                busy_pct: 100.0 * w.busy_share,
+            });
+        }
+    }
+    if let Some(p) = &r.summary.pacing {
+        if p.timer_sends >= SCHEDULE_MIN_SENDS && p.schedule_error_p99_us > SCHEDULE_P99_MAX_US {
+            kinds.push(WarningKind::ScheduleLate {
+                schedule_error_p99_us: p.schedule_error_p99_us,
+            });
+        }
+    }
+    let count = |names: &[&str]| -> u64 {
+        let causes = &r.summary.errors_by_cause;
+        causes
+            .iter()
+            .filter(|(key, _)| key.rsplit(':').next().is_some_and(|c| names.contains(&c)))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let ports = count(&["EADDRNOTAVAIL"]);
+    let descriptors = count(&["EMFILE", "ENFILE"]);
+    if ports + descriptors > 0 {
+        kinds.push(WarningKind::LocalResources { ports, descriptors });
+    }
+    kinds
 }
 
 /// Responses whose status code is not 2xx.

@@ -128,6 +128,8 @@ pub(crate) mod testing {
             fairness: Fairness { jain: 0.96 },
             checks: Vec::new(),
             warnings: Vec::new(),
+            verdict: None,
+            generator: None,
         }
     }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use super::diagnosis::{self, ServerCount};
 use super::format;
 use crate::hdr::Percentile;
-use crate::result::{Latency, RunConfig, RunResult};
+use crate::result::{Latency, RunConfig, RunResult, Verdict};
 
 /// Renders the whole report of a saved result: its header, then its summary.
 pub fn render(result: &RunResult, saved: Option<&Path>) -> String {
@@ -46,6 +46,7 @@ pub fn summary(result: &RunResult, saved: Option<&Path>) -> String {
     for w in diagnosis::diagnose(result) {
         let _ = writeln!(out, "WARNING: {w}");
     }
+    let _ = writeln!(out, "{}", verdict_line(&diagnosis::verdict_of(result)));
     let _ = checks(&mut out, result);
     if let Some(p) = saved {
         let _ = writeln!(out, "Saved: {}", p.display());
@@ -324,6 +325,15 @@ fn server_totals(out: &mut String, r: &RunResult) -> std::fmt::Result {
     }
 }
 
+/// `VALID`, or `NOT VALID: ` and the reasons, on one line.
+pub fn verdict_line(v: &Verdict) -> String {
+    if v.valid {
+        "VALID".to_string()
+    } else {
+        format!("NOT VALID: {}", v.reasons.join("; "))
+    }
+}
+
 /// The checks, when the user gave some or one failed (the default check
 /// passing on every healthy run is not news).
 fn checks(out: &mut String, r: &RunResult) -> std::fmt::Result {
@@ -389,6 +399,7 @@ Server totals (selector): 1000 requests, 4 connections, 0 body bytes
 WARNING: 3 requests failed (0.3% of 1003 attempts): reset 2, timeout 1
 WARNING: 10 non-2xx responses (1.0% of completed requests)
 WARNING: the selector server was not pinned (--server-cpus): it shared the 2 CPUs bench-client could run on, so each slowed the other; pin it with --server-cpus and bench-client with taskset to other CPUs
+VALID
 Saved: results/20261125T192000Z-smoke.json
 ";
         assert_eq!(text, expected);

@@ -376,3 +376,111 @@ fn merge_recomputes_warnings_from_the_merged_figures() {
         .iter()
         .any(|w| matches!(w.kind, WarningKind::OnlyTimeouts { .. })));
 }
+
+fn worker(cpu_share: f64, busy_share: f64) -> crate::result::GeneratorWorker {
+    crate::result::GeneratorWorker {
+        cpu_s: cpu_share * 2.0,
+        wall_s: 2.0,
+        cpu_share,
+        cpu_wait_s: 0.0,
+        busy_share,
+    }
+}
+
+fn verdict_with(workers: Vec<crate::result::GeneratorWorker>) -> Verdict {
+    let mut r = closed_loop_result();
+    r.generator = Some(crate::result::Generator { workers });
+    verdict(&diagnose(&r))
+}
+
+#[test]
+fn a_worker_at_90_percent_of_a_cpu_or_busy_90_percent_makes_the_run_not_valid() {
+    assert!(verdict_with(vec![worker(0.89, 0.89), worker(0.1, 0.1)]).valid);
+    let v = verdict_with(vec![worker(0.1, 0.1), worker(0.90, 0.2)]);
+    assert!(!v.valid);
+    assert_eq!(
+        v.reasons,
+        [
+            "worker 1 busy 90 % of the run; these figures may measure bench-client, not the \
+          server (add --threads, or move the server to other CPUs)"
+        ]
+    );
+    // Starved by another process: little CPU, but never waiting for events.
+    let v = verdict_with(vec![worker(0.3, 0.99)]);
+    assert!(
+        v.reasons[0].starts_with("worker 0 busy 99 % of the run;"),
+        "{v:?}"
+    );
+    // Too short a phase to judge: mostly start-up.
+    let mut short = worker(0.3, 0.99);
+    short.wall_s = WORKER_MIN_WALL_S - 0.01;
+    assert!(verdict_with(vec![short]).valid);
+    // Shared CPUs alone (the fixture's unpinned server) are only a warning.
+    let r = closed_loop_result();
+    assert!(kinds(&r)
+        .iter()
+        .any(|k| matches!(k, WarningKind::SharedCpus { .. })));
+    assert!(verdict(&diagnose(&r)).valid);
+}
+
+#[test]
+fn open_loop_rate_below_99_percent_or_p99_lateness_over_1ms_is_not_valid() {
+    let mut r = open_loop_result();
+    let pacing = r.summary.pacing.as_mut().unwrap();
+    pacing.schedule_error_p99_us = SCHEDULE_P99_MAX_US;
+    r.summary.target_rate = Some(600.0);
+    r.summary.achieved_rate = Some(594.0);
+    r.summary.late_sends = Some(0);
+    assert!(verdict(&diagnose(&r)).valid, "{:?}", diagnose(&r));
+    r.summary.achieved_rate = Some(593.9);
+    let v = verdict(&diagnose(&r));
+    assert!(!v.valid);
+    assert!(
+        v.reasons[0].starts_with("the target rate was not held"),
+        "{v:?}"
+    );
+    r.summary.achieved_rate = Some(600.0);
+    let pacing = r.summary.pacing.as_mut().unwrap();
+    pacing.schedule_error_p99_us = SCHEDULE_P99_MAX_US + 1;
+    // Over fewer than 100 timer sends the p99 is their maximum: not judged.
+    pacing.timer_sends = SCHEDULE_MIN_SENDS - 1;
+    assert!(verdict(&diagnose(&r)).valid);
+    r.summary.pacing.as_mut().unwrap().timer_sends = SCHEDULE_MIN_SENDS;
+    assert_eq!(
+        verdict(&diagnose(&r)).reasons,
+        [
+            "requests went out late: the schedule's p99 lateness was 1.00ms (over 1.00ms); the \
+          latency figures include bench-client's own delays (add --threads, or give it a less \
+          loaded CPU)"
+        ]
+    );
+}
+
+#[test]
+fn connects_out_of_ports_or_descriptors_are_not_valid() {
+    let mut r = closed_loop_result();
+    assert!(verdict(&diagnose(&r)).valid);
+    r.summary
+        .errors_by_cause
+        .insert("connect:EADDRNOTAVAIL".into(), 3);
+    r.summary.errors_by_cause.insert("connect:EMFILE".into(), 1);
+    r.summary.errors_by_cause.insert("connect:ENFILE".into(), 1);
+    assert!(kinds(&r).contains(&WarningKind::LocalResources {
+        ports: 3,
+        descriptors: 2
+    }));
+    let v = verdict(&diagnose(&r));
+    assert!(!v.valid);
+    assert!(v.reasons[0].starts_with("5 connects failed for lack of local resources"));
+}
+
+#[test]
+fn a_recorded_verdict_wins_over_a_derived_one() {
+    let mut r = closed_loop_result();
+    assert!(verdict_of(&r).valid);
+    r.verdict = Some(Verdict {
+        valid: false,
+        reasons: vec!["recorded".into()],
+    });
+    assert_eq!(verdict_of(&r).reasons, ["recorded"]);
+}
