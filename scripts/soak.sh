@@ -194,7 +194,8 @@ fd_count() {
 }
 
 # sample PHASE MODEL LOOP T_S: one JSON line of the client's and the
-# server's (parent + children) counts, into $TMP/samples.jsonl.
+# server's (parent + children) counts, into $TMP/samples.jsonl; status 1,
+# and no line, when the client has already exited.
 sample() {
     local -a server_pids=("$SERVER")
     local c_rss c_thr c_fds
@@ -209,6 +210,10 @@ sample() {
     c_fds=$s_fd_sum
     status_stats "${server_pids[@]}"
     fd_count "${server_pids[@]}"
+    # A client with no VmRSS has exited (a zombie not yet waited for): on a
+    # busy machine a late sample can land after the run, when the fork
+    # server's children are gone too. That is the end, not a measurement.
+    ((c_rss > 0)) && kill -0 "$CLIENT" 2>/dev/null || return 1
     printf '{"phase":%d,"model":"%s","loop":"%s","t_s":%s,"client":{"rss_kb":%d,"fds":%d,"threads":%d},"server":{"rss_kb":%d,"fds":%d,"threads":%d,"procs":%d}}\n' \
         "$1" "$2" "$3" "$4" "$c_rss" "$c_fds" "$c_thr" "$s_rss" "$s_fd_sum" "$s_thr" "$s_procs" \
         >>"$TMP/samples.jsonl"
@@ -238,7 +243,9 @@ run_phase() {
         left=$((target - $(now_us)))
         if ((left > 0)); then sleep "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"; fi
         kill -0 "$CLIENT" 2>/dev/null || break
-        sample "$n" "$model" "$loop" "$(printf '%d.%03d' $((k * interval_ms / 1000)) $((k * interval_ms % 1000)))"
+        # Woken too late (a loaded machine): the phase is over.
+        (($(now_us) < start + phase_ms * 1000)) || break
+        sample "$n" "$model" "$loop" "$(printf '%d.%03d' $((k * interval_ms / 1000)) $((k * interval_ms % 1000)))" || break
     done
     # The run ends at PHASE plus its start-up and the result's writing; give
     # it 30 s more, then kill it.
