@@ -4,8 +4,7 @@
 One row per phase, three panels per row: resident memory (MiB), open file
 descriptors and threads over the phase's time, client and server as two
 lines. The dashed vertical line is 20 % of the phase, where the pass rules
-start; the shaded bands are each side's RSS value there +/- 10 % (the
-client's climbing with the allowance for its timeline). Plain
+start; the shaded bands are each side's RSS value there +/- 10 %. Plain
 Python (standard library only); the SVG is self-contained.
 """
 
@@ -67,10 +66,8 @@ def panel(out, x0, y0, phase, samples, key, title, scale):
         t0 = window[0]["t_s"]
         for side, color in COLORS.items():
             ref = window[0][side]["rss_kb"] * scale
-            # The client's band climbs with its timeline (see soak.sh).
-            per_s = 6 * (phase.get("client_workers") or 0) * scale if side == "client" else 0
-            hi = [(px(t), py(ref * 1.1 + per_s * (t - t0))) for t in (t0, duration)]
-            lo = [(px(t), py(ref * 0.9 + per_s * (t - t0))) for t in (duration, t0)]
+            hi = [(px(t), py(ref * 1.1)) for t in (t0, duration)]
+            lo = [(px(t), py(ref * 0.9)) for t in (duration, t0)]
             pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in hi + lo)
             out.append(f'<polygon points="{pts}" fill="{color}" opacity="0.10"/>')
     x20 = px(0.2 * duration)
@@ -105,7 +102,7 @@ def main():
         out.append(f'<line x1="{x}" x2="{x + 20}" y1="36" y2="36" stroke="{color}" stroke-width="2"/>')
         out.append(f'<text x="{x + 25}" y="40" class="t">{side}</text>')
         x += 80
-    out.append(f'<text x="{x}" y="40" class="t">dashed: 20 % of the phase; bands: RSS at 20 % ± 10 % (client: + timeline);'
+    out.append(f'<text x="{x}" y="40" class="t">dashed: 20 % of the phase; bands: RSS at 20 % ± 10 %;'
                f' fork server: parent + children</text>')
     for row, phase in enumerate(phases):
         y0 = head + row * row_h
