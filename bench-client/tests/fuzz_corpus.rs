@@ -27,6 +27,10 @@ const UNFIXED: &[&str] = &[
     // only when the status line has not arrived in the same read
     // (bench-client/src/http/mod.rs, find_head_end).
     "client_response/blank-lines-before-status-line-depend-on-split",
+    // L1: a latency threshold is checked finite before its unit scales it,
+    // so `p99>1e303s` has threshold inf, written to the result as null
+    // (bench-client/src/metric.rs, parse_threshold).
+    "cli/latency-threshold-overflows",
 ];
 
 /// A fuzz target's body: panics when a property fails.
@@ -128,7 +132,7 @@ fn unfixed_findings() {
         ("server_request", entries::server_request_strict),
         ("client_response", entries::client_response_strict),
         ("wire", entries::wire),
-        ("cli", entries::cli),
+        ("cli", entries::cli_strict),
     ];
     let mut failures = Vec::new();
     for unfixed in UNFIXED {
