@@ -1,0 +1,10 @@
+//! cargo-fuzz target `server_request`: the body is `entries::server_request`, shared with the
+//! corpus replay test (bench-client/tests/fuzz_corpus.rs).
+#![no_main]
+
+// Each target uses one of the entries.
+#[allow(dead_code)]
+#[path = "../entries.rs"]
+mod entries;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::server_request(data));
