@@ -10,13 +10,12 @@
 //! however a stream is split into reads, writers and readers that agree
 //! (`format_size` → `parse_size`, `Display` → `parse`), and the limits.
 //!
-//! Findings not fixed yet are tolerated by the plain entries, each by a
-//! narrow predicate named after it ([`known_split_version_verdict`],
-//! [`known_blank_lines_before_status`], [`known_infinite_latency_threshold`]), so that fuzzing and the corpus
-//! replay look past them; the `_strict` entries do not, and the ignored test
-//! `unfixed_findings` replays their regressions (`fuzz/regressions/`)
-//! through those. Fixing one: delete its predicate, and its regression
-//! from `UNFIXED` in the replay test. See fuzz/RESULTS.md.
+//! Every input that once failed is kept in `fuzz/regressions/TARGET/` and
+//! replayed by `bench-client/tests/fuzz_corpus.rs`. The three findings so
+//! far (S1, C1, L1 in fuzz/RESULTS.md) are fixed, so no entry tolerates any
+//! failure: a finding not fixed yet would be tolerated by a narrow predicate
+//! named after it, in a plain entry only, and listed in the replay test's
+//! `UNFIXED`.
 //!
 //! Stream inputs (`server_request`, `client_response`) start with a control
 //! byte: bits 0-2 are how many cut points follow (two bytes each, little
@@ -171,10 +170,9 @@ fn serve<'a>(
 /// reader does not parse a pending head again until a new line arrives (so
 /// that a head trickled a byte per read costs linear time), so `GE` then
 /// `T\x01` waits for a line ending that whole `GET\x01` needs no more.
-fn agree(whole: &Outcome, split: &Outcome, how: &str, strict: bool) {
+fn agree(whole: &Outcome, split: &Outcome, how: &str) {
     assert_eq!(whole.0, split.0, "whole vs {how}: different requests");
     match (&whole.1, &split.1) {
-        (Some(a), Some(b)) if !strict && known_split_version_verdict(a, b) => {}
         (Some(a), Some(b)) => assert_eq!(a, b, "whole vs {how}: different errors"),
         (None, Some(b)) => panic!("whole vs {how}: only the split reading fails, with {b:?}"),
         (_, None) => {}
@@ -184,33 +182,12 @@ fn agree(whole: &Outcome, split: &Outcome, how: &str, strict: bool) {
 /// What [`serve`] makes of a stream: the requests served, then any error.
 type Outcome = (Vec<Served>, Option<HttpError>);
 
-/// Finding S1 (unfixed; fuzz/regressions/server_request/
-/// version-verdict-depends-on-split): a request line whose version is
-/// neither `HTTP/1.x` nor garbage yet is judged on the bytes read so far,
-/// so `GET / HTTP/2` then `.\0)\n...` is 505 when the first read ends
-/// after the `2` and 400 when the line arrives whole.
-fn known_split_version_verdict(a: &HttpError, b: &HttpError) -> bool {
-    let version_verdict = |e: &HttpError| {
-        (e.status == 400 && e.reason == "malformed request line") || e.status == 505
-    };
-    version_verdict(a) && version_verdict(b)
-}
-
 /// `reference_servers::http::RequestReader` (with `route` on each request).
 /// Control bits 3-4: `max_body` of 0, 16, 1024 or unbounded; bit 5: the
 /// small body budget; bit 6: keep-alive not allowed (the sync server's
 /// default). Whole, in the fuzzer's pieces and byte by byte must [`agree`],
 /// and leave the budget as it was.
 pub fn server_request(data: &[u8]) {
-    server_request_checked(data, false);
-}
-
-/// [`server_request`] without tolerating the unfixed findings.
-pub fn server_request_strict(data: &[u8]) {
-    server_request_checked(data, true);
-}
-
-fn server_request_checked(data: &[u8], strict: bool) {
     let Some(input) = Split::of(data) else {
         return;
     };
@@ -230,10 +207,10 @@ fn server_request_checked(data: &[u8], strict: bool) {
     assert_eq!(budget.used(), before, "budget not given back (whole)");
     let pieces = serve(input.pieces(), limits, allow_keep_alive);
     let how = format!("in pieces cut at {:?}", input.cuts);
-    agree(&whole, &pieces, &how, strict);
+    agree(&whole, &pieces, &how);
     if let Some(bytes) = input.bytewise() {
         let bytewise = serve(bytes, limits, allow_keep_alive);
-        agree(&whole, &bytewise, "byte by byte", strict);
+        agree(&whole, &bytewise, "byte by byte");
     }
     assert_eq!(budget.used(), before, "budget not given back");
 }
@@ -311,15 +288,6 @@ fn frame<'a>(
 /// stream. Whole, in pieces and byte by byte must agree: the framer
 /// promises a verdict that depends on the bytes, not on how they arrived.
 pub fn client_response(data: &[u8]) {
-    client_response_checked(data, false);
-}
-
-/// [`client_response`] without tolerating the unfixed findings.
-pub fn client_response_strict(data: &[u8]) {
-    client_response_checked(data, true);
-}
-
-fn client_response_checked(data: &[u8], strict: bool) {
     let Some(input) = Split::of(data) else {
         return;
     };
@@ -333,12 +301,7 @@ fn client_response_checked(data: &[u8], strict: bool) {
     let n = input.stream.len();
     let framed = |pieces| frame(pieces, head_request, limits, eof, n);
     let whole = framed(Box::new(std::iter::once(input.stream)));
-    let same = |other: &Framing, how: &str| {
-        if !strict && whole.0 == other.0 && known_blank_lines_before_status(&whole.1, &other.1) {
-            return;
-        }
-        assert_eq!(&whole, other, "whole vs {how}");
-    };
+    let same = |other: &Framing, how: &str| assert_eq!(&whole, other, "whole vs {how}");
     same(
         &framed(Box::new(input.pieces())),
         &format!("in pieces cut at {:?}", input.cuts),
@@ -354,22 +317,6 @@ fn client_response_checked(data: &[u8], strict: bool) {
 
 /// What [`frame`] makes of a stream: the complete responses, then the end.
 type Framing = (Vec<(u16, bool)>, Ending);
-
-/// Finding C1 (unfixed; fuzz/regressions/client_response/
-/// blank-lines-before-status-line-depend-on-split): empty lines before a
-/// status line count towards the head limit, and whether the status line's
-/// first bytes are judged before the limit depends on the reads: whole,
-/// `\n` × 76 + `9h: ...` is "not HTTP/1" (Head(Version)); a few bytes per
-/// read, it is HeadTooLarge once 64 newlines are buffered.
-fn known_blank_lines_before_status(a: &Ending, b: &Ending) -> bool {
-    let start_verdict = |e: &Ending| match e {
-        Err(FrameError::Head(h)) => format!("{h:?}") == "Version",
-        Err(FrameError::Http2 | FrameError::Tls) => true,
-        _ => false,
-    };
-    let too_large = |e: &Ending| matches!(e, Err(FrameError::HeadTooLarge));
-    (start_verdict(a) && too_large(b)) || (too_large(a) && start_verdict(b))
-}
 
 // ---------------------------------------------------------------------------
 // wire
@@ -505,24 +452,6 @@ fn totals_line(text: &str) {
 /// bench-client's command-line readers: sizes, durations, counts, URLs, CPU
 /// lists, metric names and `--fail-on` checks.
 pub fn cli(data: &[u8]) {
-    cli_checked(data, false);
-}
-
-/// [`cli`] without tolerating the unfixed findings.
-pub fn cli_strict(data: &[u8]) {
-    cli_checked(data, true);
-}
-
-/// Finding L1 (unfixed; fuzz/regressions/cli/latency-threshold-overflows):
-/// a latency threshold's number is checked finite before its unit scales
-/// it, so `p99>1e303s` is accepted with a threshold of `inf`, which the
-/// result's JSON writes as `null` and which `CheckOutcome` does not read
-/// back (`threshold: f64`).
-fn known_infinite_latency_threshold(check: &Check) -> bool {
-    check.threshold == f64::INFINITY && check.metric.unit() == "us"
-}
-
-fn cli_checked(data: &[u8], strict: bool) {
     let text = String::from_utf8_lossy(data);
     let text = &*text;
     if let Ok(n) = config::parse_size("--payload", text) {
@@ -558,9 +487,8 @@ fn cli_checked(data: &[u8], strict: bool) {
         assert_eq!(Metric::parse(&check.metric.name()), Ok(check.metric));
         // The threshold goes into the result as a JSON number: serde_json
         // writes a non-finite one as `null`, which no reader takes back.
-        let tolerated = !strict && known_infinite_latency_threshold(&check);
         assert!(
-            tolerated || (check.threshold.is_finite() && check.threshold >= 0.0),
+            check.threshold.is_finite() && check.threshold >= 0.0,
             "threshold {} from {text:?}",
             check.threshold
         );
