@@ -18,6 +18,11 @@ pub const SIZE_FORMS: &str = "a size in bytes such as 512, 64k, 64KB or 64KiB (e
 /// The accepted duration spellings, quoted in every duration error.
 pub const DURATION_FORMS: &str = "a duration such as 10 (seconds), 1.5, 10s, 500ms, 2m or 1h30m";
 
+/// Digits a duration with units may hold in all: far more than any span a
+/// run or a timeout means, and few enough to keep every sum far from where
+/// humantime overflows.
+const MAX_DURATION_DIGITS: usize = 15;
+
 /// Why a size or duration was refused; the message completes
 /// "expected ..." after the caller names the flag and the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +70,10 @@ pub fn parse_duration(text: &str, max: Duration) -> Result<Duration, UnitError> 
     let bare_seconds = t.bytes().any(|b| b.is_ascii_digit())
         && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && t.bytes().filter(|&b| b == b'.').count() <= 1;
+    let too_large = || UnitError::TooLarge {
+        what: "a duration",
+        max: format_cap(max),
+    };
     let d = if bare_seconds {
         // Digits and one dot only, so neither `inf`, `NaN` nor `1e3` gets here;
         // a number too large for a Duration is over any cap.
@@ -72,14 +81,20 @@ pub fn parse_duration(text: &str, max: Duration) -> Result<Duration, UnitError> 
             .parse()
             .map_err(|_| UnitError::Malformed(DURATION_FORMS))?;
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    } else if t.bytes().filter(u8::is_ascii_digit).count() > MAX_DURATION_DIGITS {
+        // humantime panics ("overflow in Duration::new") on sums that reach
+        // u64::MAX seconds (found by fuzzing); no duration anyone means
+        // needs this many digits, and every cap is far below.
+        return Err(too_large());
     } else {
-        humantime::parse_duration(t).map_err(|_| UnitError::Malformed(DURATION_FORMS))?
+        // Belt and braces for any other overflow inside humantime: a
+        // refusal, never a crash.
+        std::panic::catch_unwind(|| humantime::parse_duration(t))
+            .map_err(|_| too_large())?
+            .map_err(|_| UnitError::Malformed(DURATION_FORMS))?
     };
     if d > max {
-        return Err(UnitError::TooLarge {
-            what: "a duration",
-            max: format_cap(max),
-        });
+        return Err(too_large());
     }
     Ok(d)
 }
@@ -190,6 +205,10 @@ mod tests {
             ("25h", None),
             ("500000000000y", None),
             ("99999999999999999999999", None),
+            // Found by fuzzing: humantime panicked on this sum.
+            ("18446744073709551615.5s0.5s5.5s5000004042222974", None),
+            ("18446744073709551615s 1s", None),
+            ("1000000000000000s", None),
             ("1.5", Some(Duration::from_millis(1500))),
             ("1.5s", Some(Duration::from_millis(1500))),
             (".5", Some(Duration::from_millis(500))),
