@@ -339,7 +339,11 @@ impl ResponseFramer {
             }
         };
         if self.head_start.is_some() && !self.version_checked {
-            self.version_checked = check_status_line_start(&buf[start..])?;
+            // Only bytes inside the head limit: judged on more, a verdict a
+            // whole read could give (an HTTP/2 preface) became "too large"
+            // when the reads ended at the limit (found by fuzzing).
+            let within = &buf[start..buf.len().min(self.limits.head_bytes).max(start)];
+            self.version_checked = check_status_line_start(within)?;
         }
         while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
             let lf = i + off;
