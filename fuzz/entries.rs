@@ -11,11 +11,8 @@
 //! (`format_size` → `parse_size`, `Display` → `parse`), and the limits.
 //!
 //! Every input that once failed is kept in `fuzz/regressions/TARGET/` and
-//! replayed by `bench-client/tests/fuzz_corpus.rs`. The three findings so
-//! far (S1, C1, L1 in fuzz/RESULTS.md) are fixed, so no entry tolerates any
-//! failure: a finding not fixed yet would be tolerated by a narrow predicate
-//! named after it, in a plain entry only, and listed in the replay test's
-//! `UNFIXED`.
+//! replayed by `bench-client/tests/fuzz_corpus.rs`. Every finding so
+//! far (fuzz/RESULTS.md) is fixed, so no entry tolerates any failure.
 //!
 //! Stream inputs (`server_request`, `client_response`) start with a control
 //! byte: bits 0-2 are how many cut points follow (two bytes each, little

@@ -4,9 +4,8 @@
 //!
 //! Inputs are `fuzz/corpus/TARGET/*` (what fuzzing kept, minimised) and
 //! `fuzz/regressions/TARGET/*` (inputs that once failed). A failing input is
-//! named by its path. Findings not fixed yet are listed in [`UNFIXED`] and
-//! replayed strictly only by the ignored test `unfixed_findings` (the plain
-//! entries tolerate exactly those findings; see fuzz/entries.rs).
+//! named by its path. Every finding so far is fixed, so every regression is
+//! replayed as strictly as the corpus (fuzz/RESULTS.md lists them).
 
 #[allow(dead_code)]
 #[path = "../../fuzz/entries.rs"]
@@ -15,17 +14,6 @@ mod entries;
 use std::panic;
 use std::path::{Path, PathBuf};
 
-/// Regressions whose fix is still to come, as `TARGET/FILE`, each with the
-/// finding it reproduces (fuzz/RESULTS.md has the details). Fixing one means
-/// removing it here, so that the plain tests replay it from then on.
-const UNFIXED: &[&str] = &[
-    // None: S1 (servers: an unknown version judged on part of its request
-    // line), C1 (client: empty lines before a status line) and L1 (a
-    // latency threshold that overflows in µs) are fixed, and their
-    // regressions are replayed by the plain tests below.
-];
-
-/// A fuzz target's body: panics when a property fails.
 type Entry = fn(&[u8]);
 
 fn fuzz_dir() -> PathBuf {
@@ -45,14 +33,6 @@ fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
-}
-
-fn is_unfixed(target: &str, file: &Path) -> bool {
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    UNFIXED.contains(&format!("{target}/{name}").as_str())
 }
 
 /// Runs `entry` on each file; the failures, each naming its file and panic.
@@ -80,10 +60,7 @@ fn replay_target(target: &str, entry: Entry) {
         !corpus.is_empty(),
         "no inputs in fuzz/corpus/{target}: is the path right?"
     );
-    let regressions: Vec<PathBuf> = inputs("regressions", target)
-        .into_iter()
-        .filter(|f| !is_unfixed(target, f))
-        .collect();
+    let regressions = inputs("regressions", target);
     let mut failures = replay(&corpus, entry);
     failures.extend(replay(&regressions, entry));
     assert!(
@@ -113,42 +90,4 @@ fn wire() {
 #[test]
 fn cli() {
     replay_target("cli", entries::cli);
-}
-
-/// Every regression listed in [`UNFIXED`], through the strict entries: fails
-/// until its finding is fixed.
-#[test]
-#[ignore = "findings not fixed yet; see UNFIXED and fuzz/RESULTS.md"]
-fn unfixed_findings() {
-    let targets: [(&str, Entry); 4] = [
-        ("server_request", entries::server_request),
-        ("client_response", entries::client_response),
-        ("wire", entries::wire),
-        ("cli", entries::cli),
-    ];
-    let mut failures = Vec::new();
-    for unfixed in UNFIXED {
-        let (target, _) = unfixed.split_once('/').expect("TARGET/FILE");
-        let file = fuzz_dir().join("regressions").join(unfixed);
-        assert!(file.is_file(), "{} is missing", file.display());
-        let (_, entry) = targets
-            .iter()
-            .find(|(t, _)| *t == target)
-            .expect("a known target");
-        failures.extend(replay(&[file], *entry));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// Every regression listed as unfixed exists (a stale list hides nothing).
-#[test]
-fn unfixed_list_names_existing_regressions() {
-    for unfixed in UNFIXED {
-        let file = fuzz_dir().join("regressions").join(unfixed);
-        assert!(
-            file.is_file(),
-            "UNFIXED names {}, which is missing",
-            file.display()
-        );
-    }
 }
