@@ -2,7 +2,11 @@
 # bench-matrix.sh: the three reference servers (sync, selector, fork) under a
 # small grid of loads, one short run each, then an HTML report and SVGs.
 #
-# Usage: scripts/bench-matrix.sh [-d DURATION] [-p] [-o DIR | --regenerate] [-h]
+# Usage: scripts/bench-matrix.sh [--tls] [-d DURATION] [-p] [-o DIR | --regenerate] [-h]
+#   --tls                    over HTTPS: each server started with --tls (a
+#                            self-signed certificate made at its start, which
+#                            bench-client trusts), grid {1x1, 50x4} x {0, 64k};
+#                            committed under results/matrix-tls/
 #   -d, --duration DURATION  measured length of each run (default 3s)
 #   -p, --plot-only          redraw report.html and the SVGs from the results
 #                            already in the output folder (needs -o DIR or
@@ -33,10 +37,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DURATION=3s
 PLOT_ONLY=0
+TLS=0
 while (($#)); do
     case "$1" in
         -d|--duration) DURATION="$(opt_value "$@")"; shift 2 ;;
         -p|--plot-only) PLOT_ONLY=1; shift ;;
+        --tls) TLS=1; shift ;;
         -o|--output) OUT="$(opt_value "$@")"; shift 2 ;;
         --regenerate) REGENERATE=1; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -47,13 +53,26 @@ if ((PLOT_ONLY)) && [[ -z "$OUT" ]] && ((!REGENERATE)); then
     usage_error "-p redraws the charts of existing results: name them with -o DIR, or --regenerate for results/matrix/"
 fi
 
-output_open bench-matrix results/matrix
+MODELS=(sync selector fork)
+SHAPES=("1 1" "10 4" "50 4")
+LOADS=(1x1-0 1x1-64k 10x4-0 10x4-64k 50x4-0 50x4-64k 50x4-delay10)
+COMMITTED=results/matrix
+SCHEME=()
+if ((TLS)); then
+    SHAPES=("1 1" "50 4")
+    LOADS=(1x1-0 1x1-64k 50x4-0 50x4-64k)
+    COMMITTED=results/matrix-tls
+    SCHEME=(--tls)
+fi
+name=bench-matrix
+((TLS)) && name=bench-matrix-tls
+output_open "$name" "$COMMITTED"
 BC="$(find_binary bench-client)"
 OUT="$OUT_DIR"
 if ((PLOT_ONLY && REGENERATE)); then
     # Redraw from the committed results: they are staged with the new charts
     # and copied back unchanged.
-    cp "$ROOT"/results/matrix/*.json "$OUT/"
+    cp "$ROOT/$COMMITTED"/*.json "$OUT/"
 fi
 mkdir -p "$OUT/logs"
 
@@ -67,8 +86,6 @@ if [[ "${PIN:-1}" == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null;
     PIN_SERVER=(--server-cpus 0)
 fi
 
-MODELS=(sync selector fork)
-SHAPES=("1 1" "10 4" "50 4")
 failed=()
 
 # run NAME ARGS...: one measured run saved as $OUT/NAME.json. A failed run is
@@ -77,7 +94,7 @@ run() {
     local name=$1
     shift
     printf '%-26s ' "$name"
-    if "${PIN_CLIENT[@]}" "$BC" "$@" "${PIN_SERVER[@]}" -d "$DURATION" --warmup 500ms --quiet \
+    if "${PIN_CLIENT[@]}" "$BC" "$@" "${SCHEME[@]}" "${PIN_SERVER[@]}" -d "$DURATION" --warmup 500ms --quiet \
         -o "$OUT/$name.json" >"$OUT/logs/$name.txt" 2>&1; then
         grep -m1 -i 'requests/sec' "$OUT/logs/$name.txt" || echo "done"
     else
@@ -100,7 +117,7 @@ if ((!PLOT_ONLY)); then
             run "$model-${c}x$n-0" --server "$model" --max-clients "$c" --max-conns "$n"
             run "$model-${c}x$n-64k" --server "$model" --max-clients "$c" --max-conns "$n" --payload 64k
         done
-        run "$model-50x4-delay10" --server "$model" --max-clients 50 --max-conns 4 \
+        ((TLS)) || run "$model-50x4-delay10" --server "$model" --max-clients 50 --max-conns 4 \
             http://127.0.0.1:8888/delay/10
     done
     echo "runs took $(($(date +%s) - start)) s"
@@ -108,8 +125,10 @@ if ((!PLOT_ONLY)); then
 fi
 
 shopt -s nullglob
-"$BC" plot "$OUT"/*.json -o "$OUT/report.html" --title "Reference servers: sync vs selector vs fork"
-for load in 1x1-0 1x1-64k 10x4-0 10x4-64k 50x4-0 50x4-64k 50x4-delay10; do
+title="Reference servers: sync vs selector vs fork"
+((TLS)) && title="$title, over HTTPS"
+"$BC" plot "$OUT"/*.json -o "$OUT/report.html" --title "$title"
+for load in "${LOADS[@]}"; do
     files=("$OUT"/*-"$load".json)
     if ((${#files[@]})); then
         "$BC" plot "${files[@]}" -o "$OUT/$load.svg" --title "Reference servers at $load"
@@ -123,5 +142,5 @@ if ((PLOT_ONLY)); then
     output_publish report.html '*.svg'
 else
     output_publish '*.json' '*.svg' report.html logs
-    ((!REGENERATE)) || echo "$SCRIPT: results/matrix/README.md still describes the previous figures" >&2
+    ((!REGENERATE || TLS)) || echo "$SCRIPT: results/matrix/README.md still describes the previous figures" >&2
 fi
