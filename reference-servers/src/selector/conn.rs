@@ -14,6 +14,7 @@ use mio::{Interest, Registry};
 
 use super::queue::{ResponseQueue, Wire, MAX_IOV};
 use super::timers::Timer;
+use super::tls::{TlsRead, TlsSession};
 use super::token::Key;
 use super::Shared;
 use crate::http::{self, Request, RequestReader, Response, Routed};
@@ -117,6 +118,8 @@ pub(super) struct Conn {
     /// the same slot are ignored.
     pub(super) key: Key,
     pub(super) stream: TcpStream,
+    /// TLS over `stream` (`--tls`, `--tls-cert`); `None`: plain HTTP.
+    tls: Option<Box<TlsSession>>,
     /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
     /// connection that never sends anything (the idle thousands) needs none.
     reader: Option<RequestReader>,
@@ -145,6 +148,7 @@ impl Conn {
         Conn {
             key,
             stream,
+            tls: None,
             reader: None,
             out: ResponseQueue::default(),
             phase: Phase::Open,
@@ -153,6 +157,19 @@ impl Conn {
             write_registered: false,
             last_progress: shared.now,
             timer_at: None,
+        }
+    }
+
+    /// The same connection speaking TLS over its socket.
+    pub(super) fn with_tls(mut self, conn: rustls::ServerConnection) -> Conn {
+        self.tls = Some(Box::new(TlsSession::new(conn)));
+        self
+    }
+
+    /// Before the loop drops it: a TLS connection says close_notify.
+    pub(super) fn end(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.close_notify(&mut self.stream);
         }
     }
 
@@ -225,6 +242,51 @@ impl Conn {
                     return Step::Again;
                 }
                 reads += 1;
+                if let (false, Some(tls)) = (lingering, &mut self.tls) {
+                    let limits = shared.limits;
+                    let reader = &mut self.reader;
+                    let read = tls.read(
+                        &mut self.stream,
+                        &mut shared.scratch,
+                        &shared.totals,
+                        |plain| {
+                            reader
+                                .get_or_insert_with(|| RequestReader::new(limits))
+                                .feed(plain);
+                        },
+                    );
+                    match read {
+                        Ok(TlsRead::Progress) => progress = true,
+                        Ok(TlsRead::Closed) => {
+                            self.readable = false;
+                            self.phase = self.phase.client_closed();
+                            progress = true;
+                        }
+                        Ok(TlsRead::Failed(err)) => {
+                            // A plain-HTTP client, garbage or an alert: one
+                            // capped line, the alert if the socket takes it.
+                            shared
+                                .log
+                                .line(format_args!("dropping a TLS connection: {err}"));
+                            tls.send_alert(&mut self.stream);
+                            return Step::Close;
+                        }
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                            self.readable = false;
+                        }
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
+                        Err(err) => {
+                            if self.has_partial() || !self.out.is_empty() {
+                                shared.log.connection_error("read", &err);
+                            }
+                            return Step::Close;
+                        }
+                    }
+                    if !progress {
+                        return Step::Keep;
+                    }
+                    continue;
+                }
                 match self.stream.read(&mut shared.scratch) {
                     Ok(0) => {
                         self.readable = false;
@@ -324,6 +386,9 @@ impl Conn {
     /// Writes ready responses in order until done or blocked. Returns whether
     /// any byte was written, and where it stopped.
     fn flush(&mut self, shared: &mut Shared) -> io::Result<(bool, Flushed)> {
+        if self.tls.is_some() {
+            return self.flush_tls(shared);
+        }
         let mut wrote = false;
         loop {
             if self.write_blocked {
@@ -352,9 +417,51 @@ impl Conn {
         }
     }
 
+    /// [`flush`](Self::flush) over TLS: records first (handshake messages,
+    /// tickets, earlier responses), then the next responses' plaintext into
+    /// rustls. A response counts as written once its last record is on the
+    /// socket, as a plain one does once its last byte is.
+    fn flush_tls(&mut self, shared: &mut Shared) -> io::Result<(bool, Flushed)> {
+        let Some(tls) = &mut self.tls else {
+            return Ok((false, Flushed::Idle));
+        };
+        let mut wrote = false;
+        loop {
+            if self.write_blocked {
+                return Ok((wrote, Flushed::Blocked));
+            }
+            let out = tls.write_records(&mut self.stream)?;
+            if out.wrote {
+                wrote = true;
+                self.last_progress = shared.now;
+            }
+            if out.blocked {
+                self.write_blocked = true;
+                return Ok((wrote, Flushed::Blocked));
+            }
+            let handed = std::mem::take(&mut tls.handed);
+            if handed > 0 && self.out.advance(handed, &shared.totals) {
+                return Ok((true, Flushed::Closing));
+            }
+            if tls.is_handshaking() {
+                return Ok((wrote, Flushed::Idle));
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let count = self.out.gather(shared.now, &mut iov);
+            if count == 0 {
+                return Ok((wrote, Flushed::Idle));
+            }
+            if tls.hand(&iov[..count])? == 0 {
+                // rustls's buffer is empty here, so it takes something.
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+        }
+    }
+
     /// Shuts down our side after the closing response and starts dropping
     /// whatever the client still sends (see [`LINGER`](super::LINGER)).
     fn begin_linger(&mut self, shared: &mut Shared) {
+        self.end();
         let _ = self.stream.shutdown(Shutdown::Write);
         let until = shared.now + shared.linger;
         self.phase = Phase::Lingering { until };
