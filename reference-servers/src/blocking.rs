@@ -340,25 +340,25 @@ fn write_wire<'a>(
 /// the client's acknowledgement instead costs a delayed ACK (40 ms) per
 /// connection, and waiting for its close lets a client that keeps its socket
 /// open hold the sync server for the whole linger.
-fn close(stream: BlockingStream, config: &ConnectionConfig, buf: &mut [u8]) {
-    // What the client still sends is dropped unread, so TLS ends here.
-    let stream = stream.into_tcp_after_close_notify();
-    let _ = stream.shutdown(Shutdown::Write);
+fn close(mut stream: BlockingStream, config: &ConnectionConfig, buf: &mut [u8]) {
+    // What the client still sends is dropped unread, below the TLS layer.
+    stream.close_notify();
+    let mut sock = stream.tcp();
+    let _ = sock.shutdown(Shutdown::Write);
     let end = Instant::now() + LINGER.min(config.read_timeout);
-    let mut stream = stream;
     // Short waits first (on loopback the rest leaves within microseconds
     // once the client reads), longer ones while a client is not reading.
     let mut wait = SENT_CHECK;
     loop {
         let now = Instant::now();
-        if unsent_bytes(&stream).map_or(true, |n| n == 0) || now >= end {
+        if unsent_bytes(sock).map_or(true, |n| n == 0) || now >= end {
             return;
         }
-        if stream.set_read_timeout(Some(wait.min(end - now))).is_err() {
+        if sock.set_read_timeout(Some(wait.min(end - now))).is_err() {
             return;
         }
         wait = (wait * 2).min(MAX_SENT_CHECK);
-        match stream.read(buf) {
+        match sock.read(buf) {
             Ok(0) => return,
             Ok(_) => {}
             Err(e) if interrupted(&e) => {}

@@ -28,6 +28,8 @@ pub struct TlsStream {
     sock: TcpStream,
     /// The completed handshake is in the totals already.
     counted: bool,
+    /// close_notify was queued (it is sent once).
+    notified: bool,
 }
 
 impl BlockingStream {
@@ -37,6 +39,7 @@ impl BlockingStream {
             conn,
             sock,
             counted: false,
+            notified: false,
         }))
     }
 
@@ -65,22 +68,33 @@ impl BlockingStream {
         }
     }
 
-    /// Before a close: tells a TLS client that nothing more comes (so it can
-    /// tell a complete close from a truncation), as far as the socket takes
-    /// it without waiting; then hands back the socket.
-    pub fn into_tcp_after_close_notify(self) -> TcpStream {
-        match self {
-            BlockingStream::Plain(sock) => sock,
-            BlockingStream::Tls(mut tls) => {
-                tls.conn.send_close_notify();
-                let _ = tls.flush_records();
-                tls.sock
-            }
+    /// Before a close: tells a TLS client that nothing more comes, so it
+    /// can tell a complete close from a truncation. (Dropping a TLS stream
+    /// does the same, for the paths that just return.)
+    pub fn close_notify(&mut self) {
+        if let BlockingStream::Tls(tls) = self {
+            tls.close_notify();
         }
     }
 }
 
 impl TlsStream {
+    /// Queues close_notify once a handshake has completed (not after a
+    /// fatal alert, which rustls refuses on its own) and writes it if the
+    /// socket takes it at once: a client that is not reading is not waited
+    /// for.
+    fn close_notify(&mut self) {
+        if self.notified || self.conn.is_handshaking() {
+            return;
+        }
+        self.notified = true;
+        self.conn.send_close_notify();
+        if self.sock.set_nonblocking(true).is_ok() {
+            let _ = self.flush_records();
+            let _ = self.sock.set_nonblocking(false);
+        }
+    }
+
     /// Writes pending TLS records; each write waits at most the socket's
     /// write timeout, and a timeout comes back as an error to retry.
     fn flush_records(&mut self) -> io::Result<()> {
@@ -88,6 +102,12 @@ impl TlsStream {
             self.conn.write_tls(&mut self.sock)?;
         }
         Ok(())
+    }
+}
+
+impl Drop for TlsStream {
+    fn drop(&mut self) {
+        self.close_notify();
     }
 }
 
