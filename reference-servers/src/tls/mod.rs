@@ -8,9 +8,12 @@
 //! (`builder_with_provider`): the default builder panics when a build
 //! holds two providers, and feature unification can bring in a second.
 //! Session resumption is countable exactly and works against every model:
-//! stateless tickets (one key, made before any fork child exists, so every
-//! child can open any ticket) plus a session-ID cache for TLS 1.2 clients
-//! that do not take tickets (per process: for fork, per child).
+//! stateless tickets (one key, made and primed before any fork child
+//! exists, so every child can open any ticket) plus a session-ID cache for
+//! TLS 1.2 clients that do not take tickets (per process: for fork, per
+//! child, so session IDs never resume there). ring's ticketer rotates its
+//! key every 6 hours from a next key made in advance; fork children roll
+//! alike once, so tickets stop crossing children only after 12 hours.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +37,11 @@ pub const ALPN_HTTP1: &[u8] = b"http/1.1";
 /// TLS 1.2 sessions remembered by ID (per process), enough for any
 /// benchmark's connections to resume.
 const SESSION_CACHE_ENTRIES: usize = 4096;
+
+/// The ticket plaintext the ticketer is primed with: longer than any
+/// session a ticket carries here (no client certificates; an SNI name is
+/// at most 255 bytes).
+const TICKET_PRIMING_LEN: usize = 2048;
 
 /// Why the server cannot serve HTTPS; each message names the flag and file.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +148,16 @@ fn server_config(
     config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
     config.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE_ENTRIES);
     config.ticketer = rustls::crypto::ring::Ticketer::new()?;
+    // ring's ticketer refuses to decrypt anything longer than the longest
+    // ticket it has encrypted itself, and it remembers that length in its
+    // own memory. A fork child starts from the parent's copy, which has
+    // encrypted nothing, so it would refuse every ticket another child
+    // issued. One encryption here, before any fork, sets the bound for all.
+    if config.ticketer.enabled() && config.ticketer.encrypt(&[0; TICKET_PRIMING_LEN]).is_none() {
+        return Err(rustls::Error::General(
+            "cannot prime the session ticketer".into(),
+        ));
+    }
     Ok(Arc::new(config))
 }
 
