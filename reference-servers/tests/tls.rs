@@ -548,3 +548,75 @@ fn a_trickled_handshake_cannot_hold_the_sync_server_past_its_deadline() {
     let totals = server.stop();
     assert_eq!((totals.connections, totals.requests), (2, 1), "{totals}");
 }
+
+/// A socket that takes one byte per write, a millisecond apart, so the
+/// server sees every TLS record split at every byte.
+struct Trickle(TcpStream);
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let Some(byte) = buf.first() else {
+            return Ok(0);
+        };
+        thread::sleep(Duration::from_millis(1));
+        self.0.write(std::slice::from_ref(byte))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[test]
+fn records_split_at_every_byte_still_make_requests() {
+    for model in MODELS {
+        let server = Server::start(model, &["--tls"]);
+        let config = client_config(&server.cert, TLS13, Resumption::disabled());
+        let sock = server.tcp();
+        sock.set_nodelay(true).unwrap();
+        let name = ServerName::IpAddress(server.addr.ip().into());
+        let conn = rustls::ClientConnection::new(Arc::clone(&config), name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, Trickle(sock));
+        tls.write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nsplit")
+            .unwrap();
+        let mut data = Vec::new();
+        tls.read_to_end(&mut data).expect("a clean close");
+        let text = String::from_utf8_lossy(&data);
+        assert!(text.ends_with("\r\n\r\nsplit"), "{model}: {text}");
+        let totals = server.stop();
+        assert_eq!(
+            (totals.requests, totals.body_bytes, totals.tls_full),
+            (1, 5, 1),
+            "{model}: {totals}"
+        );
+    }
+}
+
+#[test]
+fn a_response_the_client_never_takes_is_not_counted() {
+    for model in MODELS {
+        let server = Server::start(model, &["--tls", "--read-timeout", "300ms"]);
+        let config = client_config(&server.cert, TLS13, Resumption::disabled());
+        let name = ServerName::IpAddress(server.addr.ip().into());
+        let conn = rustls::ClientConnection::new(Arc::clone(&config), name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, server.tcp());
+        tls.write_all(b"GET /bytes/67108864 HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        tls.flush().unwrap();
+        // 64 MiB cannot fit in the socket buffers: the server's records
+        // stall, and --read-timeout drops the client.
+        thread::sleep(Duration::from_millis(1500));
+        let totals = server.stop();
+        assert_eq!(
+            (totals.connections, totals.requests, totals.tls_full),
+            (1, 0, 1),
+            "{model}: {totals}"
+        );
+    }
+}
