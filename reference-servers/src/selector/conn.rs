@@ -44,6 +44,16 @@ enum Flushed {
     Closing,
 }
 
+/// What one read of the socket brought.
+enum Input {
+    /// Bytes, fed to the request reader (or dropped while lingering).
+    Data,
+    /// The client closed its side (over TLS: or sent close_notify).
+    Eof,
+    /// Not TLS, or TLS gone wrong: logged, and the connection must close.
+    Refused,
+}
+
 /// Where a connection is in its life. A turn, a deadline and the shutdown
 /// decide what to do from this (and the socket's readiness) alone, so no
 /// combination of flags can mean something nobody intended.
@@ -242,53 +252,8 @@ impl Conn {
                     return Step::Again;
                 }
                 reads += 1;
-                if let (false, Some(tls)) = (lingering, &mut self.tls) {
-                    let limits = shared.limits;
-                    let reader = &mut self.reader;
-                    let read = tls.read(
-                        &mut self.stream,
-                        &mut shared.scratch,
-                        &shared.totals,
-                        |plain| {
-                            reader
-                                .get_or_insert_with(|| RequestReader::new(limits))
-                                .feed(plain);
-                        },
-                    );
-                    match read {
-                        Ok(TlsRead::Progress) => progress = true,
-                        Ok(TlsRead::Closed) => {
-                            self.readable = false;
-                            self.phase = self.phase.client_closed();
-                            progress = true;
-                        }
-                        Ok(TlsRead::Failed(err)) => {
-                            // A plain-HTTP client, garbage or an alert: one
-                            // capped line, the alert if the socket takes it.
-                            shared
-                                .log
-                                .line(format_args!("dropping a TLS connection: {err}"));
-                            tls.send_alert(&mut self.stream);
-                            return Step::Close;
-                        }
-                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                            self.readable = false;
-                        }
-                        Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
-                        Err(err) => {
-                            if self.has_partial() || !self.out.is_empty() {
-                                shared.log.connection_error("read", &err);
-                            }
-                            return Step::Close;
-                        }
-                    }
-                    if !progress {
-                        return Step::Keep;
-                    }
-                    continue;
-                }
-                match self.stream.read(&mut shared.scratch) {
-                    Ok(0) => {
+                match self.read_once(shared, lingering) {
+                    Ok(Input::Eof) => {
                         self.readable = false;
                         if lingering {
                             return Step::Close;
@@ -296,15 +261,8 @@ impl Conn {
                         self.phase = self.phase.client_closed();
                         progress = true;
                     }
-                    Ok(n) => {
-                        if !lingering {
-                            let limits = shared.limits;
-                            self.reader
-                                .get_or_insert_with(|| RequestReader::new(limits))
-                                .feed(&shared.scratch[..n]);
-                        }
-                        progress = true;
-                    }
+                    Ok(Input::Data) => progress = true,
+                    Ok(Input::Refused) => return Step::Close,
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.readable = false,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
                     Err(err) => {
@@ -320,6 +278,45 @@ impl Conn {
             }
             if !progress {
                 return Step::Keep;
+            }
+        }
+    }
+
+    /// One read: plain bytes, or what one `read_tls` brings decrypted.
+    /// Lingering drops bytes below TLS, as they are never answered.
+    fn read_once(&mut self, shared: &mut Shared, lingering: bool) -> io::Result<Input> {
+        if let (false, Some(tls)) = (lingering, &mut self.tls) {
+            let limits = shared.limits;
+            let reader = &mut self.reader;
+            let feed = |plain: &[u8]| {
+                reader
+                    .get_or_insert_with(|| RequestReader::new(limits))
+                    .feed(plain);
+            };
+            return match tls.read(&mut self.stream, &mut shared.scratch, &shared.totals, feed)? {
+                TlsRead::Progress => Ok(Input::Data),
+                TlsRead::Closed => Ok(Input::Eof),
+                TlsRead::Failed(err) => {
+                    // A plain-HTTP client, garbage or an alert: one capped
+                    // line, and the alert if the socket takes it now.
+                    shared
+                        .log
+                        .line(format_args!("dropping a TLS connection: {err}"));
+                    tls.send_alert(&mut self.stream);
+                    Ok(Input::Refused)
+                }
+            };
+        }
+        match self.stream.read(&mut shared.scratch)? {
+            0 => Ok(Input::Eof),
+            n => {
+                if !lingering {
+                    let limits = shared.limits;
+                    self.reader
+                        .get_or_insert_with(|| RequestReader::new(limits))
+                        .feed(&shared.scratch[..n]);
+                }
+                Ok(Input::Data)
             }
         }
     }
