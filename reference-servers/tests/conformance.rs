@@ -1336,14 +1336,25 @@ fn shutdown_fork() {
 /// so the same load gave different totals. One rule now (the HTTP layer's
 /// `RequestReader::at_deadline`): after the shutdown grace, a request half
 /// received gets 408 and a close, and counts. The same scenario runs against
-/// all three models, which must report identical totals.
+/// all three models, which must report identical totals, over TLS too.
 #[test]
 fn shutdown_treats_a_half_received_request_alike_in_every_model() {
+    shutdown_half_received(&[]);
+}
+
+#[test]
+fn shutdown_treats_a_half_received_request_alike_in_every_model_over_tls() {
+    shutdown_half_received(&["--tls"]);
+}
+
+fn shutdown_half_received(extra: &'static [&'static str]) {
     let runs: Vec<_> = ALL
         .iter()
         .map(|&kind| {
             thread::spawn(move || {
-                let mut server = Server::start(kind, &["--keep-alive"]);
+                let mut args = vec!["--keep-alive"];
+                args.extend_from_slice(extra);
+                let mut server = Server::start(kind, &args);
                 let mut stream = server.connect();
                 stream
                     .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -1375,13 +1386,12 @@ fn shutdown_treats_a_half_received_request_alike_in_every_model() {
         })
         .collect();
     let totals: Vec<_> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+    let mut expected = serde_json::json!({"connections": 1, "requests": 2, "body_bytes": 0});
+    if !extra.is_empty() {
+        expected["tls_full"] = 1.into();
+    }
     for (kind, totals) in &totals {
-        assert_eq!(
-            *totals,
-            serde_json::json!({"connections": 1, "requests": 2, "body_bytes": 0}),
-            "{}",
-            kind.name()
-        );
+        assert_eq!(*totals, expected, "{}", kind.name());
     }
 }
 
