@@ -86,11 +86,6 @@ impl TlsServer {
     pub fn cert_path(&self) -> &Path {
         &self.cert_path
     }
-
-    /// A server-side TLS connection for one accepted client.
-    pub fn accept(&self) -> Result<ServerConnection, rustls::Error> {
-        ServerConnection::new(Arc::clone(&self.config))
-    }
 }
 
 /// The TLS set-up `args` ask for, or `None` for plain HTTP. Call before
