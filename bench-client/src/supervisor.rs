@@ -471,6 +471,8 @@ mod tests {
                 connections: 3,
                 requests: 42,
                 body_bytes: 7,
+                tls_full: 0,
+                tls_resumed: 0,
             })
         );
         assert_eq!(TotalsLine::parse(r#"{"model":"selector"}"#), None);

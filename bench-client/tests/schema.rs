@@ -95,6 +95,9 @@ fn closed_loop() -> RunResult {
                     connections: 10,
                     requests: 10,
                     body_bytes: 655_360,
+                    // Non-zero, so the schema sees the TLS counts too.
+                    tls_full: 3,
+                    tls_resumed: 7,
                 }),
             }),
         },

@@ -10,10 +10,15 @@
 //! partial request that misses it gets 408; a silent connection is closed.
 //! A response must go out with the client taking some bytes at least every
 //! `read_timeout`, and within [`SHUTDOWN_GRACE`] once shutdown is requested.
+//!
+//! Over TLS (`--tls`, `--tls-cert`) the same loop runs on a
+//! [`BlockingStream`]: the handshake happens in the first reads, so the
+//! same deadline bounds it, and a fork child does it after the fork.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -23,6 +28,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use crate::http::{route, route_closing, HttpError, Limits, RequestReader, Routed, CONTINUE};
 use crate::log::Log;
 use crate::signals::{shutdown_requested, Signals};
+use crate::tls::blocking_stream::BlockingStream;
 use crate::totals::Totals;
 use crate::ServerArgs;
 
@@ -52,6 +58,8 @@ pub struct ConnectionConfig {
     pub allow_keep_alive: bool,
     /// Where connection failures are logged, capped (see [`Log`]).
     pub log: Log,
+    /// Serve HTTPS with this config; `None`: plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl ConnectionConfig {
@@ -62,6 +70,7 @@ impl ConnectionConfig {
             read_timeout: args.read_timeout,
             allow_keep_alive,
             log: Log::new(log_name),
+            tls: None,
         }
     }
 }
@@ -114,7 +123,7 @@ fn interrupted(e: &io::Error) -> bool {
 /// timeout, garbage) are answered or logged here and never reach the caller:
 /// the server goes on with the next connection.
 pub fn serve_connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
     config: &ConnectionConfig,
     totals: &Totals,
@@ -129,6 +138,17 @@ pub fn serve_connection(
         log(config, peer, "cannot set up the socket", &e);
         return;
     }
+    let mut stream = match &config.tls {
+        None => BlockingStream::Plain(stream),
+        Some(tls) => match rustls::ServerConnection::new(Arc::clone(tls)) {
+            Ok(conn) => BlockingStream::tls(conn, stream),
+            Err(e) => {
+                let e = io::Error::other(e);
+                log(config, peer, "cannot start TLS", &e);
+                return;
+            }
+        },
+    };
     let mut reader = RequestReader::new(config.limits);
     let mut buf = vec![0u8; READ_CHUNK];
     let mut served: u64 = 0;
@@ -205,11 +225,13 @@ pub fn serve_connection(
         // Waiting in slices closes the window where a signal lands just
         // before read(2) and so never interrupts it.
         let wait = (deadline - now).min(SIGNAL_CHECK);
-        if let Err(e) = stream.set_read_timeout(Some(wait)) {
+        if let Err(e) = stream.tcp().set_read_timeout(Some(wait)) {
             log(config, peer, "cannot set the read timeout", &e);
             return;
         }
-        match stream.read(&mut buf) {
+        let read = stream.read(&mut buf);
+        stream.note_handshake(totals);
+        match read {
             Ok(0) => return,
             Ok(n) => reader.feed(&buf[..n]),
             // A signal (EINTR) or the deadline (EAGAIN): the checks above decide.
@@ -229,7 +251,7 @@ pub fn serve_connection(
 
 /// Sends an error response, counts it, and closes.
 fn answer_error(
-    mut stream: TcpStream,
+    mut stream: BlockingStream,
     peer: SocketAddr,
     config: &ConnectionConfig,
     totals: &Totals,
@@ -258,7 +280,7 @@ fn answer_error(
 /// trickle at a time would otherwise hold the server past SIGTERM for as long
 /// as it likes, since every write makes a little progress.
 fn write_wire<'a>(
-    stream: &mut TcpStream,
+    stream: &mut BlockingStream,
     len: usize,
     bytes_at: impl Fn(usize) -> &'a [u8],
     config: &ConnectionConfig,
@@ -266,7 +288,9 @@ fn write_wire<'a>(
     let mut offset = 0;
     let mut stall_deadline = Instant::now() + config.read_timeout;
     let mut shutdown_deadline: Option<Instant> = None;
-    while offset < len {
+    // Over TLS the last records may still sit in rustls after the last
+    // plaintext byte went in: the response is written once they are out.
+    while offset < len || stream.wants_write() {
         let now = Instant::now();
         if shutdown_requested() {
             shutdown_deadline.get_or_insert(now + SHUTDOWN_GRACE);
@@ -282,6 +306,13 @@ fn write_wire<'a>(
                 io::ErrorKind::TimedOut,
                 "the response was still not out when the shutdown grace ended",
             ));
+        }
+        if offset == len {
+            match stream.flush() {
+                Ok(()) => continue,
+                Err(e) if interrupted(&e) => continue,
+                Err(e) => return Err(e),
+            }
         }
         // The socket's write timeout (set in `serve_connection`) is one
         // SIGNAL_CHECK slice, so this loop re-checks the deadlines that often.
@@ -309,23 +340,25 @@ fn write_wire<'a>(
 /// the client's acknowledgement instead costs a delayed ACK (40 ms) per
 /// connection, and waiting for its close lets a client that keeps its socket
 /// open hold the sync server for the whole linger.
-fn close(stream: TcpStream, config: &ConnectionConfig, buf: &mut [u8]) {
-    let _ = stream.shutdown(Shutdown::Write);
+fn close(mut stream: BlockingStream, config: &ConnectionConfig, buf: &mut [u8]) {
+    // What the client still sends is dropped unread, below the TLS layer.
+    stream.close_notify();
+    let mut sock = stream.tcp();
+    let _ = sock.shutdown(Shutdown::Write);
     let end = Instant::now() + LINGER.min(config.read_timeout);
-    let mut stream = stream;
     // Short waits first (on loopback the rest leaves within microseconds
     // once the client reads), longer ones while a client is not reading.
     let mut wait = SENT_CHECK;
     loop {
         let now = Instant::now();
-        if unsent_bytes(&stream).map_or(true, |n| n == 0) || now >= end {
+        if unsent_bytes(sock).map_or(true, |n| n == 0) || now >= end {
             return;
         }
-        if stream.set_read_timeout(Some(wait.min(end - now))).is_err() {
+        if sock.set_read_timeout(Some(wait.min(end - now))).is_err() {
             return;
         }
         wait = (wait * 2).min(MAX_SENT_CHECK);
-        match stream.read(buf) {
+        match sock.read(buf) {
             Ok(0) => return,
             Ok(_) => {}
             Err(e) if interrupted(&e) => {}

@@ -2,6 +2,7 @@
 //! `bench-client serve`: clap types plus the value parsers they need.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::wire::authority::Authority;
@@ -61,6 +62,20 @@ pub struct ServerArgs {
     /// waits for a child to exit before accepting more.
     #[arg(long, default_value_t = 1024, value_parser = parse_max_children)]
     pub max_children: usize,
+
+    /// Serve HTTPS with a self-signed certificate made at start-up for the
+    /// listening address (and `localhost`); its PEM file is named in the
+    /// `listening on https://... cert=PATH` line.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls: bool,
+
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Largest `--max-body`: a body is counted, not kept whole, but a limit

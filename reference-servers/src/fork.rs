@@ -10,6 +10,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroUsize;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -37,6 +38,9 @@ const LOG_NAME: &str = "fork-server";
 
 pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     ensure_single_threaded()?;
+    // Before any fork: every child gets this config, and with it the one
+    // ticket key, so a ticket issued by one child is accepted by the next.
+    let tls = crate::tls::setup(args)?;
     let listener = bind_listener(args.addr)?;
     listener
         .set_nonblocking(true)
@@ -48,8 +52,11 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
         listener
             .local_addr()
             .context("cannot read the bound address")?,
+        tls.as_ref(),
     );
     let mut config = ConnectionConfig::from_args(args, true, LOG_NAME);
+    // Only the child touches TLS bytes: it wraps its socket after the fork.
+    config.tls = tls.as_ref().map(|tls| Arc::clone(&tls.config));
     // The children hold the bodies, so the bound on them all must live in
     // memory they share, not in each child's copy.
     config.limits.budget = leak_shared(BodyBudget::new(args.max_buffered))?;
@@ -82,6 +89,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     stop_children(&mut children, &signals);
     config.log.finish();
     print_totals(&totals.json_line(Model::Fork));
+    drop(tls);
     Ok(())
 }
 

@@ -32,6 +32,7 @@ pub mod selector;
 pub mod signals;
 pub mod sync;
 pub mod timers;
+pub mod tls;
 pub mod totals;
 pub mod wire;
 
@@ -48,7 +49,8 @@ pub use cli::{Model, ServerArgs};
 const LISTEN_BACKLOG: i32 = 1024;
 
 /// Runs `model` until SIGINT or SIGTERM: prints `listening on http://IP:PORT`
-/// once ready, then one JSON totals line on shutdown.
+/// (or `https://IP:PORT cert=PATH` with `--tls`/`--tls-cert`) once ready,
+/// then one JSON totals line on shutdown.
 pub fn serve(model: Model, args: &ServerArgs) -> anyhow::Result<()> {
     signals::ignore_sigpipe().context("cannot ignore SIGPIPE")?;
     match model {
@@ -73,9 +75,14 @@ pub fn raise_nofile_limit() -> u64 {
 }
 
 /// Prints the [`ListeningLine`](wire::listening::ListeningLine) that
-/// scripts, tests and bench-client wait for, and flushes it.
-pub fn print_listening(addr: SocketAddr) {
-    let line = wire::listening::ListeningLine::http(addr);
+/// scripts, tests and bench-client wait for (`https://` with `cert=PATH`
+/// for a TLS server), and flushes it.
+pub fn print_listening(addr: SocketAddr, tls: Option<&tls::TlsServer>) {
+    use wire::listening::ListeningLine;
+    let line = match tls {
+        None => ListeningLine::http(addr),
+        Some(tls) => ListeningLine::https(addr, tls.cert_path()),
+    };
     let mut out = std::io::stdout().lock();
     // A closed stdout must not stop the server; the line is only a courtesy.
     let _ = writeln!(out, "{line}");

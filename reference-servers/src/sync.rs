@@ -4,6 +4,7 @@
 //! `--read-timeout` bounds how long one idle client can hold the others up.
 
 use std::io;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -13,6 +14,7 @@ use crate::totals::Totals;
 use crate::{bind_listener, print_listening, print_totals, Model, ServerArgs};
 
 pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
+    let tls = crate::tls::setup(args)?;
     let listener = bind_listener(args.addr)?;
     // Non-blocking only so that accept can never hang after poll: a connection
     // reset while queued would otherwise block accept until the next client.
@@ -25,8 +27,10 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
         listener
             .local_addr()
             .context("cannot read the bound address")?,
+        tls.as_ref(),
     );
-    let config = ConnectionConfig::from_args(args, args.keep_alive, "sync-server");
+    let mut config = ConnectionConfig::from_args(args, args.keep_alive, "sync-server");
+    config.tls = tls.as_ref().map(|tls| Arc::clone(&tls.config));
     while !shutdown_requested() {
         match listener.accept() {
             Ok((stream, peer)) => {
@@ -41,5 +45,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     }
     config.log.finish();
     print_totals(&totals.json_line(Model::Sync));
+    // Removes a --tls certificate file, now that no client can need it.
+    drop(tls);
     Ok(())
 }

@@ -21,6 +21,10 @@ pub struct Totals {
     pub requests: AtomicU64,
     /// Decoded request-body bytes of those requests.
     pub body_bytes: AtomicU64,
+    /// TLS handshakes completed in full.
+    pub tls_full: AtomicU64,
+    /// TLS handshakes completed by resuming a session.
+    pub tls_resumed: AtomicU64,
 }
 
 impl Totals {
@@ -38,6 +42,17 @@ impl Totals {
         self.body_bytes.fetch_add(body_bytes, Ordering::Relaxed);
     }
 
+    /// Counts one completed TLS handshake: resumed or full (a
+    /// HelloRetryRequest is still a full handshake).
+    pub fn add_tls_handshake(&self, resumed: bool) {
+        let counter = if resumed {
+            &self.tls_resumed
+        } else {
+            &self.tls_full
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The shutdown line, without a trailing newline.
     pub fn json_line(&self, model: Model) -> String {
         TotalsLine {
@@ -45,6 +60,8 @@ impl Totals {
             connections: self.connections.load(Ordering::SeqCst),
             requests: self.requests.load(Ordering::SeqCst),
             body_bytes: self.body_bytes.load(Ordering::SeqCst),
+            tls_full: self.tls_full.load(Ordering::SeqCst),
+            tls_resumed: self.tls_resumed.load(Ordering::SeqCst),
         }
         .to_string()
     }
@@ -65,6 +82,19 @@ mod tests {
         assert_eq!(
             totals.json_line(Model::Fork),
             r#"{"model":"fork","connections":2,"requests":3,"body_bytes":15}"#
+        );
+    }
+
+    #[test]
+    fn tls_handshakes_are_counted_by_kind() {
+        let totals = Totals::new();
+        totals.add_connection();
+        totals.add_tls_handshake(false);
+        totals.add_tls_handshake(true);
+        totals.add_tls_handshake(true);
+        assert_eq!(
+            totals.json_line(Model::Selector),
+            r#"{"model":"selector","connections":1,"requests":0,"body_bytes":0,"tls_full":1,"tls_resumed":2}"#
         );
     }
 

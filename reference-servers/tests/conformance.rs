@@ -2,10 +2,12 @@
 //! `127.0.0.1:0`: every case speaks to the real process over loopback (raw
 //! sockets, and `ureq` as a real HTTP client), and each test ends by checking
 //! that the server's totals line (after SIGTERM) equals what the test sent.
+//! The table runs over TLS too (`--tls`): the same cases, through a rustls
+//! client that trusts exactly the certificate the server printed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::ops::AddAssign;
+use std::ops::{AddAssign, Deref};
 use std::os::fd::AsFd;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -16,7 +18,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{setsockopt, sockopt};
 use nix::unistd::Pid;
-use reference_servers::wire::listening::ListeningLine;
+use reference_servers::wire::listening::{ListeningLine, Scheme};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 /// Bound on any single client read or write, so a broken server fails a test
 /// instead of hanging it.
@@ -84,6 +88,8 @@ struct Server {
     addr: SocketAddr,
     stdout_lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// Set for an https server: a client config trusting its certificate.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Server {
@@ -126,6 +132,7 @@ impl Server {
             addr: "127.0.0.1:1".parse().unwrap(),
             stdout_lines,
             stderr,
+            tls: None,
         };
         let first = server
             .stdout_lines
@@ -137,14 +144,30 @@ impl Server {
                     server.stderr()
                 )
             });
-        server.addr = ListeningLine::parse(&first)
-            .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"))
-            .addr;
+        let line = ListeningLine::parse(&first)
+            .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"));
+        server.addr = line.addr;
+        if line.scheme == Scheme::Https {
+            let cert = line.field("cert").expect("an https line names its cert");
+            server.tls = Some(client_config(cert));
+        }
         server
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.addr)
+    }
+
+    /// A ureq agent for one exchange; dropping it closes its connection, so
+    /// each call is exactly one connection in the totals.
+    fn agent(&self) -> ureq::Agent {
+        let builder = ureq::AgentBuilder::new().timeout(IO_TIMEOUT);
+        match &self.tls {
+            Some(config) => builder.tls_config(Arc::clone(config)),
+            None => builder,
+        }
+        .build()
     }
 
     fn pid(&self) -> Pid {
@@ -155,11 +178,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
-    fn connect(&self) -> TcpStream {
+    fn connect(&self) -> Client {
         let stream = TcpStream::connect(self.addr).expect("connect to the server");
         stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream
+        match &self.tls {
+            None => Client::Plain(stream),
+            Some(config) => {
+                let name = ServerName::IpAddress(self.addr.ip().into());
+                let conn = rustls::ClientConnection::new(Arc::clone(config), name)
+                    .expect("a TLS client connection");
+                Client::Tls(Box::new(rustls::StreamOwned::new(conn, stream)))
+            }
+        }
     }
 
     /// SIGTERM, then the totals line; asserts a clean exit within a bound.
@@ -192,7 +223,22 @@ impl Server {
 
     /// Stops the server and checks its totals against what the test sent.
     fn stop_and_check(mut self, sent: Sent) {
-        let totals = self.stop();
+        let mut totals = self.stop();
+        if self.tls.is_some() {
+            // Which handshakes resumed depends on when tickets arrived;
+            // tests/tls.rs counts them exactly. Here: at most one each.
+            let map = totals.as_object_mut().expect("a JSON object");
+            let full = map.remove("tls_full").and_then(|v| v.as_u64()).unwrap_or(0);
+            let resumed = map
+                .remove("tls_resumed")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            assert!(
+                full >= 1 && full + resumed <= sent.connections,
+                "{full} full + {resumed} resumed handshakes on {} connections",
+                sent.connections
+            );
+        }
         let expected = serde_json::json!({
             "model": self.kind.name(),
             "connections": sent.connections,
@@ -219,6 +265,73 @@ impl Drop for Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A rustls client config with the ring provider whose only root is the
+/// certificate in `cert_path` (the one the server printed).
+fn client_config(cert_path: &str) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cert_path).expect("read the server's cert") {
+        roots
+            .add(cert.expect("a PEM certificate"))
+            .expect("a usable root");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// A test's connection: plain, or TLS over the socket. Socket options
+/// (timeouts, shutdown, linger) reach the socket through `Deref`.
+enum Client {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Deref for Client {
+    type Target = TcpStream;
+
+    fn deref(&self) -> &TcpStream {
+        match self {
+            Client::Plain(stream) => stream,
+            Client::Tls(tls) => &tls.sock,
+        }
+    }
+}
+
+impl Read for Client {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Client::Plain(stream) => stream.read(buf),
+            // A server that closes without close_notify (an idle or timed
+            // out connection) has ended the stream as a plain close does;
+            // HTTP framing tells a cut response apart.
+            Client::Tls(tls) => match tls.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+        }
+    }
+}
+
+impl Write for Client {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Client::Plain(stream) => stream.write(buf),
+            Client::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Client::Plain(stream) => stream.flush(),
+            Client::Tls(tls) => tls.flush(),
+        }
     }
 }
 
@@ -321,7 +434,7 @@ fn parse_replies(mut data: &[u8]) -> Vec<Reply> {
 }
 
 /// Reads exactly one response from a connection that stays open.
-fn read_reply(stream: &mut TcpStream) -> Reply {
+fn read_reply(stream: &mut Client) -> Reply {
     let mut data = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
@@ -350,12 +463,6 @@ fn single(server: &Server, request: &[u8]) -> Reply {
     let mut replies = exchange(server, request);
     assert_eq!(replies.len(), 1, "{replies:?}");
     replies.remove(0)
-}
-
-/// A ureq agent for one exchange; dropping it closes its connection, so each
-/// call is exactly one connection in the totals.
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(IO_TIMEOUT).build()
 }
 
 fn pattern(len: usize) -> Vec<u8> {
@@ -529,7 +636,7 @@ const TABLE: &[Case] = &[
 ];
 
 fn get_root_ureq(server: &Server) -> Sent {
-    let response = agent().get(&server.url("/")).call().expect("GET /");
+    let response = server.agent().get(&server.url("/")).call().expect("GET /");
     assert_eq!(response.status(), 200);
     assert_eq!(response.into_string().unwrap(), "Hello, World!\n");
     Sent::new(1, 1, 0)
@@ -564,7 +671,8 @@ fn post_64k(server: &Server) -> Sent {
 
 fn post_8m(server: &Server) -> Sent {
     let body = pattern(8 << 20);
-    let response = agent()
+    let response = server
+        .agent()
         .post(&server.url("/"))
         .send_bytes(&body)
         .expect("8 MiB POST answered without a reset");
@@ -586,7 +694,8 @@ fn chunked_raw(server: &Server) -> Sent {
 
 fn chunked_ureq(server: &Server) -> Sent {
     let body = pattern(100_000);
-    let response = agent()
+    let response = server
+        .agent()
         .post(&server.url("/echo"))
         .send(std::io::Cursor::new(body.clone()))
         .expect("chunked POST");
@@ -599,7 +708,8 @@ fn chunked_ureq(server: &Server) -> Sent {
 
 fn echo_1m(server: &Server) -> Sent {
     let body = pattern(1 << 20);
-    let response = agent()
+    let response = server
+        .agent()
         .post(&server.url("/echo"))
         .send_bytes(&body)
         .expect("POST /echo");
@@ -611,7 +721,8 @@ fn echo_1m(server: &Server) -> Sent {
 }
 
 fn bytes_1m(server: &Server) -> Sent {
-    let response = agent()
+    let response = server
+        .agent()
         .get(&server.url("/bytes/1000000"))
         .call()
         .expect("GET /bytes");
@@ -866,7 +977,7 @@ fn megabyte_target(server: &Server) -> Sent {
 
 /// Everything the server sent until it closed, a reset after its last byte
 /// included (a server may close with the client's bytes unread).
-fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+fn read_until_closed(stream: &mut Client) -> Vec<u8> {
     let mut data = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
@@ -948,7 +1059,7 @@ fn idle_does_not_block(server: &Server) -> Sent {
 
 fn concurrent_200(server: &Server) -> Sent {
     const CONNECTIONS: usize = 200;
-    let mut streams: Vec<TcpStream> = (0..CONNECTIONS).map(|_| server.connect()).collect();
+    let mut streams: Vec<Client> = (0..CONNECTIONS).map(|_| server.connect()).collect();
     for (i, stream) in streams.iter_mut().enumerate() {
         let request = format!(
             "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{i}",
@@ -968,10 +1079,18 @@ fn concurrent_200(server: &Server) -> Sent {
     Sent::new(CONNECTIONS as u64, CONNECTIONS as u64, body_bytes)
 }
 
+/// Cases that need the raw socket: `megabyte_target` writes from a clone of
+/// it in a second thread, which a TLS stream cannot share.
+const PLAIN_ONLY: &[&str] = &["a 1 MB request-target is 414, not 431, before its line ends"];
+
 fn run_table(kind: Kind, args: &[&str]) {
     let server = Server::start(kind, args);
+    let tls = server.tls.is_some();
     let mut sent = Sent::default();
     for case in TABLE.iter().filter(|c| c.models.contains(&kind)) {
+        if tls && PLAIN_ONLY.contains(&case.name) {
+            continue;
+        }
         eprintln!("{}: {}", kind.name(), case.name);
         sent += (case.run)(&server);
     }
@@ -991,6 +1110,21 @@ fn table_selector() {
 #[test]
 fn table_fork() {
     run_table(Kind::Fork, &[]);
+}
+
+#[test]
+fn table_sync_with_keep_alive_over_tls() {
+    run_table(Kind::Sync, &["--keep-alive", "--tls"]);
+}
+
+#[test]
+fn table_selector_over_tls() {
+    run_table(Kind::Selector, &["--tls"]);
+}
+
+#[test]
+fn table_fork_over_tls() {
+    run_table(Kind::Fork, &["--tls"]);
 }
 
 // ---- Limits: a small --max-body and a short --read-timeout -------------------
@@ -1202,14 +1336,25 @@ fn shutdown_fork() {
 /// so the same load gave different totals. One rule now (the HTTP layer's
 /// `RequestReader::at_deadline`): after the shutdown grace, a request half
 /// received gets 408 and a close, and counts. The same scenario runs against
-/// all three models, which must report identical totals.
+/// all three models, which must report identical totals, over TLS too.
 #[test]
 fn shutdown_treats_a_half_received_request_alike_in_every_model() {
+    shutdown_half_received(&[]);
+}
+
+#[test]
+fn shutdown_treats_a_half_received_request_alike_in_every_model_over_tls() {
+    shutdown_half_received(&["--tls"]);
+}
+
+fn shutdown_half_received(extra: &'static [&'static str]) {
     let runs: Vec<_> = ALL
         .iter()
         .map(|&kind| {
             thread::spawn(move || {
-                let mut server = Server::start(kind, &["--keep-alive"]);
+                let mut args = vec!["--keep-alive"];
+                args.extend_from_slice(extra);
+                let mut server = Server::start(kind, &args);
                 let mut stream = server.connect();
                 stream
                     .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -1241,13 +1386,12 @@ fn shutdown_treats_a_half_received_request_alike_in_every_model() {
         })
         .collect();
     let totals: Vec<_> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+    let mut expected = serde_json::json!({"connections": 1, "requests": 2, "body_bytes": 0});
+    if !extra.is_empty() {
+        expected["tls_full"] = 1.into();
+    }
     for (kind, totals) in &totals {
-        assert_eq!(
-            *totals,
-            serde_json::json!({"connections": 1, "requests": 2, "body_bytes": 0}),
-            "{}",
-            kind.name()
-        );
+        assert_eq!(*totals, expected, "{}", kind.name());
     }
 }
 
@@ -1476,7 +1620,7 @@ fn fork_max_children_bounds_without_losing_clients() {
 }
 
 fn concurrent_20(server: &Server) -> Sent {
-    let mut streams: Vec<TcpStream> = (0..20).map(|_| server.connect()).collect();
+    let mut streams: Vec<Client> = (0..20).map(|_| server.connect()).collect();
     for stream in &mut streams {
         stream
             .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")

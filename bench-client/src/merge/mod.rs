@@ -322,6 +322,8 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
                 connections: ts.iter().map(|t| t.connections).sum(),
                 requests: ts.iter().map(|t| t.requests).sum(),
                 body_bytes: ts.iter().map(|t| t.body_bytes).sum(),
+                tls_full: ts.iter().map(|t| t.tls_full).sum(),
+                tls_resumed: ts.iter().map(|t| t.tls_resumed).sum(),
             });
     }
 

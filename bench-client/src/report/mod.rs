@@ -71,6 +71,8 @@ pub(crate) mod testing {
                         connections: 4,
                         requests: 1_000,
                         body_bytes: 0,
+                        tls_full: 0,
+                        tls_resumed: 0,
                     }),
                 }),
             },

@@ -490,6 +490,8 @@ Saved: results/20261125T192000Z-smoke.json
             connections: 4,
             requests: 1_002,
             body_bytes: 0,
+            tls_full: 0,
+            tls_resumed: 0,
         });
         let text = render(&r, None);
         assert!(text.contains(

@@ -14,6 +14,7 @@ use mio::{Interest, Registry};
 
 use super::queue::{ResponseQueue, Wire, MAX_IOV};
 use super::timers::Timer;
+use super::tls::{TlsRead, TlsSession};
 use super::token::Key;
 use super::Shared;
 use crate::http::{self, Request, RequestReader, Response, Routed};
@@ -41,6 +42,16 @@ enum Flushed {
     Blocked,
     /// A response with `Connection: close` is completely written.
     Closing,
+}
+
+/// What one read of the socket brought.
+enum Input {
+    /// Bytes, fed to the request reader (or dropped while lingering).
+    Data,
+    /// The client closed its side (over TLS: or sent close_notify).
+    Eof,
+    /// Not TLS, or TLS gone wrong: logged, and the connection must close.
+    Refused,
 }
 
 /// Where a connection is in its life. A turn, a deadline and the shutdown
@@ -117,6 +128,8 @@ pub(super) struct Conn {
     /// the same slot are ignored.
     pub(super) key: Key,
     pub(super) stream: TcpStream,
+    /// TLS over `stream` (`--tls`, `--tls-cert`); `None`: plain HTTP.
+    tls: Option<Box<TlsSession>>,
     /// Created with the first bytes: a reader owns a 4 KiB buffer, and a
     /// connection that never sends anything (the idle thousands) needs none.
     reader: Option<RequestReader>,
@@ -145,6 +158,7 @@ impl Conn {
         Conn {
             key,
             stream,
+            tls: None,
             reader: None,
             out: ResponseQueue::default(),
             phase: Phase::Open,
@@ -153,6 +167,19 @@ impl Conn {
             write_registered: false,
             last_progress: shared.now,
             timer_at: None,
+        }
+    }
+
+    /// The same connection speaking TLS over its socket.
+    pub(super) fn with_tls(mut self, conn: rustls::ServerConnection) -> Conn {
+        self.tls = Some(Box::new(TlsSession::new(conn)));
+        self
+    }
+
+    /// Before the loop drops it: a TLS connection says close_notify.
+    pub(super) fn end(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.close_notify(&mut self.stream);
         }
     }
 
@@ -225,8 +252,8 @@ impl Conn {
                     return Step::Again;
                 }
                 reads += 1;
-                match self.stream.read(&mut shared.scratch) {
-                    Ok(0) => {
+                match self.read_once(shared, lingering) {
+                    Ok(Input::Eof) => {
                         self.readable = false;
                         if lingering {
                             return Step::Close;
@@ -234,15 +261,8 @@ impl Conn {
                         self.phase = self.phase.client_closed();
                         progress = true;
                     }
-                    Ok(n) => {
-                        if !lingering {
-                            let limits = shared.limits;
-                            self.reader
-                                .get_or_insert_with(|| RequestReader::new(limits))
-                                .feed(&shared.scratch[..n]);
-                        }
-                        progress = true;
-                    }
+                    Ok(Input::Data) => progress = true,
+                    Ok(Input::Refused) => return Step::Close,
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.readable = false,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => progress = true,
                     Err(err) => {
@@ -258,6 +278,45 @@ impl Conn {
             }
             if !progress {
                 return Step::Keep;
+            }
+        }
+    }
+
+    /// One read: plain bytes, or what one `read_tls` brings decrypted.
+    /// Lingering drops bytes below TLS, as they are never answered.
+    fn read_once(&mut self, shared: &mut Shared, lingering: bool) -> io::Result<Input> {
+        if let (false, Some(tls)) = (lingering, &mut self.tls) {
+            let limits = shared.limits;
+            let reader = &mut self.reader;
+            let feed = |plain: &[u8]| {
+                reader
+                    .get_or_insert_with(|| RequestReader::new(limits))
+                    .feed(plain);
+            };
+            return match tls.read(&mut self.stream, &mut shared.scratch, &shared.totals, feed)? {
+                TlsRead::Progress => Ok(Input::Data),
+                TlsRead::Closed => Ok(Input::Eof),
+                TlsRead::Failed(err) => {
+                    // A plain-HTTP client, garbage or an alert: one capped
+                    // line, and the alert if the socket takes it now.
+                    shared
+                        .log
+                        .line(format_args!("dropping a TLS connection: {err}"));
+                    tls.send_alert(&mut self.stream);
+                    Ok(Input::Refused)
+                }
+            };
+        }
+        match self.stream.read(&mut shared.scratch)? {
+            0 => Ok(Input::Eof),
+            n => {
+                if !lingering {
+                    let limits = shared.limits;
+                    self.reader
+                        .get_or_insert_with(|| RequestReader::new(limits))
+                        .feed(&shared.scratch[..n]);
+                }
+                Ok(Input::Data)
             }
         }
     }
@@ -324,6 +383,9 @@ impl Conn {
     /// Writes ready responses in order until done or blocked. Returns whether
     /// any byte was written, and where it stopped.
     fn flush(&mut self, shared: &mut Shared) -> io::Result<(bool, Flushed)> {
+        if self.tls.is_some() {
+            return self.flush_tls(shared);
+        }
         let mut wrote = false;
         loop {
             if self.write_blocked {
@@ -352,9 +414,51 @@ impl Conn {
         }
     }
 
+    /// [`flush`](Self::flush) over TLS: records first (handshake messages,
+    /// tickets, earlier responses), then the next responses' plaintext into
+    /// rustls. A response counts as written once its last record is on the
+    /// socket, as a plain one does once its last byte is.
+    fn flush_tls(&mut self, shared: &mut Shared) -> io::Result<(bool, Flushed)> {
+        let Some(tls) = &mut self.tls else {
+            return Ok((false, Flushed::Idle));
+        };
+        let mut wrote = false;
+        loop {
+            if self.write_blocked {
+                return Ok((wrote, Flushed::Blocked));
+            }
+            let out = tls.write_records(&mut self.stream)?;
+            if out.wrote {
+                wrote = true;
+                self.last_progress = shared.now;
+            }
+            if out.blocked {
+                self.write_blocked = true;
+                return Ok((wrote, Flushed::Blocked));
+            }
+            let handed = std::mem::take(&mut tls.handed);
+            if handed > 0 && self.out.advance(handed, &shared.totals) {
+                return Ok((true, Flushed::Closing));
+            }
+            if tls.is_handshaking() {
+                return Ok((wrote, Flushed::Idle));
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let count = self.out.gather(shared.now, &mut iov);
+            if count == 0 {
+                return Ok((wrote, Flushed::Idle));
+            }
+            if tls.hand(&iov[..count])? == 0 {
+                // rustls's buffer is empty here, so it takes something.
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+        }
+    }
+
     /// Shuts down our side after the closing response and starts dropping
     /// whatever the client still sends (see [`LINGER`](super::LINGER)).
     fn begin_linger(&mut self, shared: &mut Shared) {
+        self.end();
         let _ = self.stream.shutdown(Shutdown::Write);
         let until = shared.now + shared.linger;
         self.phase = Phase::Lingering { until };

@@ -49,6 +49,7 @@ use crate::totals::Totals;
 mod conn;
 mod queue;
 mod timers;
+mod tls;
 mod token;
 
 /// Bytes read per `read` call, into one buffer shared by all connections.
@@ -80,7 +81,9 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
     // Every connection is a file descriptor, and holding thousands of them
     // is the point of this model.
     crate::raise_nofile_limit();
-    let server = Server::bind(args)?;
+    let tls = crate::tls::setup(args)?;
+    let mut server = Server::bind(args)?;
+    server.shared.tls = tls.as_ref().map(|tls| Arc::clone(&tls.config));
     server
         .poll
         .registry()
@@ -90,9 +93,11 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             Interest::READABLE,
         )
         .context("cannot watch the shutdown signals")?;
-    crate::print_listening(server.local_addr()?);
+    crate::print_listening(server.local_addr()?, tls.as_ref());
     let totals = server.serve(StopSource::Signals(signals))?;
     crate::print_totals(&totals.json_line(Model::Selector));
+    // Removes a --tls certificate file, now that no client can need it.
+    drop(tls);
     Ok(())
 }
 
@@ -164,6 +169,8 @@ struct Shared {
     grace_until: Option<Instant>,
     scratch: Box<[u8]>,
     log: Log,
+    /// Serve HTTPS with this config; `None`: plain HTTP.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Shared {
@@ -183,6 +190,7 @@ impl Shared {
             grace_until: None,
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             log: Log::new("selector-server"),
+            tls: None,
         }
     }
 }
@@ -422,8 +430,28 @@ impl Server {
                 .line(format_args!("cannot register a connection: {err}"));
             return;
         }
+        let tls = match self
+            .shared
+            .tls
+            .as_ref()
+            .map(Arc::clone)
+            .map(rustls::ServerConnection::new)
+        {
+            None => None,
+            Some(Ok(tls)) => Some(tls),
+            Some(Err(err)) => {
+                self.shared
+                    .log
+                    .line(format_args!("cannot start TLS on a connection: {err}"));
+                let _ = self.poll.registry().deregister(&mut stream);
+                return;
+            }
+        };
         self.next_generation += 1;
         let mut conn = Conn::new(key, stream, &self.shared);
+        if let Some(tls) = tls {
+            conn = conn.with_tls(tls);
+        }
         // Registration reports a socket that is already readable, so the
         // first bytes arrive as an ordinary event.
         conn.arm(self.shared.now + self.shared.read_timeout, &mut self.shared);
@@ -510,6 +538,7 @@ impl Server {
 
     fn close(&mut self, slot: usize) {
         if let Some(mut conn) = self.conns.try_remove(slot) {
+            conn.end();
             let _ = self.poll.registry().deregister(&mut conn.stream);
             if self.accept_paused {
                 self.accept_wanted = true;

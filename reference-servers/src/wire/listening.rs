@@ -70,6 +70,23 @@ impl ListeningLine {
         }
     }
 
+    /// An HTTPS server's line, `listening on https://IP:PORT cert=PATH`,
+    /// naming the PEM file a client trusts to reach it. A path the line
+    /// cannot carry as one word (whitespace, not UTF-8) is left out: a line
+    /// without `cert` still tells a client where to connect.
+    pub fn https(addr: SocketAddr, cert: &std::path::Path) -> ListeningLine {
+        let fields = cert
+            .to_str()
+            .filter(|path| !path.is_empty() && !path.contains(char::is_whitespace))
+            .map(|path| vec![("cert".to_string(), path.to_string())])
+            .unwrap_or_default();
+        ListeningLine {
+            scheme: Scheme::Https,
+            addr,
+            fields,
+        }
+    }
+
     /// The value of field `key`, if the line has it.
     pub fn field(&self, key: &str) -> Option<&str> {
         self.fields
@@ -130,6 +147,18 @@ mod tests {
 
     fn addr(text: &str) -> SocketAddr {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn an_https_line_names_the_certificate_when_it_can() {
+        let line = ListeningLine::https(addr("127.0.0.1:8443"), "/tmp/r-1/cert.pem".as_ref());
+        assert_eq!(
+            line.to_string(),
+            "listening on https://127.0.0.1:8443 cert=/tmp/r-1/cert.pem"
+        );
+        assert_eq!(ListeningLine::parse(&line.to_string()), Ok(line));
+        let spaced = ListeningLine::https(addr("[::1]:1"), "/tmp/my certs/c.pem".as_ref());
+        assert_eq!(spaced.to_string(), "listening on https://[::1]:1");
     }
 
     #[test]

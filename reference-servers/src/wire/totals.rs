@@ -1,5 +1,6 @@
 //! The totals line a server prints on shutdown,
-//! `{"model":"fork","connections":N,"requests":N,"body_bytes":N}`: written by
+//! `{"model":"fork","connections":N,"requests":N,"body_bytes":N}` (a TLS
+//! server adds `"tls_full":N,"tls_resumed":N`): written by
 //! the servers and read back by bench-client, which checks its own counts
 //! against it and saves it in its result (as `target.server.totals`). One
 //! type for both sides, so that a field added or renamed on one side cannot
@@ -22,6 +23,19 @@ pub struct TotalsLine {
     pub requests: u64,
     /// Decoded request-body bytes of those requests.
     pub body_bytes: u64,
+    /// TLS handshakes completed in full (a `--tls` server only; absent, and
+    /// read as 0, when there were none, so plain servers print the line
+    /// they always did and older lines still parse).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tls_full: u64,
+    /// TLS handshakes completed by resuming an earlier session (a ticket or
+    /// a session ID); absent when 0, as `tls_full`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tls_resumed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl TotalsLine {
@@ -55,6 +69,8 @@ mod tests {
             connections: 3,
             requests: 42,
             body_bytes: 7,
+            tls_full: 0,
+            tls_resumed: 0,
         }
     }
 
@@ -71,6 +87,23 @@ mod tests {
         let line = selector().to_string();
         assert_eq!(TotalsLine::parse(&line), Some(selector()));
         assert_eq!(TotalsLine::parse(&format!("{line}\r\n")), Some(selector()));
+    }
+
+    #[test]
+    fn tls_counts_are_printed_when_present_and_default_to_zero() {
+        let tls = TotalsLine {
+            tls_full: 1,
+            tls_resumed: 4,
+            ..selector()
+        };
+        let line = tls.to_string();
+        assert_eq!(
+            line,
+            r#"{"model":"selector","connections":3,"requests":42,"body_bytes":7,"tls_full":1,"tls_resumed":4}"#
+        );
+        assert_eq!(TotalsLine::parse(&line), Some(tls));
+        let old = r#"{"model":"selector","connections":3,"requests":42,"body_bytes":7}"#;
+        assert_eq!(TotalsLine::parse(old), Some(selector()));
     }
 
     #[test]
