@@ -102,7 +102,7 @@ pub enum Command {
 /// Options of a load run.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Target URL (plain http://).
+    /// Target URL: http:// or https://.
     #[arg(value_name = "URL", default_value = DEFAULT_URL)]
     pub url: String,
 
@@ -213,6 +213,41 @@ pub struct RunArgs {
     /// Start this reference server on a free port, drive it, stop it and keep its totals.
     #[arg(long, value_enum, value_name = "MODEL")]
     pub server: Option<Model>,
+
+    /// With --server: the server speaks TLS with a certificate it makes, and bench-client
+    /// drives it at https://IP:PORT trusting exactly that certificate.
+    #[arg(long, requires = "server")]
+    pub tls: bool,
+
+    /// https: trust the PEM certificates in FILE (one or more) instead of the system roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+
+    /// https: accept any server certificate (its handshake signatures are still checked).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// https: client certificate (PEM; with --key).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// https: the client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// https: only this TLS version, 1.2 or 1.3 [default: either].
+    #[arg(long, value_name = "VERSION")]
+    pub tls_version: Option<String>,
+
+    /// https: resume TLS sessions on new connections (on), or make every handshake a full one
+    /// (off) [default: on].
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub tls_resume: String,
+
+    /// Connect to ADDR for HOST:PORT, as in curl; SNI and the Host header keep HOST
+    /// (http and https).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Option<String>,
 
     /// Pin the --server child to these CPUs (e.g. 0 or 0,2-3), so that on one machine the
     /// server and the generator do not share cores; pin bench-client itself with taskset.

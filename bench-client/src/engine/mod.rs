@@ -63,9 +63,18 @@ pub struct Plan {
     /// Open loop: ask the kernel for a short scheduler slice per worker
     /// ([`schedule::request_short_slice`]); `--no-short-slice` turns it off.
     pub short_slice: bool,
+    /// https: the run's one TLS configuration, shared by every worker (its
+    /// session cache is what lets later connections resume).
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Plan {
+    /// A fatal TLS failure was recorded: no request can succeed.
+    #[inline]
+    pub fn stopped(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.stopped())
+    }
+
     pub fn connections(&self) -> u32 {
         self.clients * self.conns_per_client
     }
@@ -397,6 +406,9 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
             interrupted = Some(signal);
             break now;
         }
+        if plan.stopped() {
+            break now;
+        }
         if ctx.past_end(now) {
             if !ctx.schedule.is_open() {
                 break now;
@@ -539,6 +551,7 @@ fn preconnect(w: &mut Prepared<'_>) -> io::Result<()> {
         let now = Instant::now();
         if now >= deadline
             || signals::received().is_some()
+            || w.ctx.plan.stopped()
             || !w.conns.iter().any(Conn::is_preconnecting)
         {
             return Ok(());
