@@ -72,7 +72,7 @@ pub enum ConfigError {
     FailOn(MetricError),
     #[error("{flag} applies to https:// URLs only, and the URL is '{url}' (use https://)")]
     TlsWithHttp { flag: &'static str, url: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Pem(#[from] crate::tls::PemError),
     #[error("invalid URL '{url}': {reason}")]
     Url { url: String, reason: &'static str },

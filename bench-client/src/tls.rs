@@ -48,11 +48,12 @@ pub struct TlsOptions {
 /// Why a TLS flag's file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PemError {
-    #[error("invalid value '{path}' for {flag}: cannot read it: {source}")]
+    // Not a `source`: the message already ends with the OS error's.
+    #[error("invalid value '{path}' for {flag}: cannot read it: {error}")]
     Read {
         flag: &'static str,
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("invalid value '{path}' for {flag}: expected {expected}")]
     Empty {
@@ -67,10 +68,10 @@ pub fn read_certs(
     flag: &'static str,
     path: &Path,
 ) -> Result<Vec<CertificateDer<'static>>, PemError> {
-    let bytes = std::fs::read(path).map_err(|source| PemError::Read {
+    let bytes = std::fs::read(path).map_err(|error| PemError::Read {
         flag,
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .filter_map(Result::ok)
@@ -87,10 +88,10 @@ pub fn read_certs(
 
 /// Reads the PEM private key of `path` (PKCS#8, PKCS#1 or SEC1).
 pub fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, PemError> {
-    let bytes = std::fs::read(path).map_err(|source| PemError::Read {
+    let bytes = std::fs::read(path).map_err(|error| PemError::Read {
         flag: "--key",
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| PemError::Empty {
         flag: "--key",
@@ -140,7 +141,9 @@ impl Fatal {
                     r.names.join(", ")
                 };
                 let why = match &r.error {
-                    CertificateError::UnknownIssuer => {
+                    // A bad signature means a trusted certificate of the same
+                    // name did not sign it: untrusted all the same.
+                    CertificateError::UnknownIssuer | CertificateError::BadSignature => {
                         "is not trusted: its issuer is not among the trusted roots".to_string()
                     }
                     CertificateError::NotValidForName
@@ -192,7 +195,7 @@ pub enum SetupError {
     ServerName(String),
     #[error("--cert/--key: {0}")]
     ClientCert(rustls::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Pem(#[from] PemError),
     #[error("TLS set-up: {0}")]
     Rustls(rustls::Error),
@@ -381,7 +384,7 @@ pub fn cause_id(e: &rustls::Error, head: &[u8]) -> &'static str {
     }
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer => "cert_unknown_issuer",
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => "cert_not_trusted",
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 "cert_wrong_name"
             }

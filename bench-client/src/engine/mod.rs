@@ -162,7 +162,8 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
         })
         .unwrap_or_else(|| Stats::new(plan.clients));
     let measured = match (plan.stop, interrupted) {
-        (Stop::Duration(d), None) => d,
+        // A fatal TLS failure ends the run early: it lasted until then.
+        (Stop::Duration(d), None) if !plan.stopped() => d,
         _ => end.saturating_duration_since(measure_start),
     };
     Ok(Outcome {
