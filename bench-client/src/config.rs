@@ -957,6 +957,120 @@ mod tests {
     }
 
     #[test]
+    fn tls_flags() {
+        let c = config(&["https://example.com/"]).unwrap();
+        assert!(c.url.https && c.tls.resume && c.tls.version.is_none() && !c.tls.insecure);
+        let c = config(&[
+            "-k",
+            "--tls-version",
+            "1.2",
+            "--tls-resume",
+            "off",
+            "https://h/",
+        ])
+        .unwrap();
+        assert!(c.tls.insecure && !c.tls.resume);
+        assert_eq!(c.tls.version, Some(TlsVersion::V1_2));
+        assert_eq!(
+            config(&["--tls-resume", "maybe", "https://h/"])
+                .unwrap_err()
+                .to_string(),
+            "invalid value 'maybe' for --tls-resume: expected on or off"
+        );
+        assert_eq!(
+            config(&["--key", "k.pem", "https://h/"])
+                .unwrap_err()
+                .to_string(),
+            "invalid value 'k.pem' for --key: expected a private key together with its --cert FILE"
+        );
+        // A TLS flag that would do nothing is refused, naming it.
+        for flag in [
+            &["-k"][..],
+            &["--tls-version", "1.3"],
+            &["--tls-resume", "off"],
+        ] {
+            let mut args = flag.to_vec();
+            args.push("http://h/");
+            let e = config(&args).unwrap_err();
+            assert!(matches!(e, ConfigError::TlsWithHttp { .. }), "{e}");
+        }
+        let argv = ["bench-client", "-k", "--cacert", "x.pem", "https://h/"];
+        assert!(
+            Cli::try_parse_from(argv).is_err(),
+            "-k and --cacert conflict"
+        );
+    }
+
+    #[test]
+    fn cacert_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["a.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let two = dir.path().join("two.pem");
+        std::fs::write(&two, format!("{}{}", cert.pem(), cert.pem())).unwrap();
+        let c = config(&["--cacert", two.to_str().unwrap(), "https://h/"]).unwrap();
+        assert_eq!(c.tls.cacert.unwrap().1.len(), 2, "several certificates");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, key.serialize_pem()).unwrap();
+        let e = config(&["--cacert", empty.to_str().unwrap(), "https://h/"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("for --cacert: expected a PEM file with at least one certificate (-----BEGIN CERTIFICATE-----)"), "{e}");
+        let keyfile = dir.path().join("key.pem");
+        std::fs::write(&keyfile, key.serialize_pem()).unwrap();
+        let c = config(&[
+            "--cert",
+            two.to_str().unwrap(),
+            "--key",
+            keyfile.to_str().unwrap(),
+            "https://h/",
+        ])
+        .unwrap();
+        assert!(c.tls.client_cert.is_some());
+        let e = config(&[
+            "--cert",
+            two.to_str().unwrap(),
+            "--key",
+            two.to_str().unwrap(),
+            "https://h/",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("for --key: expected a PEM file with a private key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn resolve_as_in_curl() {
+        let c = config(&["--resolve", "h:8443:127.0.0.2", "https://h:8443/"]).unwrap();
+        assert_eq!(c.resolve, Some("127.0.0.2:8443".parse().unwrap()));
+        let c = config(&["--resolve", "h:80:[::1]", "http://h/"]).unwrap();
+        assert_eq!(c.resolve, Some("[::1]:80".parse().unwrap()));
+        for bad in [
+            "h:8443",
+            "h:x:127.0.0.1",
+            "h:8443:nowhere",
+            "other:8443:127.0.0.1",
+            "h:1:127.0.0.1",
+        ] {
+            let e = config(&["--resolve", bad, "https://h:8443/"])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "invalid value '{bad}' for --resolve: expected HOST:PORT:ADDR"
+                )),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn missing_body_file_names_the_path() {
         let e = config(&["--body-file", "/nonexistent/body.bin"])
             .unwrap_err()

@@ -405,3 +405,23 @@ pub fn cause_id(e: &rustls::Error, head: &[u8]) -> &'static str {
         _ => "protocol",
     }
 }
+
+/// The sentence for a cause id of [`cause_id`], for reports.
+pub fn describe_cause(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "plain_http" => "the server answered in plain HTTP: try http://",
+        "cert_not_trusted" => "the server's certificate is not trusted (--cacert FILE, or -k)",
+        "cert_wrong_name" => "the server's certificate is for another name",
+        "cert_expired" => "the server's certificate has expired",
+        "cert_not_valid_yet" => "the server's certificate is not valid yet",
+        "cert_invalid" => "the server's certificate was refused",
+        "alert_handshake_failure" => "the server refused the handshake (no common parameters)",
+        "alert_protocol_version" => "the server refused the TLS version (--tls-version)",
+        "alert_client_certificate" => "the server refused the client certificate (--cert/--key)",
+        "alert_no_application_protocol" => "the server does not speak http/1.1 (ALPN)",
+        "alert_other" => "the server sent a fatal TLS alert",
+        "peer_incompatible" => "the server's TLS is incompatible",
+        "protocol" => "the TLS records were malformed",
+        _ => return None,
+    })
+}
