@@ -45,6 +45,19 @@ figures may measure bench-client, not the server:
   - connects failed for lack of local ports (EADDRNOTAVAIL) or descriptors (EMFILE, ENFILE).
 A server sharing bench-client's CPUs is a warning only. --fail-on generator fails such a run.
 
+Phases (the result's `phases`, the summary's Phases table), each clock exactly:
+  resolve        the URL's host name resolved, once before the run (none with --resolve)
+  connect        per new connection: connect() called -> socket established
+  tls_handshake  per new https connection: socket established -> handshake done
+  ttfb           per response: request's first byte handed to the socket (or TLS) -> the
+                 response's first byte read (decrypted)
+Connections count when made for a measured request (and, without --warmup, the open loop's
+early connects). `latency` is unchanged: it spans the whole request.
+
+HTTPS: trust is the system roots, or --cacert FILE, or -k. A refused certificate, or a plain
+HTTP answer to the handshake, fails every request alike: the run stops at once (exit 1), saying
+whose certificate and why. TLS flags with an http:// URL are a usage error (exit 2).
+
 ",
     exit_status_help!()
 );

@@ -455,6 +455,18 @@ mod tests {
         assert_eq!(allowed, Some("0"), "{status}");
     }
 
+    /// `--server MODEL --tls`: an https server names the certificate the
+    /// client is to trust.
+    #[test]
+    fn an_https_server_names_its_certificate() {
+        let script =
+            "echo listening on https://127.0.0.1:4568 cert=/tmp/fake-cert.pem; exec sleep 30";
+        let server = fake(script, quick()).unwrap();
+        assert_eq!(server.addr(), "127.0.0.1:4568".parse().unwrap());
+        assert_eq!(server.cert(), Some(Path::new("/tmp/fake-cert.pem")));
+        assert_eq!(server.model(), "fake");
+    }
+
     #[test]
     fn a_cpu_beyond_the_kernel_set_is_a_clear_error() {
         let err = cpu_set(&[0, 5000]).unwrap_err();

@@ -345,3 +345,22 @@ fn tls_flags_with_an_http_url_are_a_usage_error() {
         run.stderr
     );
 }
+
+/// `--server MODEL --tls` end to end. Needs the reference servers' `--tls`
+/// (`listening on https://IP:PORT cert=PATH`, a certificate valid for
+/// 127.0.0.1, and `tls_full`/`tls_resumed` in the totals), which is added
+/// on another branch (wt-tls-server): run with `--ignored` once both are
+/// merged.
+#[test]
+#[ignore = "needs the reference servers' --tls (branch wt-tls-server)"]
+fn server_tls_drives_the_reference_server_over_https() {
+    for model in ["sync", "selector", "fork"] {
+        let (r, _) = run_saved(&["--server", model, "--tls", "-n", "100", "-c", "4"], LIMIT);
+        assert_eq!(r.summary.requests, 100, "{model}");
+        assert!(r.target.url.starts_with("https://"), "{}", r.target.url);
+        let tls = r.tls.expect("tls block");
+        assert_eq!(tls.handshakes_full + tls.handshakes_resumed, 4, "{model}");
+        let totals = r.target.server.and_then(|s| s.totals).expect("totals");
+        assert_eq!(totals.requests, 100, "{model}");
+    }
+}
