@@ -308,6 +308,39 @@ fn a_server_that_never_answers_the_handshake_times_out_in_that_phase() {
     );
 }
 
+/// The bounded turn holds over TLS: a server streaming without end cannot
+/// keep the worker from `--timeout` and the end of `-d` (the run ends, and
+/// the request is counted as timed out).
+#[test]
+fn an_endless_response_over_tls_still_times_out() {
+    let cert = localhost_cert();
+    let server = TlsServer::start(&cert, Behaviour::Endless);
+    let url = server.url();
+    let (r, _) = run_saved_with_status(
+        &[
+            "-d",
+            "2s",
+            "-c",
+            "1",
+            "--timeout",
+            "500ms",
+            "--cacert",
+            cert.pem(),
+            &url,
+        ],
+        LIMIT,
+        1,
+    );
+    assert!(
+        r.summary
+            .errors_by_kind
+            .get("timeout")
+            .is_some_and(|&n| n >= 1),
+        "{:?}",
+        r.summary.errors_by_kind
+    );
+}
+
 #[test]
 fn open_loop_over_tls_handshakes_before_the_schedule() {
     let cert = localhost_cert();
@@ -363,4 +396,24 @@ fn server_tls_drives_the_reference_server_over_https() {
         let totals = r.target.server.and_then(|s| s.totals).expect("totals");
         assert_eq!(totals.requests, 100, "{model}");
     }
+}
+
+/// Phases over plain HTTP: one connect per connection, no handshake block,
+/// one ttfb per response; the server's totals are the oracle.
+#[test]
+fn plain_http_phases_count_one_connect_per_connection() {
+    let (_server, addr) = serve("selector");
+    let url = format!("http://{addr}/");
+    let (r, _) = run_saved(&["-n", "30", "-c", "3", &url], LIMIT);
+    let p = r.phases.expect("phases");
+    assert_eq!(p.connect.count, 3);
+    assert!(p.tls_handshake.is_none() && r.tls.is_none());
+    assert_eq!(p.ttfb.count, 30);
+    let (r, _) = run_saved(
+        &["-n", "12", "-c", "2", "--connection-per-request", &url],
+        LIMIT,
+    );
+    let p = r.phases.expect("phases");
+    assert_eq!(p.connect.count, 12);
+    assert_eq!(p.ttfb.count, 12);
 }

@@ -63,6 +63,9 @@ pub enum Behaviour {
     Answer,
     /// Accepts TCP, never says a word.
     Silent,
+    /// Answers the first request with a chunked body of 1-byte chunks
+    /// that never ends (cheap to send, costly to frame).
+    Endless,
 }
 
 pub struct TlsServer {
@@ -114,6 +117,7 @@ impl TlsServer {
                             (Arc::clone(&config), counts.clone(), Arc::clone(&stop));
                         std::thread::spawn(move || match behaviour {
                             Behaviour::Answer => serve(sock, config, &counts),
+                            Behaviour::Endless => endless(sock, config, &stop),
                             Behaviour::Silent => {
                                 let end = Instant::now() + Duration::from_secs(20);
                                 while !stop.load(Ordering::Relaxed) && Instant::now() < end {
@@ -239,6 +243,33 @@ fn serve(mut sock: TcpStream, config: Arc<ServerConfig>, counts: &Counts) {
         if close {
             stream.conn.send_close_notify();
             let _ = stream.flush();
+            return;
+        }
+    }
+}
+
+fn endless(mut sock: TcpStream, config: Arc<ServerConfig>, stop: &AtomicBool) {
+    let _ = sock.set_nonblocking(false);
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = sock.set_write_timeout(Some(Duration::from_secs(5)));
+    let Ok(mut conn) = ServerConnection::new(config) else {
+        return;
+    };
+    let mut stream = rustls::Stream::new(&mut conn, &mut sock);
+    let mut head = [0u8; 4096];
+    if !matches!(stream.read(&mut head), Ok(n) if n > 0) {
+        return;
+    }
+    let chunks = b"1\r\na\r\n".repeat(2048);
+    if stream
+        .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    let end = Instant::now() + Duration::from_secs(30);
+    while !stop.load(Ordering::Relaxed) && Instant::now() < end {
+        if stream.write_all(&chunks).is_err() {
             return;
         }
     }
