@@ -417,3 +417,45 @@ fn plain_http_phases_count_one_connect_per_connection() {
     assert_eq!(p.connect.count, 12);
     assert_eq!(p.ttfb.count, 12);
 }
+
+/// `--cert/--key`: a server that requires a client certificate accepts the
+/// run with it, and without it every request fails with the server's alert.
+#[test]
+fn client_certificates() {
+    let cert = localhost_cert();
+    let client = TestCert::new(&["client.test"], false);
+    let server = TlsServer::start_with(&cert, Some(&client), Behaviour::Answer);
+    let url = server.url();
+    let (r, _) = run_saved(
+        &[
+            "-n",
+            "5",
+            "-c",
+            "1",
+            "--cacert",
+            cert.pem(),
+            "--cert",
+            client.pem(),
+            "--key",
+            client.key_pem(),
+            &url,
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.requests, 5);
+    assert_eq!(server.answered.load(Ordering::SeqCst), 5);
+    let (r, _) = run_saved_with_status(
+        &["-n", "3", "-c", "1", "--cacert", cert.pem(), &url],
+        LIMIT,
+        1,
+    );
+    assert_eq!(r.summary.errors, 3, "{:?}", r.summary.errors_by_cause);
+    assert!(
+        r.summary
+            .errors_by_cause
+            .keys()
+            .any(|k| k.starts_with("tls:alert_")),
+        "{:?}",
+        r.summary.errors_by_cause
+    );
+}

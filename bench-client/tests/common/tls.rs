@@ -21,6 +21,8 @@ pub struct TestCert {
     pub key: PrivateKeyDer<'static>,
     /// The certificate as PEM, for `--cacert`.
     pub pem_path: PathBuf,
+    /// Its private key as PEM, for `--key`.
+    pub key_path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -43,12 +45,19 @@ impl TestCert {
         let dir = tempfile::tempdir().expect("tempdir");
         let pem_path = dir.path().join("cert.pem");
         std::fs::write(&pem_path, cert.pem()).expect("write cert");
+        let key_path = dir.path().join("key.pem");
+        std::fs::write(&key_path, key.serialize_pem()).expect("write key");
         TestCert {
+            key_path,
             der: cert.der().clone(),
             key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
             pem_path,
             _dir: dir,
         }
+    }
+
+    pub fn key_pem(&self) -> &str {
+        self.key_path.to_str().expect("utf-8 path")
     }
 
     pub fn pem(&self) -> &str {
@@ -84,11 +93,34 @@ pub struct TlsServer {
 
 impl TlsServer {
     pub fn start(cert: &TestCert, behaviour: Behaviour) -> TlsServer {
+        TlsServer::start_with(cert, None, behaviour)
+    }
+
+    /// A server that requires a client certificate issued as `client`.
+    pub fn start_with(
+        cert: &TestCert,
+        client: Option<&TestCert>,
+        behaviour: Behaviour,
+    ) -> TlsServer {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ServerConfig::builder_with_provider(provider)
+        let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .expect("versions")
-            .with_no_client_auth()
+            .expect("versions");
+        let builder = match client {
+            None => builder.with_no_client_auth(),
+            Some(c) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(c.der.clone()).expect("client root");
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .expect("client verifier");
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let config = builder
             .with_single_cert(vec![cert.der.clone()], cert.key.clone_key())
             .expect("server cert");
         let config = Arc::new(config);
