@@ -227,6 +227,40 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "MODEL")]
     pub server: Option<Model>,
 
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// Pin the --server child to these CPUs (e.g. 0 or 0,2-3), so that on one machine the
+    /// server and the generator do not share cores; pin bench-client itself with taskset.
+    #[arg(long, value_name = "CPUS", requires = "server")]
+    pub server_cpus: Option<String>,
+
+    /// Write the JSON result here, or to stdout with `-o -` (the text summary then goes to
+    /// stderr) [default: a new file in --results-dir named after the UTC start time and the
+    /// label or server, e.g. 20261125T192000Z-selector.json].
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Folder for results saved without --output.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results_dir: PathBuf,
+
+    /// Do not save a JSON result.
+    #[arg(long, conflicts_with = "output")]
+    pub no_save: bool,
+
+    /// Label stored in the result and used in its file name.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+
+    /// No progress bar.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// The https flags (and `--resolve`), shared by a load run and `find-max`.
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
     /// With --server: the server speaks TLS with a certificate it makes, and bench-client
     /// drives it at https://IP:PORT trusting exactly that certificate.
     #[arg(long, requires = "server")]
@@ -261,33 +295,6 @@ pub struct RunArgs {
     /// (http and https).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Option<String>,
-
-    /// Pin the --server child to these CPUs (e.g. 0 or 0,2-3), so that on one machine the
-    /// server and the generator do not share cores; pin bench-client itself with taskset.
-    #[arg(long, value_name = "CPUS", requires = "server")]
-    pub server_cpus: Option<String>,
-
-    /// Write the JSON result here, or to stdout with `-o -` (the text summary then goes to
-    /// stderr) [default: a new file in --results-dir named after the UTC start time and the
-    /// label or server, e.g. 20261125T192000Z-selector.json].
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Folder for results saved without --output.
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub results_dir: PathBuf,
-
-    /// Do not save a JSON result.
-    #[arg(long, conflicts_with = "output")]
-    pub no_save: bool,
-
-    /// Label stored in the result and used in its file name.
-    #[arg(long, value_name = "TEXT")]
-    pub label: Option<String>,
-
-    /// No progress bar.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
 }
 
 #[cfg(test)]

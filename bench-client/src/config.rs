@@ -383,6 +383,7 @@ impl Config {
         }
         let tls = tls_options(args, &url)?;
         let resolve = args
+            .tls
             .resolve
             .as_deref()
             .map(|r| parse_resolve(r, &url))
@@ -414,7 +415,7 @@ impl Config {
                 .as_deref()
                 .map(parse_cpu_list)
                 .transpose()?,
-            server_tls: args.tls,
+            server_tls: args.tls.tls,
             tls,
             resolve,
             output,
@@ -488,7 +489,8 @@ impl Config {
 /// The TLS flags, checked: files read and parsed, versions known, and none
 /// given with an http:// URL (a flag that would silently do nothing is a
 /// mistake worth saying). `--server --tls` makes the URL https later.
-fn tls_options(args: &RunArgs, url: &HttpUrl) -> Result<TlsOptions, ConfigError> {
+fn tls_options(run: &RunArgs, url: &HttpUrl) -> Result<TlsOptions, ConfigError> {
+    let args = &run.tls;
     let resume = match args.tls_resume.as_str() {
         "on" => true,
         "off" => false,
@@ -541,7 +543,7 @@ fn tls_options(args: &RunArgs, url: &HttpUrl) -> Result<TlsOptions, ConfigError>
         if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
             return Err(ConfigError::TlsWithHttp {
                 flag,
-                url: args.url.clone(),
+                url: run.url.clone(),
             });
         }
     }
