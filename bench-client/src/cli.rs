@@ -45,6 +45,19 @@ figures may measure bench-client, not the server:
   - connects failed for lack of local ports (EADDRNOTAVAIL) or descriptors (EMFILE, ENFILE).
 A server sharing bench-client's CPUs is a warning only. --fail-on generator fails such a run.
 
+Phases (the result's `phases`, the summary's Phases table), each clock exactly:
+  resolve        the URL's host name resolved, once before the run (none with --resolve)
+  connect        per new connection: connect() called -> socket established
+  tls_handshake  per new https connection: socket established -> handshake done
+  ttfb           per response: request's first byte handed to the socket (or TLS) -> the
+                 response's first byte read (decrypted)
+Connections count when made for a measured request (and, without --warmup, the open loop's
+early connects). `latency` is unchanged: it spans the whole request.
+
+HTTPS: trust is the system roots, or --cacert FILE, or -k. A refused certificate, or a plain
+HTTP answer to the handshake, fails every request alike: the run stops at once (exit 1), saying
+whose certificate and why. TLS flags with an http:// URL are a usage error (exit 2).
+
 ",
     exit_status_help!()
 );
@@ -102,7 +115,7 @@ pub enum Command {
 /// Options of a load run.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Target URL (plain http://).
+    /// Target URL: http:// or https://.
     #[arg(value_name = "URL", default_value = DEFAULT_URL)]
     pub url: String,
 
@@ -214,6 +227,9 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "MODEL")]
     pub server: Option<Model>,
 
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
     /// Pin the --server child to these CPUs (e.g. 0 or 0,2-3), so that on one machine the
     /// server and the generator do not share cores; pin bench-client itself with taskset.
     #[arg(long, value_name = "CPUS", requires = "server")]
@@ -240,6 +256,45 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+/// The https flags (and `--resolve`), shared by a load run and `find-max`.
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// With --server: the server speaks TLS with a certificate it makes, and bench-client
+    /// drives it at https://IP:PORT trusting exactly that certificate.
+    #[arg(long, requires = "server")]
+    pub tls: bool,
+
+    /// https: trust the PEM certificates in FILE (one or more) instead of the system roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+
+    /// https: accept any server certificate (its handshake signatures are still checked).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// https: client certificate (PEM; with --key).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// https: the client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// https: only this TLS version, 1.2 or 1.3 [default: either].
+    #[arg(long, value_name = "VERSION")]
+    pub tls_version: Option<String>,
+
+    /// https: resume TLS sessions on new connections (on), or make every handshake a full one
+    /// (off) [default: on].
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub tls_resume: String,
+
+    /// Connect to ADDR for HOST:PORT, as in curl; SNI and the Host header keep HOST
+    /// (http and https).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Option<String>,
 }
 
 #[cfg(test)]

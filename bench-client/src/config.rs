@@ -14,6 +14,7 @@ use reference_servers::Model;
 use crate::cli::RunArgs;
 use crate::metric::{Check, MetricError};
 use crate::result::RunConfig;
+use crate::tls::{TlsOptions, TlsVersion};
 use reference_servers::wire::url::UrlParts;
 
 /// Largest accepted request body: the body is built once and kept in memory.
@@ -69,8 +70,10 @@ pub enum ConfigError {
     // Not a `source`: the message already ends with the check's own.
     #[error("--fail-on: {0}")]
     FailOn(MetricError),
-    #[error("https is not supported yet: {0} (use an http:// URL)")]
-    Https(String),
+    #[error("{flag} applies to https:// URLs only, and the URL is '{url}' (use https://)")]
+    TlsWithHttp { flag: &'static str, url: String },
+    #[error(transparent)]
+    Pem(#[from] crate::tls::PemError),
     #[error("invalid URL '{url}': {reason}")]
     Url { url: String, reason: &'static str },
     #[error("invalid URL '{url}': {reason}")]
@@ -158,9 +161,11 @@ pub enum BodySource {
     File(PathBuf),
 }
 
-/// A plain `http://` URL, split for request building and connecting.
+/// An `http://` or `https://` URL, split for request building and connecting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpUrl {
+    /// `https://`: the connection speaks TLS.
+    pub https: bool,
     pub host: String,
     pub port: u16,
     /// Path and query, always starting with `/`.
@@ -168,20 +173,18 @@ pub struct HttpUrl {
 }
 
 impl HttpUrl {
-    /// Parses `http://host[:port][/path][?query]` (IPv6 hosts in brackets).
+    /// Parses `http[s]://host[:port][/path][?query]` (IPv6 hosts in brackets).
     pub fn parse(url: &str) -> Result<HttpUrl, ConfigError> {
         let bad = |reason| ConfigError::Url {
             url: url.to_string(),
             reason,
         };
         let parts = UrlParts::split(url);
-        match parts.scheme {
-            Some(s) if s.eq_ignore_ascii_case("http") => {}
-            Some(s) if s.eq_ignore_ascii_case("https") => {
-                return Err(ConfigError::Https(url.to_string()))
-            }
-            _ => return Err(bad("expected http://HOST[:PORT][/PATH]")),
-        }
+        let https = match parts.scheme {
+            Some(s) if s.eq_ignore_ascii_case("http") => false,
+            Some(s) if s.eq_ignore_ascii_case("https") => true,
+            _ => return Err(bad("expected http[s]://HOST[:PORT][/PATH]")),
+        };
         if parts.authority.is_empty() {
             return Err(bad("missing host"));
         }
@@ -191,8 +194,9 @@ impl HttpUrl {
                 reason,
             })?;
         Ok(HttpUrl {
+            https,
             host: authority.host,
-            port: authority.port.unwrap_or(80),
+            port: authority.port.unwrap_or(if https { 443 } else { 80 }),
             path: parts.path_and_query().into_owned(),
         })
     }
@@ -204,7 +208,8 @@ impl HttpUrl {
 
     /// The URL written back, e.g. into the result.
     pub fn to_url(&self) -> String {
-        format!("http://{}{}", self.authority(), self.path)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority(), self.path)
     }
 }
 
@@ -234,6 +239,12 @@ pub struct Config {
     pub server: Option<Model>,
     /// CPUs the `--server` child is pinned to (sorted, no duplicates).
     pub server_cpus: Option<Vec<usize>>,
+    /// `--server MODEL --tls`.
+    pub server_tls: bool,
+    /// The TLS flags (used only with https).
+    pub tls: TlsOptions,
+    /// `--resolve`: connect here instead of resolving the URL's host.
+    pub resolve: Option<std::net::SocketAddr>,
     pub output: Output,
     pub label: Option<String>,
     pub quiet: bool,
@@ -370,6 +381,13 @@ impl Config {
                 });
             }
         }
+        let tls = tls_options(args, &url)?;
+        let resolve = args
+            .tls
+            .resolve
+            .as_deref()
+            .map(|r| parse_resolve(r, &url))
+            .transpose()?;
         let output = match (&args.output, args.no_save) {
             (_, true) => Output::None,
             (Some(p), false) if p.as_os_str() == "-" => Output::Stdout,
@@ -397,6 +415,9 @@ impl Config {
                 .as_deref()
                 .map(parse_cpu_list)
                 .transpose()?,
+            server_tls: args.tls.tls,
+            tls,
+            resolve,
             output,
             label: args.label.clone(),
             quiet: args.quiet,
@@ -463,6 +484,106 @@ impl Config {
             server_cpus: self.server_cpus.clone(),
         }
     }
+}
+
+/// The TLS flags, checked: files read and parsed, versions known, and none
+/// given with an http:// URL (a flag that would silently do nothing is a
+/// mistake worth saying). `--server --tls` makes the URL https later.
+fn tls_options(run: &RunArgs, url: &HttpUrl) -> Result<TlsOptions, ConfigError> {
+    let args = &run.tls;
+    let resume = match args.tls_resume.as_str() {
+        "on" => true,
+        "off" => false,
+        other => {
+            return Err(ConfigError::Invalid {
+                flag: "--tls-resume",
+                value: other.to_string(),
+                expected: "on or off",
+            })
+        }
+    };
+    let version = match args.tls_version.as_deref() {
+        None => None,
+        Some("1.2") => Some(TlsVersion::V1_2),
+        Some("1.3") => Some(TlsVersion::V1_3),
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                flag: "--tls-version",
+                value: other.to_string(),
+                expected: "1.2 or 1.3",
+            })
+        }
+    };
+    let client_cert = match (&args.cert, &args.key) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        (None, None) => None,
+        (Some(c), None) => {
+            return Err(ConfigError::Invalid {
+                flag: "--cert",
+                value: c.display().to_string(),
+                expected: "a client certificate together with its --key FILE",
+            })
+        }
+        (None, Some(k)) => {
+            return Err(ConfigError::Invalid {
+                flag: "--key",
+                value: k.display().to_string(),
+                expected: "a private key together with its --cert FILE",
+            })
+        }
+    };
+    if !url.https && !args.tls {
+        let given = [
+            ("--cacert", args.cacert.is_some()),
+            ("--insecure", args.insecure),
+            ("--cert", client_cert.is_some()),
+            ("--tls-version", version.is_some()),
+            ("--tls-resume", !resume),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
+            return Err(ConfigError::TlsWithHttp {
+                flag,
+                url: run.url.clone(),
+            });
+        }
+    }
+    if let Some((cert, key)) = &client_cert {
+        crate::tls::read_certs("--cert", cert)?;
+        crate::tls::read_key(key)?;
+    }
+    let cacert = match &args.cacert {
+        Some(path) => Some((path.clone(), crate::tls::read_certs("--cacert", path)?)),
+        None => None,
+    };
+    Ok(TlsOptions {
+        cacert,
+        insecure: args.insecure,
+        client_cert,
+        version,
+        resume,
+    })
+}
+
+/// `--resolve HOST:PORT:ADDR` (ADDR an IP address, IPv6 in brackets or
+/// not), which must name the URL's host and port, as curl's does to apply.
+fn parse_resolve(text: &str, url: &HttpUrl) -> Result<std::net::SocketAddr, ConfigError> {
+    let invalid = |expected| ConfigError::Invalid {
+        flag: "--resolve",
+        value: text.to_string(),
+        expected,
+    };
+    const FORM: &str = "HOST:PORT:ADDR with the URL's host and port and an IP address, \
+                        e.g. example.com:443:127.0.0.1";
+    let (host, rest) = text.split_once(':').ok_or_else(|| invalid(FORM))?;
+    let (port, addr) = rest.split_once(':').ok_or_else(|| invalid(FORM))?;
+    let port: u16 = port.parse().map_err(|_| invalid(FORM))?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| invalid(FORM))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if !host.eq_ignore_ascii_case(&url.host) || port != url.port {
+        return Err(invalid(FORM));
+    }
+    Ok(std::net::SocketAddr::new(ip, port))
 }
 
 /// Methods of RFC 9110 and RFC 5789, whose lower-case spelling is most
@@ -737,10 +858,9 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(matches!(
-            HttpUrl::parse("https://x/"),
-            Err(ConfigError::Https(_))
-        ));
+        let u = HttpUrl::parse("https://x/").unwrap();
+        assert!(u.https);
+        assert_eq!((u.port, u.to_url().as_str()), (443, "https://x:443/"));
     }
 
     #[test]
@@ -760,11 +880,6 @@ mod tests {
                 "invalid value 'ten' for --duration: expected {}",
                 units::DURATION_FORMS
             )
-        );
-        let e = config(&["https://example.com/"]).unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "https is not supported yet: https://example.com/ (use an http:// URL)"
         );
         let e = config(&["-H", "NoColon"]).unwrap_err().to_string();
         assert!(e.starts_with("invalid value 'NoColon' for --header"), "{e}");
@@ -841,6 +956,120 @@ mod tests {
             );
         }
         assert!(config(&["-H", "Content-Type: text/plain", "--payload", "1k"]).is_ok());
+    }
+
+    #[test]
+    fn tls_flags() {
+        let c = config(&["https://example.com/"]).unwrap();
+        assert!(c.url.https && c.tls.resume && c.tls.version.is_none() && !c.tls.insecure);
+        let c = config(&[
+            "-k",
+            "--tls-version",
+            "1.2",
+            "--tls-resume",
+            "off",
+            "https://h/",
+        ])
+        .unwrap();
+        assert!(c.tls.insecure && !c.tls.resume);
+        assert_eq!(c.tls.version, Some(TlsVersion::V1_2));
+        assert_eq!(
+            config(&["--tls-resume", "maybe", "https://h/"])
+                .unwrap_err()
+                .to_string(),
+            "invalid value 'maybe' for --tls-resume: expected on or off"
+        );
+        assert_eq!(
+            config(&["--key", "k.pem", "https://h/"])
+                .unwrap_err()
+                .to_string(),
+            "invalid value 'k.pem' for --key: expected a private key together with its --cert FILE"
+        );
+        // A TLS flag that would do nothing is refused, naming it.
+        for flag in [
+            &["-k"][..],
+            &["--tls-version", "1.3"],
+            &["--tls-resume", "off"],
+        ] {
+            let mut args = flag.to_vec();
+            args.push("http://h/");
+            let e = config(&args).unwrap_err();
+            assert!(matches!(e, ConfigError::TlsWithHttp { .. }), "{e}");
+        }
+        let argv = ["bench-client", "-k", "--cacert", "x.pem", "https://h/"];
+        assert!(
+            Cli::try_parse_from(argv).is_err(),
+            "-k and --cacert conflict"
+        );
+    }
+
+    #[test]
+    fn cacert_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["a.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let two = dir.path().join("two.pem");
+        std::fs::write(&two, format!("{}{}", cert.pem(), cert.pem())).unwrap();
+        let c = config(&["--cacert", two.to_str().unwrap(), "https://h/"]).unwrap();
+        assert_eq!(c.tls.cacert.unwrap().1.len(), 2, "several certificates");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, key.serialize_pem()).unwrap();
+        let e = config(&["--cacert", empty.to_str().unwrap(), "https://h/"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("for --cacert: expected a PEM file with at least one certificate (-----BEGIN CERTIFICATE-----)"), "{e}");
+        let keyfile = dir.path().join("key.pem");
+        std::fs::write(&keyfile, key.serialize_pem()).unwrap();
+        let c = config(&[
+            "--cert",
+            two.to_str().unwrap(),
+            "--key",
+            keyfile.to_str().unwrap(),
+            "https://h/",
+        ])
+        .unwrap();
+        assert!(c.tls.client_cert.is_some());
+        let e = config(&[
+            "--cert",
+            two.to_str().unwrap(),
+            "--key",
+            two.to_str().unwrap(),
+            "https://h/",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("for --key: expected a PEM file with a private key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn resolve_as_in_curl() {
+        let c = config(&["--resolve", "h:8443:127.0.0.2", "https://h:8443/"]).unwrap();
+        assert_eq!(c.resolve, Some("127.0.0.2:8443".parse().unwrap()));
+        let c = config(&["--resolve", "h:80:[::1]", "http://h/"]).unwrap();
+        assert_eq!(c.resolve, Some("[::1]:80".parse().unwrap()));
+        for bad in [
+            "h:8443",
+            "h:x:127.0.0.1",
+            "h:8443:nowhere",
+            "other:8443:127.0.0.1",
+            "h:1:127.0.0.1",
+        ] {
+            let e = config(&["--resolve", bad, "https://h:8443/"])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "invalid value '{bad}' for --resolve: expected HOST:PORT:ADDR"
+                )),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -59,9 +59,12 @@ mod tests {
         assert_eq!(status_of(&usage.context("cannot plot")), USAGE);
         let target = anyhow::Error::from(TargetError(anyhow::anyhow!("refused")));
         assert_eq!(status_of(&target), CHECK_FAILED);
-        let config = Err::<(), _>(ConfigError::Https("https://x/".into()))
-            .context("cannot start")
-            .unwrap_err();
+        let config = Err::<(), _>(ConfigError::TlsWithHttp {
+            flag: "--cacert",
+            url: "http://x/".into(),
+        })
+        .context("cannot start")
+        .unwrap_err();
         assert_eq!(status_of(&config), USAGE);
         assert_eq!(status_of(&anyhow::anyhow!("disk full")), TOOL);
     }

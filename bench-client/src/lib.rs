@@ -25,6 +25,7 @@ pub mod run;
 pub mod signals;
 pub mod stats;
 pub mod supervisor;
+pub mod tls;
 
 use std::ffi::OsString;
 use std::io::Write as _;

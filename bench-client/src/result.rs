@@ -79,6 +79,14 @@ pub struct RunResult {
     /// derive it from the result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// Latency by phase (plain HTTP and HTTPS alike): name resolution,
+    /// connect, TLS handshake, time to first byte. Absent from results made
+    /// before phases were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
+    /// https runs only: the TLS session figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
     /// What bench-client measured about itself over the measured phase.
     /// Absent from older results; `merge` lists every input's workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -276,6 +284,61 @@ pub struct Latency {
     /// The whole histogram: base64 of HdrHistogram's compressed V2 encoding
     /// (`V2DeflateSerializer`), decodable by any HdrHistogram implementation.
     pub hdr: String,
+}
+
+/// Where the time of a request went, phase by phase. Each clock:
+/// - `resolve_us`: the URL's host name resolved to addresses, once, before
+///   the run (`getaddrinfo`); absent with `--resolve` or `--server`, and
+///   from merged results.
+/// - `connect`: per new connection, from the `connect()` call to the socket
+///   established (its writable event, with no socket error).
+/// - `tls_handshake`: per new https connection, from the socket
+///   established to the handshake done (the server's Finished processed).
+/// - `ttfb`: per response, from the moment the request's first byte is
+///   handed to the socket (or to TLS) to the first byte of the response
+///   read (decrypted, with TLS).
+///
+/// Connections count when made for a measured request (or, in an open
+/// loop without warm-up, ahead of the schedule).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Phases {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_us: Option<u64>,
+    pub connect: PhaseLatency,
+    /// https runs only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_handshake: Option<PhaseLatency>,
+    pub ttfb: PhaseLatency,
+}
+
+/// One phase's histogram: the fields of `latency`, with its sample count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseLatency {
+    /// Samples in the histogram (connections for `connect` and
+    /// `tls_handshake`, responses for `ttfb`).
+    pub count: u64,
+    #[serde(flatten)]
+    pub latency: Latency,
+}
+
+/// https: how the sessions were set up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// The negotiated version, e.g. `TLSv1_3`; null when no handshake finished.
+    pub version: Option<String>,
+    /// The negotiated cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    /// Handshakes that were full (a new session).
+    pub handshakes_full: u64,
+    /// Handshakes that resumed an earlier session (`--tls-resume on`).
+    pub handshakes_resumed: u64,
+    /// Whether session resumption was offered (`--tls-resume`).
+    pub resumption: bool,
+    /// A failure that stopped the run early (a certificate refused, a plain
+    /// HTTP server), as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fatal: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
@@ -18,8 +18,8 @@ use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{
-    Generator, GeneratorWorker, Pacing, RunResult, ServerInfo, Summary, Target, Tool,
-    SCHEMA_VERSION,
+    Generator, GeneratorWorker, Pacing, PhaseLatency, Phases, RunResult, ServerInfo, Summary,
+    Target, TlsInfo, Tool, SCHEMA_VERSION,
 };
 use crate::stats::Stats;
 use crate::supervisor::SpawnedServer;
@@ -37,8 +37,13 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let measured = measure(config, true)?;
     measured.saved?;
     let result = &measured.result;
+    let fatal = result.tls.as_ref().and_then(|t| t.fatal.as_deref());
+    if let Some(message) = fatal {
+        eprintln!("error: {message}");
+    }
     Ok(exit::code(match measured.interrupted {
         Some(signal) => signals::exit_status(signal),
+        None if fatal.is_some() => exit::CHECK_FAILED,
         None if result.checks.iter().any(|c| c.failed) => exit::CHECK_FAILED,
         None => exit::OK,
     }))
@@ -64,25 +69,65 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         eprintln!("note: {notice}");
     }
 
+    let server_args: Vec<String> = if config.server_tls {
+        vec!["--tls".to_string()]
+    } else {
+        Vec::new()
+    };
     let server = match config.server {
         Some(model) => Some(
-            SpawnedServer::start(model, &[], config.server_cpus.as_deref())
+            SpawnedServer::start(model, &server_args, config.server_cpus.as_deref())
                 .with_context(|| format!("cannot start the {} server", model.name()))?,
         ),
         None => None,
     };
-    let (url, candidates) = match &server {
+    let mut tls_options = config.tls.clone();
+    let (url, candidates, resolve_us) = match &server {
         Some(s) => {
             let url = HttpUrl {
+                https: config.server_tls,
                 host: s.addr().ip().to_string(),
                 port: s.addr().port(),
                 path: config.url.path.clone(),
             };
-            (url, vec![s.addr()])
+            if config.server_tls {
+                // Trust exactly the certificate the server made, as if
+                // `--cacert` named it.
+                let Some(cert) = s.cert() else {
+                    anyhow::bail!(
+                        "the {} server was started with --tls but did not name its certificate \
+                         (`listening on https://IP:PORT cert=PATH`)",
+                        s.model()
+                    );
+                };
+                let certs = crate::tls::read_certs("--cacert", cert)
+                    .context("cannot read the --server's certificate")?;
+                tls_options.cacert = Some((cert.to_path_buf(), certs));
+            }
+            (url, vec![s.addr()], None)
         }
-        None => (config.url.clone(), resolve(&config.url)?),
+        None => match config.resolve {
+            Some(addr) => (config.url.clone(), vec![addr], None),
+            None => {
+                let start = Instant::now();
+                let addrs = resolve(&config.url)?;
+                (
+                    config.url.clone(),
+                    addrs,
+                    Some(start.elapsed().as_micros() as u64),
+                )
+            }
+        },
     };
     let addr = preflight(&candidates, config.timeout.min(Duration::from_secs(5)))?;
+    let tls = if url.https {
+        Some(
+            crate::tls::client_tls(&tls_options, &url.host)
+                .map_err(|e| UsageError(anyhow::Error::new(e)))?,
+        )
+    } else {
+        None
+    };
 
     // With `-o -` stdout carries the JSON alone, so every line for people
     // goes to stderr.
@@ -121,6 +166,7 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         connection_per_request: config.connection_per_request,
         rate: config.rate,
         short_slice: config.short_slice,
+        tls: tls.clone(),
     };
     let counters = Arc::new(Counters::new(plan.threads as usize));
     let progress = Progress::start(
@@ -151,6 +197,17 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     };
 
     let mut result = build_result(config, &url, &outcome, server);
+    result.phases = Some(phases(&outcome.stats, resolve_us, tls.is_some()));
+    if let Some(t) = &tls {
+        result.tls = Some(TlsInfo {
+            version: outcome.stats.tls_version.map(str::to_string),
+            cipher: outcome.stats.tls_cipher.map(str::to_string),
+            handshakes_full: outcome.stats.handshakes_full,
+            handshakes_resumed: outcome.stats.handshakes_resumed,
+            resumption: tls_options.resume,
+            fatal: t.fatal.get().map(|f| f.message()),
+        });
+    }
     // The verdict first: `--fail-on generator` reads it.
     result.warnings = report::diagnosis::diagnose(&result);
     result.verdict = Some(report::diagnosis::verdict(&result.warnings));
@@ -247,6 +304,22 @@ pub fn build_result(
         warnings: Vec::new(),
         verdict: None,
         generator: Some(generator(&outcome.workers)),
+        phases: None,
+        tls: None,
+    }
+}
+
+/// The phase histograms, as the result records them.
+pub fn phases(stats: &Stats, resolve_us: Option<u64>, tls: bool) -> Phases {
+    let block = |h: &hdrhistogram::Histogram<u64>| PhaseLatency {
+        count: h.len(),
+        latency: hdr::latency_from(h),
+    };
+    Phases {
+        resolve_us,
+        connect: block(&stats.connect),
+        tls_handshake: tls.then(|| block(&stats.tls_handshake)),
+        ttfb: block(&stats.ttfb),
     }
 }
 

@@ -35,10 +35,14 @@ pub enum Failure {
     Timeout,
     /// The response could not be framed as HTTP/1.x.
     InvalidResponse,
+    /// The TLS handshake or a TLS record failed (the cause says how).
+    Tls,
+    /// The TLS handshake did not finish within `--timeout`.
+    TlsHandshakeTimeout,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 8] = [
+    pub const ALL: [Failure; 10] = [
         Failure::ConnectRefused,
         Failure::ConnectTimeout,
         Failure::Connect,
@@ -47,6 +51,8 @@ impl Failure {
         Failure::Write,
         Failure::Timeout,
         Failure::InvalidResponse,
+        Failure::Tls,
+        Failure::TlsHandshakeTimeout,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +65,8 @@ impl Failure {
             Failure::Write => "write",
             Failure::Timeout => "timeout",
             Failure::InvalidResponse => "invalid_response",
+            Failure::Tls => "tls",
+            Failure::TlsHandshakeTimeout => "tls_handshake_timeout",
         }
     }
 }
@@ -73,6 +81,8 @@ pub enum Cause {
     /// The framer rejected the bytes, for the reason its id names
     /// ([`FrameError::cause_id`](crate::http::FrameError::cause_id)).
     Protocol(&'static str),
+    /// A TLS failure, by the id of [`crate::tls::cause_id`].
+    Tls(&'static str),
     /// Nothing more specific (timeouts).
     None,
 }
@@ -88,7 +98,7 @@ impl Cause {
         match self {
             Cause::Os(code) => Some(format!("{:?}", nix::errno::Errno::from_raw(code))),
             Cause::Eof => Some("EOF".to_string()),
-            Cause::Protocol(id) => Some(id.to_string()),
+            Cause::Protocol(id) | Cause::Tls(id) => Some(id.to_string()),
             Cause::None => None,
         }
     }
@@ -229,6 +239,21 @@ pub struct Stats {
     /// How late requests were sent after their intended time (µs), for
     /// requests that waited on the timer (the pacing error of the client).
     pub schedule_error: Histogram<u64>,
+    /// Per new connection (µs): from the `connect()` call to the socket
+    /// established.
+    pub connect: Histogram<u64>,
+    /// Per new TLS connection (µs): from the socket established to the
+    /// handshake done.
+    pub tls_handshake: Histogram<u64>,
+    /// Per response (µs): from the request's first byte written to the
+    /// response's first byte read.
+    pub ttfb: Histogram<u64>,
+    /// TLS handshakes that were full, and that resumed a session.
+    pub handshakes_full: u64,
+    pub handshakes_resumed: u64,
+    /// The TLS version and cipher suite of the last handshake.
+    pub tls_version: Option<&'static str>,
+    pub tls_cipher: Option<&'static str>,
     /// Open loop: requests sent more than 1 ms after they were due.
     pub late_sends: u64,
     /// Of `late_sends`: the connection was still busy with an earlier
@@ -258,6 +283,13 @@ impl Stats {
             latency: hdr::new_histogram(),
             latency_uncorrected: hdr::new_histogram(),
             schedule_error: hdr::new_histogram(),
+            connect: hdr::new_histogram(),
+            tls_handshake: hdr::new_histogram(),
+            ttfb: hdr::new_histogram(),
+            handshakes_full: 0,
+            handshakes_resumed: 0,
+            tls_version: None,
+            tls_cipher: None,
             late_sends: 0,
             late_busy: 0,
             sent: 0,
@@ -439,6 +471,13 @@ impl AddAssign for Stats {
         let _ = self.latency.add(&o.latency);
         let _ = self.latency_uncorrected.add(&o.latency_uncorrected);
         let _ = self.schedule_error.add(&o.schedule_error);
+        let _ = self.connect.add(&o.connect);
+        let _ = self.tls_handshake.add(&o.tls_handshake);
+        let _ = self.ttfb.add(&o.ttfb);
+        self.handshakes_full += o.handshakes_full;
+        self.handshakes_resumed += o.handshakes_resumed;
+        self.tls_version = self.tls_version.or(o.tls_version);
+        self.tls_cipher = self.tls_cipher.or(o.tls_cipher);
         self.late_sends += o.late_sends;
         self.late_busy += o.late_busy;
         self.sent += o.sent;

@@ -18,7 +18,7 @@
 use std::io::{BufRead as _, BufReader, Read};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -63,6 +63,10 @@ pub struct SpawnedServer {
     /// `None` once stopped, so that `Drop` leaves it alone.
     child: Option<Child>,
     addr: SocketAddr,
+    /// `cert=PATH` of an https server's `listening on` line.
+    cert: Option<PathBuf>,
+    /// "selector".
+    model: String,
     pid: u32,
     /// For messages: "the selector server".
     name: String,
@@ -149,6 +153,8 @@ impl SpawnedServer {
             child: Some(child),
             // Replaced below once the server said where it listens.
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            cert: None,
+            model: model.to_string(),
             pid,
             name,
             stdout,
@@ -156,20 +162,20 @@ impl SpawnedServer {
             timeouts,
         };
         // On error `server` is dropped here, which kills and reaps the child.
-        server.addr = server.wait_listening()?;
+        (server.addr, server.cert) = server.wait_listening()?;
         Ok(server)
     }
 
     /// Reads stdout until the `listening on` line, the end of stdout, or the
     /// startup timeout, whichever comes first.
-    fn wait_listening(&mut self) -> anyhow::Result<SocketAddr> {
+    fn wait_listening(&mut self) -> anyhow::Result<(SocketAddr, Option<PathBuf>)> {
         let deadline = Instant::now() + self.timeouts.startup;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.stdout.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(addr) = parse_listening(&line) {
-                        return Ok(addr);
+                    if let Some(listening) = parse_listening(&line) {
+                        return Ok(listening);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -197,6 +203,16 @@ impl SpawnedServer {
                 }
             }
         }
+    }
+
+    /// The certificate an https server serves (its `cert=PATH`).
+    pub fn cert(&self) -> Option<&Path> {
+        self.cert.as_deref()
+    }
+
+    /// The model's name, e.g. `selector`.
+    pub fn model(&self) -> &str {
+        &self.model
     }
 
     /// Where the server listens.
@@ -363,13 +379,14 @@ impl StderrTail {
     }
 }
 
-/// The address in a plain-HTTP listening line: the load generator speaks
-/// only plain HTTP, so an https server has not said where it can be reached.
-fn parse_listening(line: &str) -> Option<SocketAddr> {
-    ListeningLine::parse(line)
-        .ok()
-        .filter(|l| l.scheme == Scheme::Http)
-        .map(|l| l.addr)
+/// The address of a listening line and, for https, its certificate.
+fn parse_listening(line: &str) -> Option<(SocketAddr, Option<PathBuf>)> {
+    let l = ListeningLine::parse(line).ok()?;
+    let cert = match l.scheme {
+        Scheme::Http => None,
+        Scheme::Https => Some(PathBuf::from(l.field("cert")?)),
+    };
+    Some((l.addr, cert))
 }
 
 /// The kernel's CPU set for `cpus`, refused with the CPU named when this
@@ -438,6 +455,18 @@ mod tests {
         assert_eq!(allowed, Some("0"), "{status}");
     }
 
+    /// `--server MODEL --tls`: an https server names the certificate the
+    /// client is to trust.
+    #[test]
+    fn an_https_server_names_its_certificate() {
+        let script =
+            "echo listening on https://127.0.0.1:4568 cert=/tmp/fake-cert.pem; exec sleep 30";
+        let server = fake(script, quick()).unwrap();
+        assert_eq!(server.addr(), "127.0.0.1:4568".parse().unwrap());
+        assert_eq!(server.cert(), Some(Path::new("/tmp/fake-cert.pem")));
+        assert_eq!(server.model(), "fake");
+    }
+
     #[test]
     fn a_cpu_beyond_the_kernel_set_is_a_clear_error() {
         let err = cpu_set(&[0, 5000]).unwrap_err();
@@ -451,12 +480,17 @@ mod tests {
     fn listening_line_parses() {
         assert_eq!(
             parse_listening("listening on http://127.0.0.1:8888\n"),
-            Some("127.0.0.1:8888".parse().unwrap())
+            Some(("127.0.0.1:8888".parse().unwrap(), None))
         );
         assert_eq!(
             parse_listening("listening on http://[::1]:80/"),
-            Some("[::1]:80".parse().unwrap())
+            Some(("[::1]:80".parse().unwrap(), None))
         );
+        assert_eq!(
+            parse_listening("listening on https://127.0.0.1:1 cert=/tmp/c.pem"),
+            Some(("127.0.0.1:1".parse().unwrap(), Some("/tmp/c.pem".into())))
+        );
+        // An https server must say which certificate to trust.
         assert_eq!(parse_listening("listening on https://127.0.0.1:1"), None);
         assert_eq!(parse_listening("listening on http://localhost:1"), None);
         assert_eq!(parse_listening("starting"), None);

@@ -195,9 +195,29 @@ fn bad_input_cases(port: u16) -> Vec<(Vec<String>, i32, String)> {
             "error: invalid value '0s' for --timeout: expected a duration above zero, such as 10s, 500ms or 2m\n".into(),
         ),
         (
-            s(&["https://127.0.0.1:8443/"]),
+            s(&["--cacert", "/nonexistent/ca.pem", "https://127.0.0.1:8443/"]),
             2,
-            "error: https is not supported yet: https://127.0.0.1:8443/ (use an http:// URL)\n".into(),
+            "error: invalid value '/nonexistent/ca.pem' for --cacert: cannot read it: No such file or directory (os error 2)\n".into(),
+        ),
+        (
+            s(&["--cacert", "/dev/null", "https://127.0.0.1:8443/"]),
+            2,
+            "error: invalid value '/dev/null' for --cacert: expected a PEM file with at least one certificate (-----BEGIN CERTIFICATE-----)\n".into(),
+        ),
+        (
+            s(&["--cert", "c.pem", "https://127.0.0.1:8443/"]),
+            2,
+            "error: invalid value 'c.pem' for --cert: expected a client certificate together with its --key FILE\n".into(),
+        ),
+        (
+            s(&["--resolve", "example.com:443", "https://example.com/"]),
+            2,
+            "error: invalid value 'example.com:443' for --resolve: expected HOST:PORT:ADDR with the URL's host and port and an IP address, e.g. example.com:443:127.0.0.1\n".into(),
+        ),
+        (
+            s(&["--tls-version", "1.1", "https://127.0.0.1:8443/"]),
+            2,
+            "error: invalid value '1.1' for --tls-version: expected 1.2 or 1.3\n".into(),
         ),
         (
             vec![format!("http://127.0.0.1:{port}/"), "-d".into(), "1s".into()],

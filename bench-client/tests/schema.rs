@@ -145,6 +145,27 @@ fn closed_loop() -> RunResult {
         warnings: Vec::new(),
         verdict: None,
         generator: None,
+        phases: Some(Phases {
+            resolve_us: Some(42),
+            connect: phase(&[(80, 6)]),
+            tls_handshake: Some(phase(&[(900, 5), (2_000, 1)])),
+            ttfb: phase(&[(100, 10)]),
+        }),
+        tls: Some(TlsInfo {
+            version: Some("TLSv1_3".into()),
+            cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+            handshakes_full: 1,
+            handshakes_resumed: 5,
+            resumption: true,
+            fatal: Some("TLS: the server's certificate has expired".into()),
+        }),
+    }
+}
+
+fn phase(samples: &[(u64, u64)]) -> PhaseLatency {
+    PhaseLatency {
+        count: samples.iter().map(|s| s.1).sum(),
+        latency: latency(samples),
     }
 }
 

@@ -14,7 +14,7 @@ use bench_client::merge;
 use bench_client::metric::Metric;
 use bench_client::plot;
 use bench_client::report::load::load_all;
-use bench_client::result::{RunResult, SCHEMA_VERSION};
+use bench_client::result::{PhaseLatency, Phases, RunResult, TlsInfo, SCHEMA_VERSION};
 
 // ---------------------------------------------------------------------------
 // Fixture generator
@@ -516,6 +516,51 @@ fn merge_of_two_hosts_sums_counts_and_merges_histograms_exactly() {
         hdr::decode(&again.latency.hdr).unwrap().len(),
         h.len() + third.summary.requests
     );
+}
+
+/// Phase histograms merge exactly like latency, counts add up, handshakes
+/// too; a phase absent from one input is absent from the merge.
+#[test]
+fn merge_adds_phase_histograms_and_tls_handshakes() {
+    let paths = [fixture("host-a.json"), fixture("host-b.json")];
+    let mut runs = load_all(&paths).unwrap();
+    for (r, full) in runs.iter_mut().zip([1, 2]) {
+        let block = |l: &bench_client::result::Latency| PhaseLatency {
+            count: hdr::decode(&l.hdr).unwrap().len(),
+            latency: l.clone(),
+        };
+        r.phases = Some(Phases {
+            resolve_us: Some(10),
+            connect: block(&r.latency),
+            tls_handshake: Some(block(&r.latency)),
+            ttfb: block(&r.latency),
+        });
+        r.tls = Some(TlsInfo {
+            version: Some("TLSv1_3".into()),
+            cipher: None,
+            handshakes_full: full,
+            handshakes_resumed: 10,
+            resumption: true,
+            fatal: None,
+        });
+    }
+    let pairs: Vec<(&Path, &RunResult)> = paths.iter().map(PathBuf::as_path).zip(&runs).collect();
+    let m = merge::merge(&pairs).unwrap();
+    let p = m.phases.as_ref().expect("phases merged");
+    let total = hdr::decode(&m.latency.hdr).unwrap().len();
+    assert_eq!(p.connect.count, total);
+    assert_eq!(hdr::decode(&p.connect.latency.hdr).unwrap().len(), total);
+    assert_eq!(p.tls_handshake.as_ref().unwrap().count, total);
+    assert_eq!(p.ttfb.latency.max, m.latency.max);
+    assert_eq!(p.resolve_us, None);
+    let t = m.tls.as_ref().expect("tls merged");
+    assert_eq!((t.handshakes_full, t.handshakes_resumed), (3, 20));
+    assert_eq!(t.version.as_deref(), Some("TLSv1_3"));
+
+    runs[1].phases.as_mut().unwrap().tls_handshake = None;
+    let pairs: Vec<(&Path, &RunResult)> = paths.iter().map(PathBuf::as_path).zip(&runs).collect();
+    let m = merge::merge(&pairs).unwrap();
+    assert!(m.phases.unwrap().tls_handshake.is_none());
 }
 
 #[test]

@@ -27,8 +27,16 @@
 //! edge-triggered epoll no new event comes for bytes already waiting, so a
 //! connection that used its turn puts itself on the worker's resume list
 //! ([`Ctx::resume`]), which the loop serves after those checks.
+//!
+//! With https, TLS is a layer between the socket and the framer ([`tls`]):
+//! a connection handshakes after connecting (`Handshaking`), its request
+//! goes through the TLS writer and is flushed as records, and its reads
+//! decrypt into the same scratch buffer the framer reads. The plain path
+//! is untouched: no TLS state, branch or allocation costs it anything but
+//! a test of an empty option.
 
 mod socket;
+mod tls;
 
 use std::time::{Duration, Instant};
 
@@ -65,6 +73,8 @@ enum State {
         preconnecting: bool,
     },
     Connecting,
+    /// TCP is up; the TLS handshake is under way.
+    Handshaking,
     Writing {
         /// Bytes of the shared request already written.
         written: usize,
@@ -114,6 +124,8 @@ enum Step {
     Connect { now: Instant },
     /// A connect finished (or failed): see which.
     Connected,
+    /// Move the TLS handshake on.
+    Handshake,
     /// Write what is left of the request.
     Write,
     /// Read what the socket holds, for one turn at most.
@@ -176,6 +188,15 @@ pub struct Conn {
     retried: bool,
     /// Failed connects in a row (for the reconnect delay).
     connect_failures: u32,
+    /// https: the TLS session of the current socket (boxed: it is large,
+    /// and plain connections should not carry its size).
+    tls: Option<Box<tls::Tls>>,
+    /// When the current socket's `connect()` was called.
+    connect_started: Instant,
+    /// When the current request started being written (for `ttfb`).
+    ttfb_from: Instant,
+    /// When the current response's first byte was read.
+    first_byte: Option<Instant>,
 }
 
 impl Conn {
@@ -199,6 +220,10 @@ impl Conn {
             served: 0,
             retried: false,
             connect_failures: 0,
+            tls: None,
+            connect_started: now,
+            ttfb_from: now,
+            first_byte: None,
         }
     }
 
@@ -220,6 +245,7 @@ impl Conn {
                 Step::Sleep { at, wake } => self.sleep(ctx, at, wake),
                 Step::Connect { now } => self.connect(ctx, now),
                 Step::Connected => self.on_connect(ctx),
+                Step::Handshake => self.handshake(ctx),
                 Step::Write => self.write(ctx),
                 Step::Read => self.read(ctx),
                 Step::Complete {
@@ -277,6 +303,7 @@ impl Conn {
                     Step::Wait
                 }
             }
+            State::Handshaking => Step::Handshake,
             State::Writing {
                 written,
                 read_pending,
@@ -308,7 +335,7 @@ impl Conn {
                 }
             }
             State::Idle { .. } | State::Waiting { .. } if self.is_preconnecting() => {
-                self.on_preconnect(ev);
+                self.on_preconnect(ctx, ev);
                 Step::Wait
             }
             State::Idle { .. } | State::Waiting { .. } => {
@@ -339,6 +366,7 @@ impl Conn {
     pub fn check_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         let kind = match self.state {
             State::Connecting => Failure::ConnectTimeout,
+            State::Handshaking => Failure::TlsHandshakeTimeout,
             State::Writing { .. } | State::Reading { .. } => Failure::Timeout,
             _ => return,
         };
@@ -430,15 +458,22 @@ impl Conn {
         if self.sock.is_none() {
             Step::Connect { now }
         } else if self.is_preconnecting() {
-            // Its early connect is still under way: the request waits for it.
+            // Its early connect (or handshake) is still under way: the
+            // request waits for it.
             self.attempt = now;
             self.sent = now;
-            self.state = State::Connecting;
-            Step::Wait
+            self.end_preconnect();
+            if self.tls.is_some() {
+                self.state = State::Handshaking;
+                Step::Handshake
+            } else {
+                self.state = State::Connecting;
+                Step::Wait
+            }
         } else {
             self.sent = now;
             self.attempt = now;
-            self.start_writing();
+            self.start_writing(now);
             Step::Write
         }
     }
@@ -450,6 +485,10 @@ impl Conn {
             let (latency, uncorrected) = self.latencies(ctx, now);
             ctx.stats
                 .response(t, self.client, status, latency, uncorrected);
+            if let Some(first) = self.first_byte {
+                let us = first.saturating_duration_since(self.ttfb_from).as_micros() as u64;
+                crate::hdr::record(&mut ctx.stats.ttfb, us);
+            }
             ctx.publish();
         }
         if !keep_alive || ctx.plan.connection_per_request {
@@ -474,9 +513,14 @@ impl Conn {
         self.state = State::Idle {
             preconnecting: false,
         };
+        // A failed handshake is a failed connect: retrying at once would spin.
         let connect_failed = matches!(
             kind,
-            Failure::ConnectRefused | Failure::ConnectTimeout | Failure::Connect
+            Failure::ConnectRefused
+                | Failure::ConnectTimeout
+                | Failure::Connect
+                | Failure::Tls
+                | Failure::TlsHandshakeTimeout
         );
         if connect_failed && !ctx.schedule.is_open() {
             self.connect_failures = self.connect_failures.saturating_add(1);

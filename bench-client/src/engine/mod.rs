@@ -63,9 +63,18 @@ pub struct Plan {
     /// Open loop: ask the kernel for a short scheduler slice per worker
     /// ([`schedule::request_short_slice`]); `--no-short-slice` turns it off.
     pub short_slice: bool,
+    /// https: the run's one TLS configuration, shared by every worker (its
+    /// session cache is what lets later connections resume).
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Plan {
+    /// A fatal TLS failure was recorded: no request can succeed.
+    #[inline]
+    pub fn stopped(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.stopped())
+    }
+
     pub fn connections(&self) -> u32 {
         self.clients * self.conns_per_client
     }
@@ -153,7 +162,8 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
         })
         .unwrap_or_else(|| Stats::new(plan.clients));
     let measured = match (plan.stop, interrupted) {
-        (Stop::Duration(d), None) => d,
+        // A fatal TLS failure ends the run early: it lasted until then.
+        (Stop::Duration(d), None) if !plan.stopped() => d,
         _ => end.saturating_duration_since(measure_start),
     };
     Ok(Outcome {
@@ -397,6 +407,9 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
             interrupted = Some(signal);
             break now;
         }
+        if plan.stopped() {
+            break now;
+        }
         if ctx.past_end(now) {
             if !ctx.schedule.is_open() {
                 break now;
@@ -539,6 +552,7 @@ fn preconnect(w: &mut Prepared<'_>) -> io::Result<()> {
         let now = Instant::now();
         if now >= deadline
             || signals::received().is_some()
+            || w.ctx.plan.stopped()
             || !w.conns.iter().any(Conn::is_preconnecting)
         {
             return Ok(());

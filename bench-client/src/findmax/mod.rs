@@ -56,7 +56,7 @@ Exit status: 0 a rate met the objectives; 1 none did; 2 bad usage; 3 bench-clien
 Example:
   bench-client find-max --server sync --connection-per-request --slo 'p99<100ms' -o out/fm http://127.0.0.1/delay/10")]
 pub struct FindMaxArgs {
-    /// Target URL (plain http://); with --server, only its path is used.
+    /// Target URL, http:// or https://; with --server, only its path is used.
     #[arg(value_name = "URL", default_value = DEFAULT_URL)]
     pub url: String,
     /// An objective that must hold, METRIC OP VALUE in the --fail-on vocabulary but stating
@@ -115,6 +115,8 @@ pub struct FindMaxArgs {
     /// Pin the --server child to these CPUs.
     #[arg(long, value_name = "CPUS", requires = "server")]
     pub server_cpus: Option<String>,
+    #[command(flatten)]
+    pub tls: crate::cli::TlsArgs,
 }
 
 /// What every trial shares, validated once.
@@ -322,6 +324,7 @@ impl Plan {
             no_short_slice: false,
             server: a.server,
             server_cpus: a.server_cpus.clone(),
+            tls: a.tls.clone(),
             output: Some(out.to_path_buf()),
             results_dir: PathBuf::from("results"),
             no_save: false,

@@ -64,7 +64,7 @@ impl FrameError {
 pub(super) const CAUSES: &[(&str, &str)] = &[
     (
         "looks_like_tls",
-        "the server answered with a TLS record (an https:// endpoint?)",
+        "the server answered with a TLS record: it speaks TLS, try https://",
     ),
     (
         "http2_preface",

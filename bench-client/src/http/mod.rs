@@ -468,9 +468,13 @@ fn check_status_line_start(b: &[u8]) -> Result<bool, FrameError> {
     // whose 24-bit length starts with two zero bytes), or what a confused
     // peer echoes (the client preface `PRI * HTTP/2.0`).
     const PRI: &[u8] = b"PRI";
+    // A TLS record: a handshake (a server's ServerHello) or an alert (what a
+    // TLS server answers to plaintext), then the major version 3.
     const TLS_HANDSHAKE: u8 = 0x16;
+    const TLS_ALERT: u8 = 0x15;
     match b {
-        [TLS_HANDSHAKE, ..] => Err(FrameError::Tls),
+        [TLS_HANDSHAKE | TLS_ALERT] => Ok(false),
+        [TLS_HANDSHAKE | TLS_ALERT, 0x03, ..] => Err(FrameError::Tls),
         [0] => Ok(false),
         [0, 0, ..] => Err(FrameError::Http2),
         _ if b.starts_with(HTTP1) => Ok(true),
@@ -950,6 +954,12 @@ mod tests {
         let cases: &[(&[u8], FrameError, &str)] = &[
             (
                 b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                FrameError::Tls,
+                "looks_like_tls",
+            ),
+            // A TLS server's alert to a plaintext request (decode_error).
+            (
+                b"\x15\x03\x03\x00\x02\x02\x32",
                 FrameError::Tls,
                 "looks_like_tls",
             ),

@@ -15,8 +15,8 @@ use crate::compare::shape::check_same_shape;
 use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
-    ClientCount, Generator, GeneratorWorker, Host, Latency, Pacing, RunResult, ServerTotals,
-    Source, TimelineEntry, SCHEMA_VERSION,
+    ClientCount, Generator, GeneratorWorker, Host, Latency, Pacing, PhaseLatency, Phases,
+    RunResult, ServerTotals, Source, TimelineEntry, TlsInfo, SCHEMA_VERSION,
 };
 
 /// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
@@ -353,9 +353,71 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.sources = sources;
     // Decided from the merged figures: the inputs' warnings do not add up.
     merged.generator = merged_generator(runs.iter().map(|(_, r)| *r));
+    merged.phases = merged_phases(runs)?;
+    merged.tls = merged_tls(runs.iter().map(|(_, r)| *r));
     merged.warnings = crate::report::diagnosis::diagnose(&merged);
     merged.verdict = Some(crate::report::diagnosis::verdict(&merged.warnings));
     Ok(merged)
+}
+
+/// The phase histograms added exactly, when every input has them (a phase
+/// missing from one input cannot be made up). Name resolution happened once
+/// per input, so there is no single value to keep.
+fn merged_phases(runs: &[(&Path, &RunResult)]) -> anyhow::Result<Option<Phases>> {
+    let Some(all) = runs
+        .iter()
+        .map(|(p, r)| r.phases.as_ref().map(|ph| (*p, ph)))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let merge =
+        |pick: &dyn Fn(&Phases) -> Option<&PhaseLatency>| -> anyhow::Result<Option<PhaseLatency>> {
+            let Some(blocks) = all
+                .iter()
+                .map(|(p, ph)| pick(ph).map(|b| (*p, b)))
+                .collect::<Option<Vec<_>>>()
+            else {
+                return Ok(None);
+            };
+            let latencies: Vec<(&Path, &Latency)> =
+                blocks.iter().map(|(p, b)| (*p, &b.latency)).collect();
+            Ok(Some(PhaseLatency {
+                count: blocks.iter().map(|(_, b)| b.count).sum(),
+                latency: merge_histograms(&latencies)?,
+            }))
+        };
+    let connect = merge(&|ph| Some(&ph.connect))?;
+    let ttfb = merge(&|ph| Some(&ph.ttfb))?;
+    let (Some(connect), Some(ttfb)) = (connect, ttfb) else {
+        return Ok(None);
+    };
+    Ok(Some(Phases {
+        resolve_us: None,
+        connect,
+        tls_handshake: merge(&|ph| ph.tls_handshake.as_ref())?,
+        ttfb,
+    }))
+}
+
+/// The inputs' handshakes added up, when every input ran over TLS; the
+/// version and suite kept only when all agree.
+fn merged_tls<'a>(mut runs: impl Iterator<Item = &'a RunResult>) -> Option<TlsInfo> {
+    let mut merged = runs.next()?.tls.clone()?;
+    for r in runs {
+        let t = r.tls.as_ref()?;
+        merged.handshakes_full += t.handshakes_full;
+        merged.handshakes_resumed += t.handshakes_resumed;
+        if merged.version != t.version {
+            merged.version = None;
+        }
+        if merged.cipher != t.cipher {
+            merged.cipher = None;
+        }
+        merged.resumption &= t.resumption;
+        merged.fatal = merged.fatal.or_else(|| t.fatal.clone());
+    }
+    Some(merged)
 }
 
 /// Every input's workers, input by input; none when no input recorded them.

@@ -132,6 +132,8 @@ pub(crate) mod testing {
             warnings: Vec::new(),
             verdict: None,
             generator: None,
+            phases: None,
+            tls: None,
         }
     }
 

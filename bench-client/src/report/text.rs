@@ -13,7 +13,7 @@ use std::path::Path;
 use super::diagnosis::{self, ServerCount};
 use super::format;
 use crate::hdr::Percentile;
-use crate::result::{Latency, RunConfig, RunResult, Verdict};
+use crate::result::{Latency, Phases, RunConfig, RunResult, TlsInfo, Verdict};
 
 /// Renders the whole report of a saved result: its header, then its summary.
 pub fn render(result: &RunResult, saved: Option<&Path>) -> String {
@@ -118,6 +118,13 @@ fn write_summary(out: &mut String, r: &RunResult) -> std::fmt::Result {
         }
     }
 
+    if let Some(p) = &r.phases {
+        phases(out, p)?;
+    }
+    if let Some(t) = &r.tls {
+        tls(out, t)?;
+    }
+
     // Volume and throughput.
     writeln!(
         out,
@@ -192,6 +199,70 @@ fn latency_table(out: &mut String, blocks: &[(&str, &Latency)]) -> std::fmt::Res
     Ok(())
 }
 
+/// Where the time went, phase by phase: one row per phase.
+fn phases(out: &mut String, p: &Phases) -> std::fmt::Result {
+    writeln!(
+        out,
+        "  {:<16}{:>8} {:>10} {:>10} {:>10} {:>10}",
+        "Phases", "count", "mean", "50%", "99%", "max"
+    )?;
+    if let Some(us) = p.resolve_us {
+        writeln!(
+            out,
+            "    {:<13} {:>8} {:>10}",
+            "resolve",
+            1,
+            format::latency_us(us as f64)
+        )?;
+    }
+    let mut rows = vec![("connect", &p.connect)];
+    if let Some(h) = &p.tls_handshake {
+        rows.push(("tls_handshake", h));
+    }
+    rows.push(("ttfb", &p.ttfb));
+    for (name, ph) in rows {
+        let l = &ph.latency;
+        let pct = |k: &str| {
+            l.percentiles
+                .get(k)
+                .map_or("-".to_string(), |&v| format::latency_us(v as f64))
+        };
+        if ph.count == 0 {
+            writeln!(out, "    {name:<13} {:>8}", 0)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "    {name:<13} {:>8} {:>10} {:>10} {:>10} {:>10}",
+            ph.count,
+            format::latency_us(l.mean),
+            pct("50"),
+            pct("99"),
+            format::latency_us(l.max as f64)
+        )?;
+    }
+    Ok(())
+}
+
+/// The TLS sessions: version, suite, full and resumed handshakes.
+fn tls(out: &mut String, t: &TlsInfo) -> std::fmt::Result {
+    let version = t.version.as_deref().unwrap_or("no handshake finished");
+    let cipher = t
+        .cipher
+        .as_deref()
+        .map_or(String::new(), |c| format!(" {c}"));
+    let resumption = if t.resumption {
+        ""
+    } else {
+        " (resumption off)"
+    };
+    writeln!(
+        out,
+        "  TLS: {version}{cipher}; handshakes: {} full, {} resumed{resumption}",
+        t.handshakes_full, t.handshakes_resumed
+    )
+}
+
 fn errors_and_statuses(out: &mut String, r: &RunResult) -> std::fmt::Result {
     let s = &r.summary;
     if s.errors == 0 && s.errors_by_kind.values().all(|&n| n == 0) {
@@ -206,7 +277,9 @@ fn errors_and_statuses(out: &mut String, r: &RunResult) -> std::fmt::Result {
             let prefix = format!("{kind}:");
             for (cause, m) in &s.errors_by_cause {
                 if let Some(name) = cause.strip_prefix(&prefix) {
-                    match crate::http::describe_cause(name) {
+                    let words = crate::http::describe_cause(name)
+                        .or_else(|| crate::tls::describe_cause(name));
+                    match words {
                         Some(words) => writeln!(out, "      {name:<18} {m:>10}  {words}")?,
                         None => writeln!(out, "      {name:<18} {m:>10}")?,
                     }
@@ -403,6 +476,44 @@ VALID
 Saved: results/20261125T192000Z-smoke.json
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn phases_and_tls_are_a_short_table_and_a_line() {
+        let mut r = closed_loop_result();
+        let mut h = crate::hdr::new_histogram();
+        h.record_n(100, 4).unwrap();
+        let block = crate::result::PhaseLatency {
+            count: 4,
+            latency: crate::hdr::latency_from(&h),
+        };
+        r.phases = Some(Phases {
+            resolve_us: Some(1_500),
+            connect: block.clone(),
+            tls_handshake: Some(block.clone()),
+            ttfb: crate::result::PhaseLatency {
+                count: 0,
+                latency: crate::hdr::latency_from(&crate::hdr::new_histogram()),
+            },
+        });
+        r.tls = Some(TlsInfo {
+            version: Some("TLSv1_3".into()),
+            cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+            handshakes_full: 1,
+            handshakes_resumed: 3,
+            resumption: true,
+            fatal: None,
+        });
+        let text = render(&r, None);
+        let expected = "\
+  Phases             count       mean        50%        99%        max
+    resolve              1     1.50ms
+    connect              4   100.00µs   100.00µs   100.00µs   100.00µs
+    tls_handshake        4   100.00µs   100.00µs   100.00µs   100.00µs
+    ttfb                 0
+  TLS: TLSv1_3 TLS13_AES_256_GCM_SHA384; handshakes: 1 full, 3 resumed
+";
+        assert!(text.contains(expected), "{text}");
     }
 
     #[test]

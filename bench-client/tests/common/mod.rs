@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use bench_client::result::RunResult;
 use reference_servers::wire::listening::ListeningLine;
 
+pub mod tls;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_bench-client");
 
 /// A child process killed (and reaped) when dropped.

@@ -22,7 +22,7 @@ impl Conn {
     pub(super) fn connect(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Step {
         self.attempt = now;
         self.sent = now;
-        match self.open_socket(ctx) {
+        match self.open_socket(ctx, now) {
             Ok(()) => {
                 self.state = State::Connecting;
                 Step::Wait
@@ -36,8 +36,9 @@ impl Conn {
     }
 
     /// Starts a non-blocking connect under a new token generation.
-    fn open_socket(&mut self, ctx: &mut Ctx<'_>) -> Result<(), (Failure, io::Error)> {
+    fn open_socket(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Result<(), (Failure, io::Error)> {
         self.served = 0;
+        self.connect_started = now;
         self.gen = self.gen.wrapping_add(1);
         let mut sock = TcpStream::connect(ctx.plan.addr).map_err(|e| (connect_kind(&e), e))?;
         let token = token(self.idx, self.gen());
@@ -56,7 +57,10 @@ impl Conn {
         let idle = State::Idle {
             preconnecting: false,
         };
-        if self.state == idle && self.sock.is_none() && self.open_socket(ctx).is_ok() {
+        if self.state == idle
+            && self.sock.is_none()
+            && self.open_socket(ctx, Instant::now()).is_ok()
+        {
             self.state = State::Idle {
                 preconnecting: true,
             };
@@ -76,7 +80,7 @@ impl Conn {
     }
 
     /// Clears the early-connect mark of an idle or waiting connection.
-    fn end_preconnect(&mut self) {
+    pub(super) fn end_preconnect(&mut self) {
         match &mut self.state {
             State::Idle { preconnecting } | State::Waiting { preconnecting, .. } => {
                 *preconnecting = false;
@@ -85,8 +89,13 @@ impl Conn {
         }
     }
 
-    /// The early connect of [`preconnect`](Self::preconnect) finished (or failed: dropped quietly).
-    pub(super) fn on_preconnect(&mut self, ev: &Event) {
+    /// The early connect of [`preconnect`](Self::preconnect) finished (or
+    /// failed: dropped quietly). With https the handshake follows, still
+    /// ahead of the schedule.
+    pub(super) fn on_preconnect(&mut self, ctx: &mut Ctx<'_>, ev: &Event) {
+        if self.tls.is_some() {
+            return self.preconnect_handshake(ctx);
+        }
         if !(ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()) {
             return;
         }
@@ -100,9 +109,38 @@ impl Conn {
         };
         if connected {
             let _ = sock.set_nodelay(true);
+            let now = Instant::now();
+            self.connected_at(ctx, now);
+            if ctx.plan.tls.is_some() {
+                if self.start_tls(ctx, now).is_err() {
+                    return self.close();
+                }
+                return self.preconnect_handshake(ctx);
+            }
             self.end_preconnect();
         } else {
             self.close();
+        }
+    }
+
+    /// Records the connect phase of a socket that just connected.
+    fn connected_at(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        if self.phase_counts(ctx, now) {
+            let us = now
+                .saturating_duration_since(self.connect_started)
+                .as_micros() as u64;
+            crate::hdr::record(&mut ctx.stats.connect, us);
+        }
+    }
+
+    /// Whether a connection's phases (connect, handshake) are recorded:
+    /// those of measured requests, and the open loop's early connects
+    /// unless a warm-up (whose connections are not measured) comes first.
+    pub(super) fn phase_counts(&self, ctx: &Ctx<'_>, now: Instant) -> bool {
+        if self.is_preconnecting() {
+            ctx.plan.warmup.is_zero()
+        } else {
+            self.measured && ctx.counts(now)
         }
     }
 
@@ -128,18 +166,40 @@ impl Conn {
         }
         // Requests are small writes that must not wait for Nagle.
         let _ = sock.set_nodelay(true);
+        self.connected_at(ctx, now);
+        if ctx.plan.tls.is_some() {
+            if let Err(e) = self.start_tls(ctx, now) {
+                return Step::Fail {
+                    now,
+                    kind: Failure::Tls,
+                    cause: crate::stats::Cause::Tls(crate::tls::cause_id(&e, &[])),
+                };
+            }
+            // The handshake's own time limit runs from here.
+            self.attempt = now;
+            self.state = State::Handshaking;
+            return Step::Handshake;
+        }
         self.connect_failures = 0;
+        self.ready(ctx, now)
+    }
+
+    /// The connection is up (and, with TLS, its handshake done): the
+    /// request goes out.
+    pub(super) fn ready(&mut self, ctx: &Ctx<'_>, now: Instant) -> Step {
         if !ctx.plan.connection_per_request {
             // Keep-alive: latency and timeout start at the first byte written.
             self.sent = now;
             self.attempt = now;
         }
-        self.start_writing();
+        self.start_writing(now);
         Step::Write
     }
 
     /// A request starts going out.
-    pub(super) fn start_writing(&mut self) {
+    pub(super) fn start_writing(&mut self, now: Instant) {
+        self.ttfb_from = now;
+        self.first_byte = None;
         self.state = State::Writing {
             written: 0,
             read_pending: false,
@@ -156,6 +216,9 @@ impl Conn {
         else {
             return Step::Wait;
         };
+        if self.tls.is_some() {
+            return self.write_tls(ctx, written, read_pending, peer_closed);
+        }
         let request = &ctx.plan.request[..];
         let Some(sock) = self.sock.as_mut() else {
             return Step::Wait;
@@ -180,8 +243,18 @@ impl Conn {
                 Err(e) => return self.io_failed(&e, Failure::Write),
             }
         }
+        self.sent_all(ctx, read_pending, peer_closed)
+    }
+
+    /// The whole request is out: the response is read next.
+    pub(super) fn sent_all(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        read_pending: bool,
+        peer_closed: bool,
+    ) -> Step {
         if self.measured {
-            ctx.stats.bytes_sent += request.len() as u64;
+            ctx.stats.bytes_sent += ctx.plan.request.len() as u64;
         }
         self.state = State::Reading {
             peer_closed,
@@ -198,7 +271,7 @@ impl Conn {
 
     /// A failed read or write: a reset that may be the keep-alive race is
     /// retried, anything else fails the attempt.
-    fn io_failed(&self, e: &io::Error, default: Failure) -> Step {
+    pub(super) fn io_failed(&self, e: &io::Error, default: Failure) -> Step {
         let now = Instant::now();
         let kind = io_kind(e, default);
         if kind == Failure::Reset && self.may_retry() {
@@ -224,34 +297,30 @@ impl Conn {
         else {
             return Step::Wait;
         };
-        for _ in 0..READS_PER_TURN {
+        let tls = self.tls.is_some();
+        let turn = if tls {
+            super::tls::FILLS_PER_TURN
+        } else {
+            READS_PER_TURN
+        };
+        for _ in 0..turn {
             let Some(sock) = self.sock.as_mut() else {
                 return Step::Wait;
             };
-            let n = match sock.read(&mut ctx.scratch[..]) {
-                Ok(0) => {
-                    let now = Instant::now();
-                    if self.may_retry() {
-                        return Step::Retry { now };
-                    }
-                    return match self.framer.on_eof() {
-                        Ok(Framed::Complete { status, .. }) => Step::Complete {
-                            now,
-                            status,
-                            keep_alive: false,
-                        },
-                        _ => Step::Fail {
-                            now,
-                            kind: Failure::Read,
-                            cause: Cause::Eof,
-                        },
-                    };
-                }
+            let read = match self.tls.as_deref_mut() {
+                Some(t) => t.fill(sock, &mut ctx.scratch[..]),
+                None => sock.read(&mut ctx.scratch[..]),
+            };
+            let n = match read {
+                Ok(0) => return self.on_eof(),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Wait,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return self.io_failed(&e, Failure::Read),
+                Err(e) => return self.read_failed(&e),
             };
+            if self.first_byte.is_none() {
+                self.first_byte = Some(Instant::now());
+            }
             if self.measured {
                 ctx.stats.bytes_received += n as u64;
             }
@@ -288,8 +357,10 @@ impl Conn {
                 }
                 Ok(Framed::More) => {}
             }
-            // A short read drained the socket: the next bytes bring a new edge.
-            if n < ctx.scratch.len() && !peer_closed {
+            // A short read drained the socket: the next bytes bring a new
+            // edge. (A TLS fill returns at most a record's plaintext, so
+            // only `WouldBlock` says the socket is drained.)
+            if !tls && n < ctx.scratch.len() && !peer_closed {
                 return Step::Wait;
             }
         }
@@ -301,6 +372,41 @@ impl Conn {
             ctx.resume.push(self.idx);
         }
         Step::Wait
+    }
+
+    /// The peer closed: the response ends here, if its framing allows.
+    fn on_eof(&mut self) -> Step {
+        let now = Instant::now();
+        if self.may_retry() {
+            return Step::Retry { now };
+        }
+        match self.framer.on_eof() {
+            Ok(Framed::Complete { status, .. }) => Step::Complete {
+                now,
+                status,
+                keep_alive: false,
+            },
+            _ => Step::Fail {
+                now,
+                kind: Failure::Read,
+                cause: Cause::Eof,
+            },
+        }
+    }
+
+    /// A failed read; a TLS record the session refused is a `tls` failure.
+    fn read_failed(&self, e: &io::Error) -> Step {
+        match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            Some(tls_error) => Step::Fail {
+                now: Instant::now(),
+                kind: Failure::Tls,
+                cause: Cause::Tls(crate::tls::cause_id(tls_error, &[])),
+            },
+            None => self.io_failed(e, Failure::Read),
+        }
     }
 
     /// Whether a close or reset may be the race every keep-alive client
@@ -328,6 +434,14 @@ impl Conn {
         let Some(sock) = self.sock.as_mut() else {
             return;
         };
+        if let Some(t) = self.tls.as_deref_mut() {
+            // Session tickets and other TLS housekeeping may come now;
+            // only plaintext, a close or an error ends the connection.
+            if !t.idle_ok(sock) {
+                self.close();
+            }
+            return;
+        }
         let mut scratch = [0u8; 64];
         loop {
             match sock.read(&mut scratch) {
@@ -341,6 +455,7 @@ impl Conn {
     pub(super) fn close(&mut self) {
         // Dropping the socket closes it, which also removes it from epoll.
         self.sock = None;
+        self.tls = None;
         self.end_preconnect();
         self.gen = self.gen.wrapping_add(1);
     }

@@ -39,6 +39,7 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         connection_per_request: false,
         short_slice: false,
         rate: None,
+        tls: None,
     }
 }
 
