@@ -10,5 +10,6 @@
 //!   Poisson, as slots in Λ-space mapped through the curve's inverse;
 //! - [`targets`]: vegeta's targets file, and which target each request uses.
 
+pub mod arrivals;
 pub mod curve;
 pub mod stage;
