@@ -13,3 +13,4 @@
 pub mod arrivals;
 pub mod curve;
 pub mod stage;
+pub mod targets;
