@@ -268,8 +268,10 @@ mod tests {
         assert!(conn.next_due().is_some());
         assert_eq!(conn.next_due(), None);
         assert_eq!(conn.next_due(), None);
-        let plan = ArrivalPlan::new(curve(&["1s:0/s"]), Arrivals::Poisson { seed: 1 }, 3, 0);
-        assert_eq!(plan.connection(0).next_due(), None);
+        // Λ = 1 in all: connection 1's first slot is already past it.
+        let plan = ArrivalPlan::new(curve(&["1s:2/s"]), Arrivals::Uniform, 3, 0);
+        assert!(plan.connection(0).next_due().is_some());
+        assert_eq!(plan.connection(1).next_due(), None);
     }
 
     /// The first three sends of connection 0 of 8 with seed 42, shard 0, on

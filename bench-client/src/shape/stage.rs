@@ -166,6 +166,8 @@ pub enum StagesError {
     #[error("the stages last {} days in all, more than the longest run (365 days): shorten them",
         .total.as_secs().div_ceil(86_400))]
     TooLong { total: Duration },
+    #[error("every stage's target is 0, so nothing would be sent: give at least one stage a target above 0, such as --stage 30s:1000/s or --stage 1m:200")]
+    NoLoad,
     #[error("stage {index} ({stage}) has a rate that is negative or not a number: give a rate at or above 0, such as 1000/s")]
     BadRate { index: usize, stage: Stage },
 }
@@ -204,6 +206,21 @@ impl Stages {
         }
         if total.is_zero() {
             return Err(StagesError::NoDuration);
+        }
+        // A target above 0 reached only by a last step of length 0 is never
+        // in force, so look at what the stages ramp from and to.
+        let mut previous = 0.0;
+        let mut load = false;
+        for stage in &stages {
+            let target = match stage.target {
+                Target::Rate(r) => r,
+                Target::Connections(c) => f64::from(c),
+            };
+            load |= !stage.duration.is_zero() && (previous > 0.0 || target > 0.0);
+            previous = target;
+        }
+        if !load {
+            return Err(StagesError::NoLoad);
         }
         if total > MAX_RUN {
             return Err(StagesError::TooLong { total });
@@ -371,6 +388,14 @@ mod tests {
             "the stages last 400 days in all, more than the longest run (365 days): shorten them"
         );
         assert!(msg(&["30s:1000/s", "bad"]).starts_with("invalid stage 'bad': "));
+        let no_load = "every stage's target is 0, so nothing would be sent: give at least one \
+             stage a target above 0, such as --stage 30s:1000/s or --stage 1m:200";
+        assert_eq!(msg(&["30s:0/s", "1m:0/s"]), no_load);
+        assert_eq!(msg(&["30s:0"]), no_load);
+        assert_eq!(msg(&["30s:0/s", "0s:100/s"]), no_load);
+        // A step up at the start, or a ramp down from it, is load.
+        assert!(Stages::parse(&["0s:100/s", "30s:0/s"]).is_ok());
+        assert!(Stages::parse(&["1s:0", "0s:1", "1s:1"]).is_ok());
     }
 
     #[test]
