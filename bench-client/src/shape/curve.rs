@@ -288,6 +288,47 @@ impl ConnectionCurve {
     }
 }
 
+/// More connections asked for than the run's clients hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the stages ask for up to {wanted} connections, but --max-clients {clients} x \
+     --max-conns {conns_per_client} hold {}: raise --max-clients or --max-conns, \
+     or lower the stages' targets",
+    u64::from(*.clients) * u64::from(*.conns_per_client)
+)]
+pub struct CapacityError {
+    pub wanted: u32,
+    pub clients: u32,
+    pub conns_per_client: u32,
+}
+
+impl ConnectionCurve {
+    /// Whether `clients` x `conns_per_client` connections can follow the
+    /// curve: every slot it opens must be some client's connection.
+    pub fn check_capacity(&self, clients: u32, conns_per_client: u32) -> Result<(), CapacityError> {
+        if u64::from(self.max) <= u64::from(clients) * u64::from(conns_per_client) {
+            Ok(())
+        } else {
+            Err(CapacityError {
+                wanted: self.max,
+                clients,
+                conns_per_client,
+            })
+        }
+    }
+
+    /// When connection `id` (numbered as the engine does: client
+    /// `id / conns_per_client`) is open: its slot's intervals.
+    pub fn connection_intervals(
+        &self,
+        id: u32,
+        clients: u32,
+        conns_per_client: u32,
+    ) -> Vec<Range<Duration>> {
+        self.slot_intervals(connection_slot(id, clients, conns_per_client))
+    }
+}
+
 /// The connection that slot `slot` stands for, when `clients` clients hold
 /// `conns_per_client` connections each (connection `id` belongs to client
 /// `id / conns_per_client`, as the engine numbers them): slots go round the
@@ -566,6 +607,29 @@ mod tests {
                     .count();
                 assert_eq!(open as u32, c.connections_at(t), "{shape:?} at {t}");
             }
+        }
+    }
+
+    #[test]
+    fn capacity_is_checked_and_connections_open_client_by_client() {
+        let c = conns(&["3s:6", "1s:6"]);
+        assert_eq!(c.check_capacity(3, 2), Ok(()));
+        assert_eq!(
+            c.check_capacity(5, 1).unwrap_err().to_string(),
+            "the stages ask for up to 6 connections, but --max-clients 5 x --max-conns 1 \
+             hold 5: raise --max-clients or --max-conns, or lower the stages' targets"
+        );
+        // 3 clients x 2: one connection per client first (ids 0, 2, 4),
+        // then each client's second (1, 3, 5), 0.5 s apart.
+        let opens: Vec<f64> = (0..6)
+            .map(|id| c.connection_intervals(id, 3, 2)[0].start.as_secs_f64())
+            .collect();
+        let want = [0.25, 1.75, 0.75, 2.25, 1.25, 2.75];
+        for (id, (&got, &want)) in opens.iter().zip(&want).enumerate() {
+            assert!(
+                (got - want).abs() < 1e-9,
+                "connection {id}: {got} vs {want}"
+            );
         }
     }
 
