@@ -22,6 +22,7 @@ pub mod progress;
 pub mod report;
 pub mod result;
 pub mod run;
+pub mod shape;
 pub mod signals;
 pub mod stats;
 pub mod supervisor;
