@@ -379,22 +379,72 @@ fn tls_flags_with_an_http_url_are_a_usage_error() {
     );
 }
 
-/// `--server MODEL --tls` end to end. Needs the reference servers' `--tls`
-/// (`listening on https://IP:PORT cert=PATH`, a certificate valid for
-/// 127.0.0.1, and `tls_full`/`tls_resumed` in the totals), which is added
-/// on another branch (wt-tls-server): run with `--ignored` once both are
-/// merged.
+/// `--server MODEL --tls` end to end, with the server's own totals as the
+/// oracle: requests, and full and resumed handshakes, counted alike on both
+/// sides for every model, keep-alive and a connection per request, with
+/// resumption on and off.
 #[test]
-#[ignore = "needs the reference servers' --tls (branch wt-tls-server)"]
-fn server_tls_drives_the_reference_server_over_https() {
+fn server_tls_counts_match_the_reference_servers_exactly() {
     for model in ["sync", "selector", "fork"] {
-        let (r, _) = run_saved(&["--server", model, "--tls", "-n", "100", "-c", "4"], LIMIT);
-        assert_eq!(r.summary.requests, 100, "{model}");
-        assert!(r.target.url.starts_with("https://"), "{}", r.target.url);
-        let tls = r.tls.expect("tls block");
-        assert_eq!(tls.handshakes_full + tls.handshakes_resumed, 4, "{model}");
-        let totals = r.target.server.and_then(|s| s.totals).expect("totals");
-        assert_eq!(totals.requests, 100, "{model}");
+        let cases: [(&[&str], u64); 3] = [
+            (&["-n", "100", "-c", "4"], 100),
+            (&["-n", "20", "-c", "2", "--connection-per-request"], 20),
+            (
+                &[
+                    "-n",
+                    "12",
+                    "-c",
+                    "2",
+                    "--connection-per-request",
+                    "--tls-resume",
+                    "off",
+                ],
+                12,
+            ),
+        ];
+        for (extra, n) in cases {
+            let mut args = vec!["--server", model, "--tls"];
+            args.extend_from_slice(extra);
+            let (r, _) = run_saved(&args, LIMIT);
+            let what = format!("{model} {extra:?}");
+            assert_eq!(r.summary.requests, n, "{what}");
+            assert_eq!(
+                r.summary.errors, 0,
+                "{what}: {:?}",
+                r.summary.errors_by_cause
+            );
+            assert!(r.target.url.starts_with("https://"), "{}", r.target.url);
+            let tls = r.tls.expect("tls block");
+            let totals = r.target.server.and_then(|s| s.totals).expect("totals");
+            assert_eq!(totals.requests, n, "{what}");
+            assert_eq!(
+                (tls.handshakes_full, tls.handshakes_resumed),
+                (totals.tls_full, totals.tls_resumed),
+                "{what}: client (full, resumed) vs the server's"
+            );
+            let connections = tls.handshakes_full + tls.handshakes_resumed;
+            let phases = r.phases.expect("phases");
+            assert_eq!(phases.connect.count, connections, "{what}");
+            assert_eq!(
+                phases.tls_handshake.expect("handshake").count,
+                connections,
+                "{what}"
+            );
+            if extra.contains(&"--connection-per-request") {
+                assert_eq!(connections, n, "{what}");
+                if extra.contains(&"off") {
+                    assert_eq!(tls.handshakes_resumed, 0, "{what}");
+                } else {
+                    // Sessions resume once a first ticket is in; each of the
+                    // two connections may start before any ticket arrived.
+                    assert!(tls.handshakes_resumed >= n - 2, "{what}: {tls:?}");
+                }
+            } else if model != "sync" {
+                // The sync server closes after each response unless started
+                // with --keep-alive (one client at a time could starve the rest).
+                assert_eq!(connections, 4, "{what}");
+            }
+        }
     }
 }
 
