@@ -473,7 +473,7 @@ print("(paired: median over rounds of the tool's req/s divided by wrk's in the s
 
 print()
 if tls:
-    # The HTTPS gate (issue 10): the one nginx worker bounds req/s, so the
+    # The HTTPS gate: the one nginx worker bounds req/s, so the
     # req/s gate is a tie within noise; CPU per request is what differs.
     print("HTTPS gate (GET): req/s >= 0.95x wrk and CPU/request <= 1.0x wrk, both medians of rounds "
           "paired with wrk's; goal beyond it: CPU/request <= 0.9x wrk, req/s >= 1.3x oha")

@@ -3,7 +3,8 @@
 # default: every tool and nginx offer it), the same rounds and pinning as
 # peer-bench.sh, of which this is `peer-bench.sh --tls`:
 #   - keep-alive GET / and POST /echo (64 KiB): req/s and client CPU per
-#     request against wrk's, with the HTTPS gate of issue 10;
+#     request against wrk's, with the HTTPS gate (req/s >= 0.95x wrk,
+#     CPU per request <= 1.0x wrk);
 #   - `cpr`, a new connection per request (a full or resumed handshake each):
 #     connections/s and client CPU per connection, bench-client with and
 #     without session resumption, oha --disable-keepalive and ab.

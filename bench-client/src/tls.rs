@@ -156,6 +156,15 @@ impl Fatal {
                     CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                         "is not valid yet".to_string()
                     }
+                    other if is_ca_as_end_entity(other) => {
+                        return format!(
+                            "TLS: {whose} is a CA certificate (basicConstraints CA:TRUE) used as \
+                             the server's own, which rustls refuses even when --cacert names it \
+                             (openssl req -x509 makes such certificates by default); accept it \
+                             with -k/--insecure, or remake it with \
+                             -addext basicConstraints=critical,CA:FALSE"
+                        );
+                    }
                     other => format!("was refused: {other:?}"),
                 };
                 format!(
@@ -165,6 +174,13 @@ impl Fatal {
             }
         }
     }
+}
+
+/// webpki's `CaUsedAsEndEntity`, which reaches us only inside rustls's
+/// opaque `CertificateError::Other`, so by its name: a self-signed
+/// certificate made with openssl's defaults, the commonest first stumble.
+fn is_ca_as_end_entity(e: &CertificateError) -> bool {
+    matches!(e, CertificateError::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity"))
 }
 
 /// The run's TLS: the shared configuration, the name asked for, and the
@@ -392,6 +408,7 @@ pub fn cause_id(e: &rustls::Error, head: &[u8]) -> &'static str {
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                 "cert_not_valid_yet"
             }
+            other if is_ca_as_end_entity(other) => "cert_is_ca",
             _ => "cert_invalid",
         },
         rustls::Error::AlertReceived(a) => match a {
@@ -414,6 +431,9 @@ pub fn describe_cause(id: &str) -> Option<&'static str> {
         "cert_wrong_name" => "the server's certificate is for another name",
         "cert_expired" => "the server's certificate has expired",
         "cert_not_valid_yet" => "the server's certificate is not valid yet",
+        "cert_is_ca" => {
+            "the server's certificate is a CA certificate (CA:TRUE), refused as a server's own"
+        }
         "cert_invalid" => "the server's certificate was refused",
         "alert_handshake_failure" => "the server refused the handshake (no common parameters)",
         "alert_protocol_version" => "the server refused the TLS version (--tls-version)",

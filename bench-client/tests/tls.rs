@@ -208,6 +208,23 @@ fn an_expired_certificate_stops_the_run() {
     assert!(run.stderr.contains("has expired"), "{}", run.stderr);
 }
 
+/// A self-signed CA certificate (openssl's default) named by --cacert is
+/// still refused by rustls as a server's own: the message says why and how
+/// to make one it accepts, since "not trusted" would send the user in circles.
+#[test]
+fn a_ca_certificate_as_the_servers_own_says_how_to_remake_it() {
+    let cert = TestCert::ca(&["127.0.0.1"]);
+    let server = TlsServer::start(&cert, Behaviour::Answer);
+    let url = server.url();
+    let run = refused(&["--cacert", cert.pem(), &url]);
+    assert!(
+        run.stderr.contains("is a CA certificate")
+            && run.stderr.contains("basicConstraints=critical,CA:FALSE"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn insecure_accepts_any_certificate() {
     let cert = TestCert::new(&["other.test"], true);

@@ -30,16 +30,30 @@ impl TestCert {
     /// Self-signed, for `names` (DNS names or IP addresses), CN "bench test
     /// server"; `expired`: valid only in 2020.
     pub fn new(names: &[&str], expired: bool) -> TestCert {
+        Self::build(names, |params| {
+            if expired {
+                params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2020, 12, 31);
+            }
+        })
+    }
+
+    /// Self-signed and marked as a CA (basicConstraints CA:TRUE), as
+    /// `openssl req -x509` makes them by default.
+    pub fn ca(names: &[&str]) -> TestCert {
+        Self::build(names, |params| {
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        })
+    }
+
+    fn build(names: &[&str], edit: impl FnOnce(&mut rcgen::CertificateParams)) -> TestCert {
         let mut params =
             rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .expect("params");
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "bench test server");
-        if expired {
-            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-            params.not_after = rcgen::date_time_ymd(2020, 12, 31);
-        }
+        edit(&mut params);
         let key = rcgen::KeyPair::generate().expect("key");
         let cert = params.self_signed(&key).expect("cert");
         let dir = tempfile::tempdir().expect("tempdir");
