@@ -83,6 +83,9 @@ fn closed_loop() -> RunResult {
             timeout_s: 10.0,
             warmup_s: 0.5,
             rate: None,
+            stages: Vec::new(),
+            arrivals: None,
+            seed: None,
             server: Some("fork".into()),
             server_cpus: Some(vec![0]),
         },
@@ -127,7 +130,10 @@ fn closed_loop() -> RunResult {
             p99_us: 5_000,
             target_rate: None,
             achieved_rate: None,
+            target_connections: None,
+            connections: None,
         }],
+        stages: Vec::new(),
         clients: vec![
             ClientCount {
                 id: 0,

@@ -101,6 +101,69 @@ fn write_header(
             format::rate(rate)
         )?;
     }
+    if !c.stages.is_empty() {
+        let stages: Vec<String> = c.stages.iter().map(stage_text).collect();
+        let kind = if c.arrivals.is_some() {
+            "open loop, latency from each request's intended send time"
+        } else {
+            "closed loop"
+        };
+        writeln!(out, "  Stages ({kind}): {}", stages.join(", "))?;
+    }
+    if let Some(arrivals) = &c.arrivals {
+        if arrivals != "uniform" || c.seed.is_some() {
+            let seed = c.seed.map(|s| format!(", --seed {s}")).unwrap_or_default();
+            writeln!(out, "  Arrivals: {arrivals}{seed}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A stage as typed: `30s:1000/s`, `1m:200`.
+fn stage_text(s: &crate::result::StageConfig) -> String {
+    let d = format::duration_s(s.duration_s);
+    match (s.target_rate, s.target_connections) {
+        (Some(r), _) => format!("{d}:{r}/s"),
+        (None, Some(c)) => format!("{d}:{c}"),
+        (None, None) => d,
+    }
+}
+
+/// A line per stage: its target, what it achieved, its p50 and p99 and
+/// its errors.
+fn stages(out: &mut String, r: &RunResult) -> std::fmt::Result {
+    if r.stages.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  Stages")?;
+    for (i, (st, cfg)) in r.stages.iter().zip(&r.config.stages).enumerate() {
+        let span = format!(
+            "{}-{}",
+            format::duration_s(st.start_s),
+            format::duration_s(st.end_s)
+        );
+        let load = match (st.mean_target_rate, st.achieved_rate, st.target_connections) {
+            (Some(target), Some(achieved), _) => format!(
+                "target {} req/s (mean {}), sent {} req/s",
+                format::rate(cfg.target_rate.unwrap_or(target)),
+                format::rate(target),
+                format::rate(achieved)
+            ),
+            (_, _, Some(c)) => format!(
+                "target {c} connections, {} req/s",
+                format::rate(st.requests_per_sec)
+            ),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "    {:>2} {span:<12} {load}; p50 {}, p99 {}, errors {}",
+            i + 1,
+            format::latency_us(st.p50_us as f64),
+            format::latency_us(st.p99_us as f64),
+            st.errors
+        )?;
+    }
     Ok(())
 }
 
@@ -157,6 +220,7 @@ fn write_summary(out: &mut String, r: &RunResult) -> std::fmt::Result {
         format::bytes(per_sec(s.bytes_received))
     )?;
 
+    stages(out, r)?;
     fairness(out, r)?;
     server_totals(out, r)
 }
