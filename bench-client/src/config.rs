@@ -874,6 +874,42 @@ mod tests {
     }
 
     #[test]
+    fn stages_set_the_length_and_size_a_closed_pool() {
+        let c = config(&["--stage", "30s:1000/s", "--stage", "2m:1000/s"]).unwrap();
+        assert_eq!(c.stop, Stop::Duration(Duration::from_secs(150)));
+        assert!(c.is_open());
+        assert_eq!(c.rate, None);
+        assert_eq!(c.arrivals, Arrivals::Uniform);
+        assert_eq!(c.connections(), DEFAULT_CONNECTIONS, "-c is the pool");
+        // Λ = 15,000 + 120,000 over 150 s.
+        assert_eq!(c.target_rate(), Some(900.0));
+        let c = config(&["--stage", "1m:200", "--max-conns", "3"]).unwrap();
+        assert!(!c.is_open());
+        assert_eq!((c.max_clients, c.max_conns), (67, 3));
+        assert!(c.arrival_curve().is_none());
+        let c = config(&[
+            "-R",
+            "100",
+            "-d",
+            "2s",
+            "--arrivals",
+            "poisson",
+            "--seed",
+            "9",
+        ])
+        .unwrap();
+        assert_eq!(c.arrivals, Arrivals::Poisson { seed: 9 });
+        let curve = c.arrival_curve().expect("poisson -R reads a curve");
+        assert_eq!(curve.total(), 200.0);
+        // -R with uniform arrivals keeps its own formula.
+        assert!(config(&["-R", "100"]).unwrap().arrival_curve().is_none());
+        assert!(matches!(
+            config(&["--seed", "x", "-R", "1"]),
+            Err(ConfigError::Invalid { flag: "--seed", .. })
+        ));
+    }
+
+    #[test]
     fn server_cpu_lists() {
         assert_eq!(parse_cpu_list("0").unwrap(), vec![0]);
         assert_eq!(parse_cpu_list("3,1-2,2").unwrap(), vec![1, 2, 3]);
