@@ -805,4 +805,44 @@ Saved: results/20261125T192000Z-smoke.json
         assert!(text.contains("\n  Errors: none\n"));
         assert!(!text.contains("requests failed"), "{text}");
     }
+
+    /// The header names the stages as typed; the summary gives each stage
+    /// a line with its target, what it achieved, p50, p99 and errors.
+    #[test]
+    fn stages_in_header_and_summary() {
+        let mut r = open_loop_result();
+        r.config.rate = None;
+        r.config.arrivals = Some("poisson".into());
+        r.config.seed = Some(42);
+        r.config.stages = serde_json::from_str(
+            r#"[{"duration_s": 30, "target_rate": 1000}, {"duration_s": 120, "target_rate": 1000}]"#,
+        )
+        .unwrap();
+        r.stages = serde_json::from_str(
+            r#"[{"start_s": 0, "end_s": 30, "target_rate": 1000, "mean_target_rate": 500,
+                 "achieved_rate": 499, "requests": 14970, "errors": 0, "sent": 14970,
+                 "requests_per_sec": 499, "p50_us": 1200, "p99_us": 8000},
+                {"start_s": 30, "end_s": 150, "target_rate": 1000, "mean_target_rate": 1000,
+                 "achieved_rate": 1000, "requests": 120000, "errors": 3, "sent": 120000,
+                 "requests_per_sec": 1000, "p50_us": 900, "p99_us": 3000}]"#,
+        )
+        .unwrap();
+        let head = header(&r.config, "http://h/", None, None);
+        assert!(
+            head.contains(
+                "  Stages (open loop, latency from each request's intended send time): \
+                 30s:1000/s, 2m:1000/s\n  Arrivals: poisson, --seed 42\n"
+            ),
+            "{head}"
+        );
+        let text = summary(&r, None);
+        assert!(
+            text.contains(
+                "  Stages\n     1 0s-30s       target 1000.00 req/s (mean 500.00), sent 499.00 \
+                 req/s; p50 1.20ms, p99 8.00ms, errors 0\n     2 30s-2m 30s   target 1000.00 req/s \
+                 (mean 1000.00), sent 1000.00 req/s; p50 900.00µs, p99 3.00ms, errors 3\n"
+            ),
+            "{text}"
+        );
+    }
 }
