@@ -369,11 +369,18 @@ impl Ctx<'_> {
     /// Whether a request intended at `intended` comes too late to start at
     /// `now`. A curve's requests are the curve's integral, all of them
     /// (what the run promises to send), so a late one still goes out if it
-    /// was due within the run; elsewhere nothing starts after `-d`.
+    /// was due within the run, for up to `--timeout` after the end: a
+    /// server that hangs must not keep the run going for every request
+    /// still owed. Elsewhere nothing starts after `-d`.
     #[inline]
     pub fn too_late(&self, now: Instant, intended: Instant) -> bool {
         match self.schedule {
-            Schedule::Curve { .. } => self.past_end(intended),
+            Schedule::Curve { .. } => {
+                self.past_end(intended)
+                    || self
+                        .measure_end
+                        .is_some_and(|end| now >= end + self.plan.timeout)
+            }
             _ => self.past_end(now),
         }
     }
