@@ -15,7 +15,8 @@
 #   -o, --output DIR  write into DIR (default: a new out/ramp-check-<UTC time>/)
 #   -h, --help        this help
 #
-# Writes ramp.json (the run's result) and report.txt (the table). Exit 0
+# Writes ramp.json (the run's result), summary.txt (bench-client's own
+# summary, with a line per stage) and report.txt (the table). Exit 0
 # when every checked second is within 10 %, 1 when one is not. Nothing is
 # committed from this script, so there is no --regenerate.
 #
@@ -42,7 +43,7 @@ exec > >(tee "$OUT_DIR/report.txt")
 
 taskset -c 1 "$BENCH_CLIENT" --server selector --server-cpus 0 \
     --stage 5s:2000/s -c 20 -t 1 --quiet -o "$OUT_DIR/ramp.json" \
-    || die "the run failed (status $?)"
+    > "$OUT_DIR/summary.txt" || die "the run failed (status $?; see $OUT_DIR/summary.txt)"
 
 status=0
 python3 - "$OUT_DIR/ramp.json" <<'PY' || status=1
