@@ -7,7 +7,9 @@
 //! instant is the run's origin.
 //!
 //! One connection loop serves every mode; what differs is the [`Schedule`]
-//! (closed loop, or open loop at `--rate`) it asks before each request.
+//! (closed loop, open loop at `--rate`, or a `--stage` curve: due times
+//! from each connection's arrivals, or connections opening and closing on
+//! the connection curve) it asks before each request.
 
 mod conn;
 mod counters;
