@@ -163,6 +163,26 @@ pub struct RunArgs {
     )]
     pub rate: Option<String>,
 
+    /// A load stage, DURATION:TARGET, repeatable, in order: the load moves linearly from the
+    /// previous stage's target (0 before the first) to TARGET over DURATION. A rate ending in /s
+    /// is an open loop (30s:1000/s), a plain number a count of connections, a closed loop
+    /// (1m:200); one kind per run. The stages set the run's length: not with -d, -n or -R.
+    #[arg(
+        long = "stage",
+        value_name = "DURATION:TARGET",
+        allow_hyphen_values = true
+    )]
+    pub stages: Vec<String>,
+
+    /// Open loop: how requests are spread in time: uniform (evenly, the default) or poisson
+    /// (a Poisson process at the rate, repeatable with --seed).
+    #[arg(long, value_name = "uniform|poisson")]
+    pub arrivals: Option<String>,
+
+    /// Seed of --arrivals poisson [default: a random seed, recorded in the result].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub seed: Option<String>,
+
     /// Request body of SIZE bytes: 512, 64k, 64KB, 64KiB (all 65536), 1m, 1MiB. Implies POST.
     #[arg(
         long,

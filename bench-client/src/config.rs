@@ -13,7 +13,10 @@ use reference_servers::Model;
 
 use crate::cli::RunArgs;
 use crate::metric::{Check, MetricError};
-use crate::result::RunConfig;
+use crate::result::{RunConfig, StageConfig};
+use crate::shape::arrivals::Arrivals;
+use crate::shape::curve::{CapacityError, ConnectionCurve, RateCurve};
+use crate::shape::stage::{Kind, Stage, Stages, StagesParseError, Target, MAX_RUN};
 use crate::tls::{TlsOptions, TlsVersion};
 use reference_servers::wire::url::UrlParts;
 
@@ -74,6 +77,18 @@ pub enum ConfigError {
     TlsWithHttp { flag: &'static str, url: String },
     #[error(transparent)]
     Pem(#[from] crate::tls::PemError),
+    // Not a `source`: the message already ends with the stage's own.
+    #[error("--stage: {0}")]
+    Stage(StagesParseError),
+    #[error(
+        "--stage cannot be combined with {flags}: the stages set the run's length and load \
+         (drop {flags}, or the --stage flags)"
+    )]
+    StageWith { flags: String },
+    #[error("{flag} applies to an open loop only (-R, or --stage with rates such as 30s:1000/s)")]
+    OpenLoopOnly { flag: &'static str },
+    #[error(transparent)]
+    Capacity(#[from] CapacityError),
     #[error("invalid URL '{url}': {reason}")]
     Url { url: String, reason: &'static str },
     #[error("invalid URL '{url}': {reason}")]
@@ -231,6 +246,11 @@ pub struct Config {
     pub stop: Stop,
     /// Open-loop total rate (requests per second); `None` is a closed loop.
     pub rate: Option<f64>,
+    /// `--stage`s, checked: with them the load follows their curve and
+    /// `stop` is their total; `rate` is then `None`.
+    pub stages: Option<Stages>,
+    /// How an open loop spreads its requests (`--arrivals`, `--seed`).
+    pub arrivals: Arrivals,
     pub connection_per_request: bool,
     /// Open loop: ask for a short scheduler slice (off with `--no-short-slice`).
     pub short_slice: bool,
@@ -312,14 +332,31 @@ impl Config {
                 ));
             }
         }
-        let stop = match (requests, &args.duration) {
-            (Some(n), _) => Stop::Requests(n),
-            (None, Some(d)) => Stop::Duration(parse_duration("--duration", d, false)?),
-            (None, None) => Stop::Duration(Duration::from_secs(10)),
-        };
         let timeout = parse_duration("--timeout", &args.timeout, false)?;
         let warmup = parse_duration("--warmup", &args.warmup, true)?;
         let rate = args.rate.as_deref().map(parse_rate).transpose()?;
+        let stages = parse_stages(args, warmup)?;
+        let stop = match (&stages, requests, &args.duration) {
+            (Some(st), _, _) => Stop::Duration(st.total()),
+            (None, Some(n), _) => Stop::Requests(n),
+            (None, None, Some(d)) => Stop::Duration(parse_duration("--duration", d, false)?),
+            (None, None, None) => Stop::Duration(Duration::from_secs(10)),
+        };
+        let open = rate.is_some() || stages.as_ref().is_some_and(|s| s.kind() == Kind::Open);
+        let arrivals = parse_arrivals(args, open)?;
+        // A closed loop's stages need a connection per slot; unless the
+        // user sized the pool, size it to the peak.
+        let (max_clients, max_conns) = match stages.as_ref().and_then(ConnectionCurve::new) {
+            Some(curve) if connections.is_none() && args.max_clients.is_none() => (
+                curve.max_connections().div_ceil(max_conns).max(1),
+                max_conns,
+            ),
+            Some(curve) => {
+                curve.check_capacity(max_clients, max_conns)?;
+                (max_clients, max_conns)
+            }
+            None => (max_clients, max_conns),
+        };
         let (body_source, body) = match (&args.payload, &args.body_file) {
             (Some(p), _) => {
                 let n = parse_size("--payload", p)?;
@@ -405,6 +442,8 @@ impl Config {
             threads,
             stop,
             rate,
+            stages,
+            arrivals,
             connection_per_request: args.connection_per_request,
             short_slice: !args.no_short_slice,
             timeout,
@@ -438,6 +477,48 @@ impl Config {
         std::iter::once(default)
             .chain(self.fail_on.iter().cloned())
             .collect()
+    }
+
+    /// Requests go out on a schedule: `-R`, or stages with rates.
+    pub fn is_open(&self) -> bool {
+        self.rate.is_some() || self.stages.as_ref().is_some_and(|s| s.kind() == Kind::Open)
+    }
+
+    /// The rate curve the open loop's connections read their due times
+    /// from: the stages', or a constant `-R` for Poisson arrivals (over the
+    /// warm-up and `-d`, or as long as a run may last with `-n`). `None`
+    /// for `-R` with uniform arrivals, which keeps its own formula
+    /// ([`crate::engine::Schedule::Open`]), and for a closed loop.
+    pub fn arrival_curve(&self) -> Option<RateCurve> {
+        if let Some(stages) = &self.stages {
+            return RateCurve::new(stages);
+        }
+        let rate = self.rate?;
+        if self.arrivals == Arrivals::Uniform {
+            return None;
+        }
+        let span = match self.stop {
+            Stop::Duration(d) => (self.warmup + d).min(MAX_RUN),
+            Stop::Requests(_) => MAX_RUN,
+        };
+        let constant = |duration| Stage {
+            duration,
+            target: Target::Rate(rate),
+        };
+        let stages = Stages::new(vec![constant(Duration::ZERO), constant(span)])
+            .expect("a constant positive rate over at most MAX_RUN is a valid stage list");
+        RateCurve::new(&stages)
+    }
+
+    /// The mean rate the run asks for: `-R`, or the stages' requests over
+    /// their length.
+    pub fn target_rate(&self) -> Option<f64> {
+        if let Some(rate) = self.rate {
+            return Some(rate);
+        }
+        let stages = self.stages.as_ref()?;
+        let curve = RateCurve::new(stages)?;
+        Some(curve.total() / stages.total().as_secs_f64())
     }
 
     /// `--max-clients * --max-conns`.
@@ -480,6 +561,33 @@ impl Config {
             timeout_s: self.timeout.as_secs_f64(),
             warmup_s: self.warmup.as_secs_f64(),
             rate: self.rate,
+            stages: self
+                .stages
+                .iter()
+                .flat_map(|s| s.as_slice())
+                .map(|s| StageConfig {
+                    duration_s: s.duration.as_secs_f64(),
+                    target_rate: match s.target {
+                        Target::Rate(r) => Some(r),
+                        Target::Connections(_) => None,
+                    },
+                    target_connections: match s.target {
+                        Target::Connections(c) => Some(c),
+                        Target::Rate(_) => None,
+                    },
+                })
+                .collect(),
+            arrivals: self.is_open().then(|| {
+                match self.arrivals {
+                    Arrivals::Uniform => "uniform",
+                    Arrivals::Poisson { .. } => "poisson",
+                }
+                .to_string()
+            }),
+            seed: match self.arrivals {
+                Arrivals::Poisson { seed } if self.is_open() => Some(seed),
+                _ => None,
+            },
             server: self.server.map(|m| m.name().to_string()),
             server_cpus: self.server_cpus.clone(),
         }
@@ -606,6 +714,78 @@ pub fn parse_count(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
     }
 }
 
+/// `--stage`s, checked, and refused beside the flags whose job they take.
+fn parse_stages(args: &RunArgs, warmup: Duration) -> Result<Option<Stages>, ConfigError> {
+    if args.stages.is_empty() {
+        return Ok(None);
+    }
+    let flags: Vec<&str> = [
+        (args.duration.is_some(), "-d/--duration"),
+        (args.requests.is_some(), "-n/--requests"),
+        (args.rate.is_some(), "-R/--rate"),
+        // The stages ramp from 0: a warm-up before them would be a second,
+        // unshaped start.
+        (!warmup.is_zero(), "--warmup"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
+    if !flags.is_empty() {
+        return Err(ConfigError::StageWith {
+            flags: flags.join(", "),
+        });
+    }
+    Stages::parse(&args.stages)
+        .map(Some)
+        .map_err(ConfigError::Stage)
+}
+
+/// `--arrivals` and `--seed`: uniform unless asked, and a seed drawn now
+/// when none is given, so that the result can name it and be repeated.
+fn parse_arrivals(args: &RunArgs, open: bool) -> Result<Arrivals, ConfigError> {
+    if !open {
+        if args.arrivals.is_some() {
+            return Err(ConfigError::OpenLoopOnly { flag: "--arrivals" });
+        }
+        if args.seed.is_some() {
+            return Err(ConfigError::OpenLoopOnly { flag: "--seed" });
+        }
+    }
+    let seed = match args.seed.as_deref() {
+        Some(s) => match s.trim().parse::<u64>() {
+            Ok(n) if s.trim().bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    flag: "--seed",
+                    value: s.to_string(),
+                    expected: "a whole number from 0 to 18446744073709551615",
+                })
+            }
+        },
+        None => random_seed(),
+    };
+    match args.arrivals.as_deref().map(str::trim) {
+        None | Some("uniform") => Ok(Arrivals::Uniform),
+        Some("poisson") => Ok(Arrivals::Poisson { seed }),
+        Some(other) => Err(ConfigError::Invalid {
+            flag: "--arrivals",
+            value: other.to_string(),
+            expected: "uniform or poisson",
+        }),
+    }
+}
+
+/// A seed nobody chose: the clock and the process id, mixed, so that two
+/// runs started in the same second still differ.
+fn random_seed() -> u64 {
+    use rand::{RngCore as _, SeedableRng as _};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mixed = nanos ^ (u64::from(std::process::id()) << 32);
+    rand_xoshiro::SplitMix64::seed_from_u64(mixed).next_u64()
+}
+
 /// Parses `-R`: requests per second, above 0 and at most a billion.
 fn parse_rate(s: &str) -> Result<f64, ConfigError> {
     let t = s.trim();
@@ -691,6 +871,42 @@ mod tests {
         let mut argv = vec!["bench-client"];
         argv.extend_from_slice(args);
         Config::from_args(&Cli::try_parse_from(argv).expect("clap accepts").run)
+    }
+
+    #[test]
+    fn stages_set_the_length_and_size_a_closed_pool() {
+        let c = config(&["--stage", "30s:1000/s", "--stage", "2m:1000/s"]).unwrap();
+        assert_eq!(c.stop, Stop::Duration(Duration::from_secs(150)));
+        assert!(c.is_open());
+        assert_eq!(c.rate, None);
+        assert_eq!(c.arrivals, Arrivals::Uniform);
+        assert_eq!(c.connections(), DEFAULT_CONNECTIONS, "-c is the pool");
+        // Λ = 15,000 + 120,000 over 150 s.
+        assert_eq!(c.target_rate(), Some(900.0));
+        let c = config(&["--stage", "1m:200", "--max-conns", "3"]).unwrap();
+        assert!(!c.is_open());
+        assert_eq!((c.max_clients, c.max_conns), (67, 3));
+        assert!(c.arrival_curve().is_none());
+        let c = config(&[
+            "-R",
+            "100",
+            "-d",
+            "2s",
+            "--arrivals",
+            "poisson",
+            "--seed",
+            "9",
+        ])
+        .unwrap();
+        assert_eq!(c.arrivals, Arrivals::Poisson { seed: 9 });
+        let curve = c.arrival_curve().expect("poisson -R reads a curve");
+        assert_eq!(curve.total(), 200.0);
+        // -R with uniform arrivals keeps its own formula.
+        assert!(config(&["-R", "100"]).unwrap().arrival_curve().is_none());
+        assert!(matches!(
+            config(&["--seed", "x", "-R", "1"]),
+            Err(ConfigError::Invalid { flag: "--seed", .. })
+        ));
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct RunResult {
     /// partial second). Open-loop requests still in flight when `-d` ran out
     /// are waited for and counted in the last entry.
     pub timeline: Vec<TimelineEntry>,
+    /// `--stage` runs: one entry per stage, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageResult>,
     /// Per-client counts, so that starvation shows.
     pub clients: Vec<ClientCount>,
     pub fairness: Fairness,
@@ -186,11 +189,70 @@ pub struct RunConfig {
     /// `--rate`, total requests per second; null for closed-loop runs.
     #[serde(default)]
     pub rate: Option<f64>,
+    /// `--stage`s, in order; absent when the run had none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageConfig>,
+    /// Open-loop runs: how requests were spread in time, `uniform` or
+    /// `poisson`; absent in closed-loop runs and in results made before
+    /// arrivals could be chosen (which were uniform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<String>,
+    /// `--seed` of `poisson` arrivals (chosen at start when not given):
+    /// the same seed and options send at the same intended times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// `--server` model, if bench-client started the server.
     pub server: Option<String>,
     /// `--server-cpus`: the CPUs the server child was pinned to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_cpus: Option<Vec<usize>>,
+}
+
+/// One `--stage`: over `duration_s` the load moves linearly from the
+/// previous stage's target (0 before the first) to this one's. Exactly one
+/// of the targets is present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageConfig {
+    pub duration_s: f64,
+    /// Open loop: requests per second in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    /// Closed loop: connections open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_connections: Option<u32>,
+}
+
+/// What one stage achieved, over its span of the measured phase.
+/// Requests and errors count by when they were intended (open loop) or
+/// started (closed loop), so that a response arriving after its stage
+/// ended still belongs to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageResult {
+    /// When the stage starts and ends, seconds from `started_at`.
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Open loop: the rate at the stage's end, and the requests the curve
+    /// asks for over the stage divided by its length (its mean target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_target_rate: Option<f64>,
+    /// Open loop: requests sent in the stage per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved_rate: Option<f64>,
+    /// Closed loop: the connections the stage ends at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_connections: Option<u32>,
+    /// Completed responses and failed attempts of the stage.
+    pub requests: u64,
+    pub errors: u64,
+    /// Requests sent in the stage (open loop).
+    #[serde(default)]
+    pub sent: u64,
+    /// Completed per second of the stage.
+    pub requests_per_sec: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -355,6 +417,14 @@ pub struct TimelineEntry {
     /// Open-loop runs: requests sent in this second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub achieved_rate: Option<f64>,
+    /// Closed-loop `--stage` runs: the connections the stages ask for in
+    /// the middle of this second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_connections: Option<u32>,
+    /// Closed-loop `--stage` runs: connections that completed a request or
+    /// failed one in this second (the count in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -18,10 +18,13 @@ use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{
-    Generator, GeneratorWorker, Pacing, PhaseLatency, Phases, RunResult, ServerInfo, Summary,
-    Target, TlsInfo, Tool, SCHEMA_VERSION,
+    Generator, GeneratorWorker, Pacing, PhaseLatency, Phases, RunResult, ServerInfo, StageResult,
+    Summary, Target, TlsInfo, Tool, SCHEMA_VERSION,
 };
-use crate::stats::Stats;
+use crate::shape::arrivals::ArrivalPlan;
+use crate::shape::curve::{ConnectionCurve, RateCurve};
+use crate::shape::stage::Target as StageTarget;
+use crate::stats::{StageStats, Stats, TimelineTarget};
 use crate::supervisor::SpawnedServer;
 use crate::{hdr, host, http, report, signals};
 
@@ -153,6 +156,7 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         body: &config.body,
         connection_close: config.connection_per_request,
     });
+    let arrival_curve = config.arrival_curve();
     let plan = Plan {
         addr,
         request,
@@ -164,7 +168,15 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         warmup: config.warmup,
         timeout: config.timeout,
         connection_per_request: config.connection_per_request,
-        rate: config.rate,
+        rate: arrival_curve.is_none().then_some(config.rate).flatten(),
+        arrivals: arrival_curve
+            .map(|c| ArrivalPlan::new(c, config.arrivals, config.connections(), 0)),
+        connection_curve: config
+            .stages
+            .as_ref()
+            .and_then(ConnectionCurve::new)
+            .map(Arc::new),
+        stage_ends: stage_spans(config).into_iter().map(|r| r.end).collect(),
         short_slice: config.short_slice,
         tls: tls.clone(),
     };
@@ -260,8 +272,9 @@ pub fn build_result(
             0.0
         }
     };
-    let open_loop = config.rate.is_some();
+    let open_loop = config.is_open();
     let url_text = url.to_url();
+    let timeline_target = Curves::of(config);
     RunResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -288,16 +301,17 @@ pub fn build_result(
             status_codes: stats.status_codes(),
             errors_by_kind: stats.errors_by_kind(),
             errors_by_cause: stats.errors_by_cause(),
-            target_rate: config.rate,
+            target_rate: config.target_rate(),
             achieved_rate: config
-                .rate
+                .target_rate()
                 .map(|rate| achieved_rate(config, stats, duration_s, rate)),
             late_sends: open_loop.then_some(stats.late_sends),
             pacing: open_loop.then(|| pacing(stats)),
         },
         latency: hdr::latency_from(&stats.latency),
         latency_uncorrected: open_loop.then(|| hdr::latency_from(&stats.latency_uncorrected)),
-        timeline: stats.timeline_entries(config.rate, duration_s),
+        timeline: stats.timeline_entries(timeline_target.as_target(), duration_s),
+        stages: stage_results(config, stats),
         clients: stats.client_counts(),
         fairness: stats.fairness(),
         checks: Vec::new(),
@@ -363,6 +377,98 @@ fn achieved_rate(config: &Config, stats: &Stats, duration_s: f64, rate: f64) -> 
     } else {
         0.0
     }
+}
+
+/// The curves a run's timeline is measured against, owned.
+enum Curves {
+    None,
+    Rate(f64),
+    Curve(RateCurve),
+    Connections(ConnectionCurve),
+}
+
+impl Curves {
+    fn of(config: &Config) -> Curves {
+        match (&config.stages, config.rate) {
+            (Some(st), _) => match (RateCurve::new(st), ConnectionCurve::new(st)) {
+                (Some(c), _) => Curves::Curve(c),
+                (None, Some(c)) => Curves::Connections(c),
+                (None, None) => Curves::None,
+            },
+            (None, Some(r)) => Curves::Rate(r),
+            (None, None) => Curves::None,
+        }
+    }
+
+    fn as_target(&self) -> TimelineTarget<'_> {
+        match self {
+            Curves::None => TimelineTarget::None,
+            Curves::Rate(r) => TimelineTarget::Rate(*r),
+            Curves::Curve(c) => TimelineTarget::Curve(c),
+            Curves::Connections(c) => TimelineTarget::Connections(c),
+        }
+    }
+}
+
+/// Where each `--stage` lies in the measured phase (which starts with the
+/// first stage: stages and a warm-up are not combined).
+pub fn stage_spans(config: &Config) -> Vec<std::ops::Range<Duration>> {
+    let mut start = Duration::ZERO;
+    config
+        .stages
+        .iter()
+        .flat_map(|s| s.as_slice())
+        .map(|s| {
+            let span = start..start + s.duration;
+            start = span.end;
+            span
+        })
+        .collect()
+}
+
+/// `stages`: each stage's target and what it got.
+fn stage_results(config: &Config, stats: &Stats) -> Vec<StageResult> {
+    let Some(stages) = &config.stages else {
+        return Vec::new();
+    };
+    let curve = RateCurve::new(stages);
+    let spans = stage_spans(config);
+    let empty = StageStats::default();
+    stages
+        .as_slice()
+        .iter()
+        .zip(spans)
+        .enumerate()
+        .map(|(i, (stage, span))| {
+            let st = stats.stages.get(i).unwrap_or(&empty);
+            let (a, b) = (span.start.as_secs_f64(), span.end.as_secs_f64());
+            let len = b - a;
+            let per_sec = |n: f64| if len > 0.0 { n / len } else { 0.0 };
+            let open = curve.is_some();
+            StageResult {
+                start_s: a,
+                end_s: b,
+                target_rate: match stage.target {
+                    StageTarget::Rate(r) => Some(r),
+                    StageTarget::Connections(_) => None,
+                },
+                mean_target_rate: curve
+                    .as_ref()
+                    .map(|c| per_sec(c.cumulative(b) - c.cumulative(a))),
+                achieved_rate: open.then(|| per_sec(st.sent as f64)),
+                target_connections: match stage.target {
+                    StageTarget::Connections(c) => Some(c),
+                    StageTarget::Rate(_) => None,
+                },
+                requests: st.requests,
+                errors: st.errors,
+                sent: st.sent,
+                requests_per_sec: per_sec(st.requests as f64),
+                p50_us: hdr::percentile(&st.latency, Percentile::P50),
+                p99_us: hdr::percentile(&st.latency, Percentile::P99),
+            }
+        })
+        .collect()
 }
 
 /// Open loop: how precisely the client kept its schedule.

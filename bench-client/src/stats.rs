@@ -111,6 +111,8 @@ pub struct Second {
     pub errors: u64,
     /// Open loop: requests actually sent in this second.
     pub sent: u64,
+    /// Connections that completed or failed a request in this second.
+    pub connections: u64,
     /// Latency (µs) of this second, for its p50 and p99.
     latency: SecondLatency,
 }
@@ -209,11 +211,76 @@ impl AddAssign<&Second> for Second {
         self.requests += o.requests;
         self.errors += o.errors;
         self.sent += o.sent;
+        self.connections += o.connections;
         if let Some(h) = o.histogram() {
             // Cannot fail: `self` grows to whatever `o` holds.
             let _ = self.live().add(&*h);
         }
     }
+}
+
+/// One `--stage`'s share of a worker's requests: stages are few, so each
+/// keeps a whole histogram, merged like `latency`.
+#[derive(Debug, Clone)]
+pub struct StageStats {
+    pub requests: u64,
+    pub errors: u64,
+    /// Open loop: requests sent.
+    pub sent: u64,
+    /// Latency (µs), as recorded in `latency`.
+    pub latency: Histogram<u64>,
+}
+
+impl Default for StageStats {
+    fn default() -> StageStats {
+        StageStats {
+            requests: 0,
+            errors: 0,
+            sent: 0,
+            latency: hdr::new_histogram(),
+        }
+    }
+}
+
+impl StageStats {
+    #[inline]
+    pub fn response(&mut self, latency_us: u64) {
+        self.requests += 1;
+        hdr::record(&mut self.latency, latency_us);
+    }
+
+    /// A failed attempt; a timeout carries its latency.
+    #[inline]
+    pub fn error(&mut self, timed_out_us: Option<u64>) {
+        self.errors += 1;
+        if let Some(us) = timed_out_us {
+            hdr::record(&mut self.latency, us);
+        }
+    }
+}
+
+impl AddAssign<&StageStats> for StageStats {
+    fn add_assign(&mut self, o: &StageStats) {
+        self.requests += o.requests;
+        self.errors += o.errors;
+        self.sent += o.sent;
+        // Same shape on both sides, so this cannot fail.
+        let _ = self.latency.add(&o.latency);
+    }
+}
+
+/// What each timeline second was asked to carry.
+#[derive(Debug, Clone, Copy)]
+pub enum TimelineTarget<'a> {
+    /// A closed loop without stages.
+    None,
+    /// `-R`: the same rate every second.
+    Rate(f64),
+    /// Open-loop stages or Poisson arrivals: the curve's requests due in
+    /// each second, Λ(t + 1) - Λ(t).
+    Curve(&'a crate::shape::curve::RateCurve),
+    /// Closed-loop stages: the connections asked for mid-second.
+    Connections(&'a crate::shape::curve::ConnectionCurve),
 }
 
 /// Everything one worker thread measured. Built per thread, merged with `+=`.
@@ -268,6 +335,8 @@ pub struct Stats {
     pub timeline: Vec<Second>,
     /// Per client: (requests, errors).
     pub clients: Vec<(u64, u64)>,
+    /// Per `--stage`, in order (empty without stages).
+    pub stages: Vec<StageStats>,
 }
 
 impl Stats {
@@ -296,6 +365,7 @@ impl Stats {
             last_sent: Duration::ZERO,
             timeline: Vec::new(),
             clients: vec![(0, 0); clients as usize],
+            stages: Vec::new(),
         }
     }
 
@@ -404,7 +474,15 @@ impl Stats {
     /// begun (quiet seconds included). Open-loop runs (`rate`) add, per
     /// second, the requests due in it (`rate` times the part of the second
     /// that was measured: the last may be partial) and the requests sent.
-    pub fn timeline_entries(&self, rate: Option<f64>, duration_s: f64) -> Vec<TimelineEntry> {
+    pub fn timeline_entries(
+        &self,
+        target: TimelineTarget<'_>,
+        duration_s: f64,
+    ) -> Vec<TimelineEntry> {
+        let open = !matches!(
+            target,
+            TimelineTarget::None | TimelineTarget::Connections(_)
+        );
         let empty = Second::default();
         let seconds = (duration_s.ceil() as usize).max(self.timeline.len());
         (0..seconds)
@@ -417,8 +495,23 @@ impl Stats {
                     errors: s.errors,
                     p50_us: s.quantile(0.5),
                     p99_us: s.quantile(0.99),
-                    target_rate: rate.map(|r| r * span),
-                    achieved_rate: rate.map(|_| s.sent as f64),
+                    target_rate: match target {
+                        TimelineTarget::Rate(r) => Some(r * span),
+                        TimelineTarget::Curve(c) => {
+                            let from = t as f64;
+                            Some(c.cumulative(from + span) - c.cumulative(from))
+                        }
+                        _ => None,
+                    },
+                    achieved_rate: open.then_some(s.sent as f64),
+                    target_connections: match target {
+                        TimelineTarget::Connections(c) => {
+                            Some(c.connections_at(t as f64 + span / 2.0))
+                        }
+                        _ => None,
+                    },
+                    connections: matches!(target, TimelineTarget::Connections(_))
+                        .then_some(s.connections as u32),
                 }
             })
             .collect()
@@ -492,6 +585,12 @@ impl AddAssign for Stats {
             a.0 += b.0;
             a.1 += b.1;
         }
+        if o.stages.len() > self.stages.len() {
+            self.stages.resize_with(o.stages.len(), StageStats::default);
+        }
+        for (a, b) in self.stages.iter_mut().zip(&o.stages) {
+            *a += b;
+        }
     }
 }
 
@@ -559,7 +658,7 @@ mod tests {
             BTreeMap::from([("reset:ECONNRESET".into(), 2)])
         );
         assert_eq!(a.clients, vec![(1, 2), (2, 1)]);
-        let tl = a.timeline_entries(None, 2.5);
+        let tl = a.timeline_entries(TimelineTarget::None, 2.5);
         assert_eq!(
             tl.iter().map(|e| e.requests).collect::<Vec<_>>(),
             vec![1, 2, 0]
@@ -612,7 +711,7 @@ mod tests {
         let mut other = Stats::new(1);
         other.response(1, 0, 200, 5_000_000, None);
         s += other;
-        let tl = s.timeline_entries(None, 2.0);
+        let tl = s.timeline_entries(TimelineTarget::None, 2.0);
         assert_eq!(tl[0].p50_us, 200);
         assert!(
             tl[0].p99_us >= 299 && tl[0].p99_us <= 301,
@@ -638,7 +737,7 @@ mod tests {
         for us in 1..=1000 {
             s.response(0, 0, 200, us * 37, None);
         }
-        let live = s.timeline_entries(None, 1.0)[0].clone();
+        let live = s.timeline_entries(TimelineTarget::None, 1.0)[0].clone();
         s.response(3, 0, 200, 500, None);
         assert!(s.timeline[0].is_packed(), "second 0 is over");
         assert!(!s.timeline[3].is_packed(), "second 3 is current");
@@ -647,11 +746,14 @@ mod tests {
             unreachable!()
         };
         assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
-        let packed = &s.timeline_entries(None, 4.0)[0];
+        let packed = &s.timeline_entries(TimelineTarget::None, 4.0)[0];
         assert_eq!((packed.p50_us, packed.p99_us), (live.p50_us, live.p99_us));
         // A late completion in a packed second still counts.
         s.response(0, 0, 200, 1, None);
-        assert_eq!(s.timeline_entries(None, 4.0)[0].requests, 1001);
+        assert_eq!(
+            s.timeline_entries(TimelineTarget::None, 4.0)[0].requests,
+            1001
+        );
     }
 
     #[test]
@@ -659,7 +761,7 @@ mod tests {
         let mut s = Stats::new(1);
         s.second(0).sent = 100;
         s.second(1).sent = 40;
-        let tl = s.timeline_entries(Some(100.0), 1.5);
+        let tl = s.timeline_entries(TimelineTarget::Rate(100.0), 1.5);
         assert_eq!(tl.len(), 2);
         assert_eq!(tl[0].target_rate, Some(100.0));
         assert_eq!(tl[0].achieved_rate, Some(100.0));

@@ -83,6 +83,9 @@ fn closed_loop() -> RunResult {
             timeout_s: 10.0,
             warmup_s: 0.5,
             rate: None,
+            stages: Vec::new(),
+            arrivals: None,
+            seed: None,
             server: Some("fork".into()),
             server_cpus: Some(vec![0]),
         },
@@ -127,7 +130,10 @@ fn closed_loop() -> RunResult {
             p99_us: 5_000,
             target_rate: None,
             achieved_rate: None,
+            target_connections: Some(4),
+            connections: Some(3),
         }],
+        stages: Vec::new(),
         clients: vec![
             ClientCount {
                 id: 0,
@@ -198,6 +204,16 @@ fn every_warning() -> Vec<Warning> {
             mean_service_time_us: 0.0,
             capacity_rate: None,
             limit: Limit::Client,
+        },
+        WarningKind::StageRateNotHeld {
+            stage: 2,
+            start_s: 1.0,
+            end_s: 2.0,
+            target_rate: 2_000.0,
+            achieved_rate: 1_500.0,
+            connections: 6,
+            capacity_rate: Some(1_500.0),
+            limit: Limit::Server,
         },
         WarningKind::LateSends {
             late_sends: 3,
@@ -277,6 +293,34 @@ fn open_loop() -> RunResult {
         e.target_rate = Some(2_000.0);
         e.achieved_rate = Some(1_999.0);
     }
+    r.config.arrivals = Some("poisson".into());
+    r.config.seed = Some(u64::MAX);
+    r.config.stages = vec![
+        StageConfig {
+            duration_s: 1.0,
+            target_rate: Some(2_000.0),
+            target_connections: None,
+        },
+        StageConfig {
+            duration_s: 0.5,
+            target_rate: Some(2_000.0),
+            target_connections: None,
+        },
+    ];
+    r.stages = vec![StageResult {
+        start_s: 0.0,
+        end_s: 1.0,
+        target_rate: Some(2_000.0),
+        mean_target_rate: Some(1_000.0),
+        achieved_rate: Some(999.0),
+        target_connections: None,
+        requests: 999,
+        errors: 1,
+        sent: 999,
+        requests_per_sec: 999.0,
+        p50_us: 100,
+        p99_us: 5_000,
+    }];
     r.sources = vec![Source {
         host: r.host.clone(),
         started_at: "2026-11-25T19:19:00Z".into(),
@@ -634,4 +678,36 @@ fn real_open_loop_output_validates_and_both_hdrs_match() {
     assert_hdr_matches(&r.latency, r.summary.requests, "latency");
     let unc = r.latency_uncorrected.as_ref().expect("latency_uncorrected");
     assert_hdr_matches(unc, r.summary.requests, "latency_uncorrected");
+}
+
+/// The stages' fields, written by real runs of both kinds, validate and
+/// load; the open loop's requests are what its curve integrates to.
+#[test]
+fn real_staged_output_validates() {
+    let r = run_real(&[
+        "--server",
+        "selector",
+        "--stage",
+        "500ms:400/s",
+        "--stage",
+        "500ms:400/s",
+        "--arrivals",
+        "uniform",
+        "-c",
+        "2",
+    ]);
+    // Λ = 400 / 2 · 0.5 + 400 · 0.5.
+    assert_eq!(r.summary.requests, 300);
+    assert_eq!(r.config.stages.len(), 2);
+    assert_eq!(r.config.arrivals.as_deref(), Some("uniform"));
+    assert_eq!(r.config.seed, None);
+    assert_eq!(r.stages.len(), 2);
+    assert_eq!(r.stages[0].requests + r.stages[1].requests, 300);
+    let r = run_real(&[
+        "--server", "selector", "--stage", "500ms:2", "--stage", "500ms:0",
+    ]);
+    assert_eq!(r.config.stages[0].target_connections, Some(2));
+    assert_eq!(r.config.connections, 2, "the pool is sized to the peak");
+    assert!(r.timeline[0].target_connections.is_some());
+    assert!(r.timeline[0].connections.is_some());
 }

@@ -30,6 +30,12 @@ pub struct LoadShape {
     pub target: String,
     pub method: String,
     pub connection_per_request: bool,
+    /// `--stage`s as typed (`1s:200/s 2m:200/s`), or `none`.
+    pub stages: String,
+    /// Open loop: `uniform` (also what a result without the field had)
+    /// or `poisson`; `none` in a closed loop. The seed is not part of the
+    /// shape: two seeds draw the same load.
+    pub arrivals: String,
 }
 
 impl LoadShape {
@@ -55,6 +61,12 @@ impl LoadShape {
             target,
             method: run.config.method.clone(),
             connection_per_request: run.config.connection_per_request,
+            stages: stages_text(&run.config.stages),
+            arrivals: match (&run.config.arrivals, run.summary.target_rate) {
+                (Some(a), _) => a.clone(),
+                (None, Some(_)) => "uniform".to_string(),
+                (None, None) => "none".to_string(),
+            },
         }
     }
 
@@ -90,8 +102,26 @@ impl LoadShape {
             self.connection_per_request.to_string(),
             other.connection_per_request.to_string(),
         );
+        check("stages", self.stages.clone(), other.stages.clone());
+        check("arrivals", self.arrivals.clone(), other.arrivals.clone());
         out
     }
+}
+
+/// A run's stages as typed, space-separated; `none` without stages.
+fn stages_text(stages: &[crate::result::StageConfig]) -> String {
+    if stages.is_empty() {
+        return "none".to_string();
+    }
+    stages
+        .iter()
+        .map(|s| match (s.target_rate, s.target_connections) {
+            (Some(r), _) => format!("{}s:{r}/s", s.duration_s),
+            (None, Some(c)) => format!("{}s:{c}", s.duration_s),
+            (None, None) => format!("{}s", s.duration_s),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs whose load shapes differ from the first run's, refused unless forced.
@@ -140,5 +170,41 @@ pub fn check_same_shape(runs: &[(&Path, &RunResult)]) -> Result<(), ShapeMismatc
             reference: ref_path.to_path_buf(),
             mismatches,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::StageConfig;
+
+    /// Stages and arrivals are part of the load: a ramp is not a plateau,
+    /// and Poisson arrivals are not uniform ones; the seed is not.
+    #[test]
+    fn stages_and_arrivals_are_part_of_the_shape() {
+        let a = crate::report::testing::open_loop_result();
+        assert_eq!(
+            LoadShape::of(&a).arrivals,
+            "uniform",
+            "older results were uniform"
+        );
+        let mut b = a.clone();
+        b.config.stages = vec![StageConfig {
+            duration_s: 30.0,
+            target_rate: Some(1000.0),
+            target_connections: None,
+        }];
+        b.config.arrivals = Some("poisson".into());
+        b.config.seed = Some(7);
+        let fields: Vec<&str> = LoadShape::of(&a)
+            .diff(&LoadShape::of(&b))
+            .iter()
+            .map(|d| d.field)
+            .collect();
+        assert_eq!(fields, ["stages", "arrivals"]);
+        let mut c = b.clone();
+        c.config.seed = Some(8);
+        assert!(LoadShape::of(&b).diff(&LoadShape::of(&c)).is_empty());
+        assert_eq!(LoadShape::of(&b).stages, "30s:1000/s");
     }
 }

@@ -38,14 +38,16 @@
 mod socket;
 mod tls;
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
 use mio::net::TcpStream;
 use mio::Token;
 
-use super::Ctx;
+use super::{Ctx, Schedule};
 use crate::http::ResponseFramer;
+use crate::shape::arrivals::ConnArrivals;
 use crate::stats::{Cause, Failure};
 
 /// Closed loop: pause before reconnecting after a failed connect, doubling
@@ -197,6 +199,16 @@ pub struct Conn {
     ttfb_from: Instant,
     /// When the current response's first byte was read.
     first_byte: Option<Instant>,
+    /// Open loop on a curve ([`Schedule::Curve`]): this connection's due
+    /// times. Boxed: closed-loop connections should not carry its size.
+    arrivals: Option<Box<ConnArrivals>>,
+    /// Closed loop on stages ([`Schedule::Ramp`]): when this connection is
+    /// open, from the origin, and the first interval not yet over.
+    intervals: Vec<Range<Duration>>,
+    interval: usize,
+    /// The last timeline second this connection was counted in (the
+    /// timeline's connections in force).
+    counted_second: usize,
 }
 
 impl Conn {
@@ -224,7 +236,19 @@ impl Conn {
             connect_started: now,
             ttfb_from: now,
             first_byte: None,
+            arrivals: None,
+            intervals: Vec::new(),
+            interval: 0,
+            counted_second: usize::MAX,
         }
+    }
+
+    pub fn set_arrivals(&mut self, arrivals: ConnArrivals) {
+        self.arrivals = Some(Box::new(arrivals));
+    }
+
+    pub fn set_intervals(&mut self, intervals: Vec<Range<Duration>>) {
+        self.intervals = intervals;
     }
 
     pub fn gen(&self) -> u32 {
@@ -384,6 +408,11 @@ impl Conn {
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Step {
+        match ctx.schedule {
+            Schedule::Curve { origin } => return self.curve_next(origin, now),
+            Schedule::Ramp { origin } => return self.ramp_next(origin, now),
+            Schedule::Closed | Schedule::Open { .. } => {}
+        }
         match ctx.schedule.due(self.id, self.k) {
             None => Step::Begin {
                 now,
@@ -405,6 +434,55 @@ impl Conn {
                     }
                 }
             }
+        }
+    }
+
+    /// The next due time on the curve; none left: this connection is done.
+    fn curve_next(&mut self, origin: Instant, now: Instant) -> Step {
+        let Some(due) = self.arrivals.as_mut().and_then(|a| a.next_due()) else {
+            return Step::Finish;
+        };
+        let due = origin + due;
+        if due <= now {
+            Step::Begin {
+                now,
+                intended: due,
+                from_timer: false,
+            }
+        } else {
+            Step::Sleep {
+                at: due,
+                wake: Wake::Due(due),
+            }
+        }
+    }
+
+    /// A closed loop on stages: send now while this connection's interval
+    /// is open; once it is over, close the socket (the request in flight
+    /// has just completed) and sleep until the next interval opens.
+    fn ramp_next(&mut self, origin: Instant, now: Instant) -> Step {
+        let since = now.saturating_duration_since(origin);
+        while self
+            .intervals
+            .get(self.interval)
+            .is_some_and(|iv| iv.end <= since)
+        {
+            self.interval += 1;
+        }
+        match self.intervals.get(self.interval).map(|iv| iv.start) {
+            None => Step::Finish,
+            Some(start) if start > since => {
+                self.close();
+                Step::Sleep {
+                    at: origin + start,
+                    wake: Wake::Retry,
+                }
+            }
+            Some(_) => Step::Begin {
+                now,
+                intended: now,
+                from_timer: false,
+            },
         }
     }
 
@@ -431,7 +509,7 @@ impl Conn {
         from_timer: bool,
     ) -> Step {
         let measured = now >= ctx.measure_start;
-        if (measured && !ctx.tickets.take()) || ctx.past_end(now) {
+        if (measured && !ctx.tickets.take()) || ctx.too_late(now, intended) {
             return Step::Finish;
         }
         self.measured = measured;
@@ -441,10 +519,20 @@ impl Conn {
             let late = now.saturating_duration_since(intended);
             let sent_in = ctx.second_of(now);
             let since_start = now.saturating_duration_since(ctx.measure_start);
+            // A curve's late requests still go out after the end
+            // (`Ctx::too_late`), but the rate achieved is what went out in
+            // time: counted where it was sent, not where it was due.
+            let in_window = !ctx.past_end(now);
+            let stage = ctx.stage_of(now).filter(|_| in_window);
             let stats = &mut ctx.stats;
-            stats.sent += 1;
-            stats.last_sent = stats.last_sent.max(since_start);
-            stats.second(sent_in).sent += 1;
+            if in_window {
+                stats.sent += 1;
+                stats.last_sent = stats.last_sent.max(since_start);
+                stats.second(sent_in).sent += 1;
+            }
+            if let Some(i) = stage {
+                stats.stages[i].sent += 1;
+            }
             if late > LATE {
                 stats.late_sends += 1;
                 if !from_timer {
@@ -485,6 +573,10 @@ impl Conn {
             let (latency, uncorrected) = self.latencies(ctx, now);
             ctx.stats
                 .response(t, self.client, status, latency, uncorrected);
+            if let Some(i) = ctx.stage_of(self.intended) {
+                ctx.stats.stages[i].response(latency);
+            }
+            self.count_in(ctx, t);
             if let Some(first) = self.first_byte {
                 let us = first.saturating_duration_since(self.ttfb_from).as_micros() as u64;
                 crate::hdr::record(&mut ctx.stats.ttfb, us);
@@ -507,6 +599,10 @@ impl Conn {
             let t = ctx.second_of(now);
             let timed_out = (kind == Failure::Timeout).then(|| self.latencies(ctx, now));
             ctx.stats.error(t, self.client, kind, cause, timed_out);
+            if let Some(i) = ctx.stage_of(self.intended) {
+                ctx.stats.stages[i].error(timed_out.map(|l| l.0));
+            }
+            self.count_in(ctx, t);
             ctx.publish();
         }
         self.close();
@@ -532,6 +628,15 @@ impl Conn {
             }
         } else {
             Step::Next { now }
+        }
+    }
+
+    /// Counts this connection once in second `t`'s connections in force.
+    #[inline]
+    fn count_in(&mut self, ctx: &mut Ctx<'_>, t: usize) {
+        if self.counted_second != t {
+            self.counted_second = t;
+            ctx.stats.second(t).connections += 1;
         }
     }
 

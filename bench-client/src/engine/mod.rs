@@ -7,7 +7,9 @@
 //! instant is the run's origin.
 //!
 //! One connection loop serves every mode; what differs is the [`Schedule`]
-//! (closed loop, or open loop at `--rate`) it asks before each request.
+//! (closed loop, open loop at `--rate`, or a `--stage` curve: due times
+//! from each connection's arrivals, or connections opening and closing on
+//! the connection curve) it asks before each request.
 
 mod conn;
 mod counters;
@@ -26,8 +28,10 @@ use rayon::prelude::*;
 
 use crate::config::Stop;
 
+use crate::shape::arrivals::ArrivalPlan;
+use crate::shape::curve::ConnectionCurve;
 use crate::signals;
-use crate::stats::Stats;
+use crate::stats::{StageStats, Stats};
 use conn::Conn;
 pub use counters::{Counters, Slot};
 pub use load::WorkerLoad;
@@ -60,6 +64,14 @@ pub struct Plan {
     pub connection_per_request: bool,
     /// Open loop: total requests per second.
     pub rate: Option<f64>,
+    /// An open loop that follows a curve (`--stage`, or `--arrivals
+    /// poisson`): every connection's due times; `rate` is then `None`.
+    pub arrivals: Option<ArrivalPlan>,
+    /// Closed-loop `--stage`s: when each connection is open.
+    pub connection_curve: Option<Arc<ConnectionCurve>>,
+    /// `--stage`s: where each stage ends, from the start of the measured
+    /// phase, for the per-stage figures; empty without stages.
+    pub stage_ends: Vec<Duration>,
     /// Open loop: ask the kernel for a short scheduler slice per worker
     /// ([`schedule::request_short_slice`]); `--no-short-slice` turns it off.
     pub short_slice: bool,
@@ -77,6 +89,11 @@ impl Plan {
 
     pub fn connections(&self) -> u32 {
         self.clients * self.conns_per_client
+    }
+
+    /// Requests go out on a schedule rather than as responses come in.
+    pub fn is_open(&self) -> bool {
+        self.rate.is_some() || self.arrivals.is_some()
     }
 }
 
@@ -339,6 +356,37 @@ impl Ctx<'_> {
         self.measure_end.is_some_and(|end| t >= end)
     }
 
+    /// The stage that a request intended at `t` belongs to; `None` without
+    /// stages (or before the measured phase).
+    #[inline]
+    pub fn stage_of(&self, t: Instant) -> Option<usize> {
+        let ends = &self.plan.stage_ends;
+        if ends.is_empty() || t < self.measure_start {
+            return None;
+        }
+        let since = t - self.measure_start;
+        Some(ends.partition_point(|&e| e <= since).min(ends.len() - 1))
+    }
+
+    /// Whether a request intended at `intended` comes too late to start at
+    /// `now`. A curve's requests are the curve's integral, all of them
+    /// (what the run promises to send), so a late one still goes out if it
+    /// was due within the run, for up to `--timeout` after the end: a
+    /// server that hangs must not keep the run going for every request
+    /// still owed. Elsewhere nothing starts after `-d`.
+    #[inline]
+    pub fn too_late(&self, now: Instant, intended: Instant) -> bool {
+        match self.schedule {
+            Schedule::Curve { .. } => {
+                self.past_end(intended)
+                    || self
+                        .measure_end
+                        .is_some_and(|end| now >= end + self.plan.timeout)
+            }
+            _ => self.past_end(now),
+        }
+    }
+
     /// Lets the progress thread see this worker's totals.
     #[inline]
     pub fn publish(&self) {
@@ -353,13 +401,15 @@ impl Ctx<'_> {
     /// Sets the schedule and the measured window from the run's origin.
     fn start_at(&mut self, origin: Instant) {
         let plan = self.plan;
-        self.schedule = match plan.rate {
-            Some(rate) => Schedule::Open {
+        self.schedule = match (plan.rate, &plan.arrivals, &plan.connection_curve) {
+            (Some(rate), _, _) => Schedule::Open {
                 origin,
                 rate,
                 connections: plan.connections(),
             },
-            None => Schedule::Closed,
+            (None, Some(_), _) => Schedule::Curve { origin },
+            (None, None, Some(_)) => Schedule::Ramp { origin },
+            (None, None, None) => Schedule::Closed,
         };
         self.measure_start = origin + plan.warmup;
         self.measure_end = match plan.stop {
@@ -413,6 +463,11 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         if ctx.past_end(now) {
             if !ctx.schedule.is_open() {
                 break now;
+            }
+            if !draining && matches!(ctx.schedule, Schedule::Curve { .. }) {
+                // Every connection finishes when its curve sends no more
+                // (a late due time still goes out: `Ctx::too_late`).
+                draining = true;
             }
             if !draining {
                 // Open loop: wait for the requests in flight, send no more.
@@ -491,7 +546,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
 /// runs, also connects them (waiting at most `--timeout`, or until a signal).
 fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
     let plan = shared.plan;
-    let open = plan.rate.is_some();
+    let open = plan.is_open();
     if open && plan.short_slice {
         schedule::request_short_slice();
     }
@@ -504,8 +559,23 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
     let conns: Vec<Conn> = ids
         .iter()
         .enumerate()
-        .map(|(idx, &id)| Conn::new(idx, id, id / plan.conns_per_client, plan.head_request, now))
+        .map(|(idx, &id)| {
+            let mut c = Conn::new(idx, id, id / plan.conns_per_client, plan.head_request, now);
+            if let Some(arrivals) = &plan.arrivals {
+                c.set_arrivals(arrivals.connection(id));
+            }
+            if let Some(curve) = &plan.connection_curve {
+                c.set_intervals(curve.connection_intervals(
+                    id,
+                    plan.clients,
+                    plan.conns_per_client,
+                ));
+            }
+            c
+        })
         .collect();
+    let mut stats = Stats::new(plan.clients);
+    stats.stages = vec![StageStats::default(); plan.stage_ends.len()];
     let ctx = Ctx {
         plan,
         // Placeholders until the gate opens (`Ctx::start_at`).
@@ -513,7 +583,7 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
         measure_start: now,
         measure_end: None,
         registry,
-        stats: Stats::new(plan.clients),
+        stats,
         tickets: Tickets {
             left: shared.tickets,
             local: 0,

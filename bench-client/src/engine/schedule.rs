@@ -33,6 +33,15 @@ pub enum Schedule {
         rate: f64,
         connections: u32,
     },
+    /// An open loop whose due times each connection reads from its own
+    /// [`ConnArrivals`](crate::shape::arrivals::ConnArrivals) (stages, or
+    /// Poisson arrivals), as offsets from `origin`. `-R` with uniform
+    /// arrivals stays [`Schedule::Open`], so that its sends do not move by
+    /// a rounding.
+    Curve { origin: Instant },
+    /// A closed loop whose connections open and close on the stages'
+    /// connection curve, as offsets from `origin`.
+    Ramp { origin: Instant },
 }
 
 impl Schedule {
@@ -40,7 +49,7 @@ impl Schedule {
     #[inline]
     pub fn due(&self, conn: u32, k: u64) -> Option<Instant> {
         match *self {
-            Schedule::Closed => None,
+            Schedule::Closed | Schedule::Curve { .. } | Schedule::Ramp { .. } => None,
             Schedule::Open {
                 origin,
                 rate,
@@ -57,7 +66,7 @@ impl Schedule {
     }
 
     pub fn is_open(&self) -> bool {
-        matches!(self, Schedule::Open { .. })
+        matches!(self, Schedule::Open { .. } | Schedule::Curve { .. })
     }
 }
 

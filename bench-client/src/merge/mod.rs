@@ -16,7 +16,7 @@ use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
     ClientCount, Generator, GeneratorWorker, Host, Latency, Pacing, PhaseLatency, Phases,
-    RunResult, ServerTotals, Source, TimelineEntry, TlsInfo, SCHEMA_VERSION,
+    RunResult, ServerTotals, Source, StageResult, TimelineEntry, TlsInfo, SCHEMA_VERSION,
 };
 
 /// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
@@ -309,6 +309,11 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     config.requests = sum_opt(runs.iter().map(|(_, r)| r.config.requests));
     config.rate = sum_opt(runs.iter().map(|(_, r)| r.config.rate));
     config.duration_s = Some(window_s).filter(|_| first.config.duration_s.is_some());
+    // Each host draws its own schedule: one seed names the merged run only
+    // when every input used it.
+    if runs.iter().any(|(_, r)| r.config.seed != first.config.seed) {
+        config.seed = None;
+    }
 
     let mut target = first.target.clone();
     if let Some(server) = target.server.as_mut() {
@@ -348,6 +353,7 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.latency = latency;
     merged.latency_uncorrected = latency_uncorrected;
     merged.timeline = timeline;
+    merged.stages = merge_stages(runs.iter().map(|(_, r)| *r));
     merged.fairness.jain = jain(&clients);
     merged.clients = clients;
     merged.sources = sources;
@@ -445,6 +451,59 @@ fn merged_host(sources: &[Source]) -> Host {
     host
 }
 
+/// Per stage, as for the timeline: counts and rates add (each input ran
+/// the same stages against its share), p50 is the request-weighted mean of
+/// the inputs' p50s (an estimate), p99 their maximum (an upper bound).
+fn merge_stages<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Vec<StageResult> {
+    let mut merged: Vec<StageResult> = Vec::new();
+    let mut weighted_p50: Vec<f64> = Vec::new();
+    for r in runs {
+        for (i, st) in r.stages.iter().enumerate() {
+            if i >= merged.len() {
+                merged.push(StageResult {
+                    target_rate: None,
+                    mean_target_rate: None,
+                    achieved_rate: None,
+                    target_connections: None,
+                    requests: 0,
+                    errors: 0,
+                    sent: 0,
+                    requests_per_sec: 0.0,
+                    p50_us: 0,
+                    p99_us: 0,
+                    ..st.clone()
+                });
+                weighted_p50.push(0.0);
+            }
+            let m = &mut merged[i];
+            // The first input's `None` starts the sum, not ends it.
+            let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+            m.target_rate = add(m.target_rate, st.target_rate);
+            m.mean_target_rate = add(m.mean_target_rate, st.mean_target_rate);
+            m.achieved_rate = add(m.achieved_rate, st.achieved_rate);
+            m.target_connections = match (m.target_connections, st.target_connections) {
+                (Some(a), Some(b)) => Some(a.saturating_add(b)),
+                (a, b) => a.or(b),
+            };
+            m.requests += st.requests;
+            m.errors += st.errors;
+            m.sent += st.sent;
+            m.requests_per_sec += st.requests_per_sec;
+            m.p99_us = m.p99_us.max(st.p99_us);
+            weighted_p50[i] += st.p50_us as f64 * st.requests as f64;
+        }
+    }
+    for (m, w) in merged.iter_mut().zip(weighted_p50) {
+        if m.requests > 0 {
+            m.p50_us = (w / m.requests as f64).round() as u64;
+        }
+    }
+    merged
+}
+
 /// Counts add exactly. Per-second percentiles cannot be merged without the
 /// per-second histograms, which results do not keep: p50 is the
 /// request-weighted mean of the inputs' p50s (an estimate), p99 their
@@ -465,6 +524,8 @@ fn merge_timeline_entries(t_s: u64, es: &[&TimelineEntry]) -> TimelineEntry {
     merged.p99_us = es.iter().map(|e| e.p99_us).max().unwrap_or(0);
     merged.target_rate = sum_opt(es.iter().map(|e| e.target_rate));
     merged.achieved_rate = sum_opt(es.iter().map(|e| e.achieved_rate));
+    merged.target_connections = sum_opt(es.iter().map(|e| e.target_connections));
+    merged.connections = sum_opt(es.iter().map(|e| e.connections));
     merged
 }
 
@@ -485,6 +546,35 @@ mod tests {
             "achieved_rate": requests as f64,
         }))
         .unwrap()
+    }
+
+    fn stage(requests: u64, p50_us: u64, p99_us: u64) -> StageResult {
+        serde_json::from_value(serde_json::json!({
+            "start_s": 0.0, "end_s": 1.0, "target_rate": 100.0, "mean_target_rate": 50.0,
+            "achieved_rate": 50.0, "requests": requests, "errors": 1, "sent": requests,
+            "requests_per_sec": requests as f64, "p50_us": p50_us, "p99_us": p99_us,
+        }))
+        .unwrap()
+    }
+
+    /// Two hosts that ran the same stages: counts and rates add, p50 is
+    /// weighted by requests, p99 the larger; the stages' own targets stay
+    /// per-host in `config` and add up per stage.
+    #[test]
+    fn stages_merge_like_the_timeline() {
+        let mut a = crate::report::testing::open_loop_result();
+        a.stages = vec![stage(100, 10, 50)];
+        let mut b = a.clone();
+        b.host.hostname = "other-host".into();
+        b.stages = vec![stage(300, 30, 40)];
+        let m = merge(&[(Path::new("a.json"), &a), (Path::new("b.json"), &b)]).unwrap();
+        let st = &m.stages[0];
+        assert_eq!((st.requests, st.errors, st.sent), (400, 2, 400));
+        assert_eq!(st.target_rate, Some(200.0));
+        assert_eq!(st.mean_target_rate, Some(100.0));
+        assert_eq!(st.achieved_rate, Some(100.0));
+        assert_eq!(st.p50_us, 25);
+        assert_eq!(st.p99_us, 50);
     }
 
     #[test]

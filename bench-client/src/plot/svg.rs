@@ -332,6 +332,22 @@ where
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
         .draw()?;
+    // Stage boundaries, thin and in the run's colour: where a ramp turns
+    // is where the curves are expected to bend.
+    let y_range = chart.plotting_area().get_y_range();
+    let x_range = chart.plotting_area().get_x_range();
+    for r in runs {
+        let style = color(r.color).mix(0.5).stroke_width(1);
+        let bounds = r
+            .run
+            .stages
+            .iter()
+            .map(|st| st.end_s)
+            .filter(|&t| t > x_range.start && t < x_range.end);
+        chart.draw_series(
+            bounds.map(|t| PathElement::new(vec![(t, y_range.start), (t, y_range.end)], style)),
+        )?;
+    }
     for r in runs {
         let style = color(r.color).stroke_width(2);
         chart.draw_series(LineSeries::new(series(r).iter().copied(), style))?;

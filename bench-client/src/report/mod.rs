@@ -59,6 +59,9 @@ pub(crate) mod testing {
                 timeout_s: 10.0,
                 warmup_s: 0.0,
                 rate: None,
+                stages: Vec::new(),
+                arrivals: None,
+                seed: None,
                 server: Some("selector".into()),
                 server_cpus: None,
             },
@@ -104,6 +107,8 @@ pub(crate) mod testing {
                     p99_us: 15_000,
                     target_rate: None,
                     achieved_rate: None,
+                    target_connections: None,
+                    connections: None,
                 },
                 TimelineEntry {
                     t_s: 1,
@@ -113,8 +118,11 @@ pub(crate) mod testing {
                     p99_us: 1_500_000,
                     target_rate: None,
                     achieved_rate: None,
+                    target_connections: None,
+                    connections: None,
                 },
             ],
+            stages: Vec::new(),
             clients: vec![
                 ClientCount {
                     id: 0,

@@ -101,6 +101,69 @@ fn write_header(
             format::rate(rate)
         )?;
     }
+    if !c.stages.is_empty() {
+        let stages: Vec<String> = c.stages.iter().map(stage_text).collect();
+        let kind = if c.arrivals.is_some() {
+            "open loop, latency from each request's intended send time"
+        } else {
+            "closed loop"
+        };
+        writeln!(out, "  Stages ({kind}): {}", stages.join(", "))?;
+    }
+    if let Some(arrivals) = &c.arrivals {
+        if arrivals != "uniform" || c.seed.is_some() {
+            let seed = c.seed.map(|s| format!(", --seed {s}")).unwrap_or_default();
+            writeln!(out, "  Arrivals: {arrivals}{seed}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A stage as typed: `30s:1000/s`, `1m:200`.
+fn stage_text(s: &crate::result::StageConfig) -> String {
+    let d = format::duration_s(s.duration_s);
+    match (s.target_rate, s.target_connections) {
+        (Some(r), _) => format!("{d}:{r}/s"),
+        (None, Some(c)) => format!("{d}:{c}"),
+        (None, None) => d,
+    }
+}
+
+/// A line per stage: its target, what it achieved, its p50 and p99 and
+/// its errors.
+fn stages(out: &mut String, r: &RunResult) -> std::fmt::Result {
+    if r.stages.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  Stages")?;
+    for (i, (st, cfg)) in r.stages.iter().zip(&r.config.stages).enumerate() {
+        let span = format!(
+            "{}-{}",
+            format::duration_s(st.start_s),
+            format::duration_s(st.end_s)
+        );
+        let load = match (st.mean_target_rate, st.achieved_rate, st.target_connections) {
+            (Some(target), Some(achieved), _) => format!(
+                "target {} req/s (mean {}), sent {} req/s",
+                format::rate(cfg.target_rate.unwrap_or(target)),
+                format::rate(target),
+                format::rate(achieved)
+            ),
+            (_, _, Some(c)) => format!(
+                "target {c} connections, {} req/s",
+                format::rate(st.requests_per_sec)
+            ),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "    {:>2} {span:<12} {load}; p50 {}, p99 {}, errors {}",
+            i + 1,
+            format::latency_us(st.p50_us as f64),
+            format::latency_us(st.p99_us as f64),
+            st.errors
+        )?;
+    }
     Ok(())
 }
 
@@ -157,6 +220,7 @@ fn write_summary(out: &mut String, r: &RunResult) -> std::fmt::Result {
         format::bytes(per_sec(s.bytes_received))
     )?;
 
+    stages(out, r)?;
     fairness(out, r)?;
     server_totals(out, r)
 }
@@ -740,5 +804,45 @@ Saved: results/20261125T192000Z-smoke.json
         assert!(text.contains("\n  POST a new connection per request, 64KiB body\n"));
         assert!(text.contains("\n  Errors: none\n"));
         assert!(!text.contains("requests failed"), "{text}");
+    }
+
+    /// The header names the stages as typed; the summary gives each stage
+    /// a line with its target, what it achieved, p50, p99 and errors.
+    #[test]
+    fn stages_in_header_and_summary() {
+        let mut r = open_loop_result();
+        r.config.rate = None;
+        r.config.arrivals = Some("poisson".into());
+        r.config.seed = Some(42);
+        r.config.stages = serde_json::from_str(
+            r#"[{"duration_s": 30, "target_rate": 1000}, {"duration_s": 120, "target_rate": 1000}]"#,
+        )
+        .unwrap();
+        r.stages = serde_json::from_str(
+            r#"[{"start_s": 0, "end_s": 30, "target_rate": 1000, "mean_target_rate": 500,
+                 "achieved_rate": 499, "requests": 14970, "errors": 0, "sent": 14970,
+                 "requests_per_sec": 499, "p50_us": 1200, "p99_us": 8000},
+                {"start_s": 30, "end_s": 150, "target_rate": 1000, "mean_target_rate": 1000,
+                 "achieved_rate": 1000, "requests": 120000, "errors": 3, "sent": 120000,
+                 "requests_per_sec": 1000, "p50_us": 900, "p99_us": 3000}]"#,
+        )
+        .unwrap();
+        let head = header(&r.config, "http://h/", None, None);
+        assert!(
+            head.contains(
+                "  Stages (open loop, latency from each request's intended send time): \
+                 30s:1000/s, 2m:1000/s\n  Arrivals: poisson, --seed 42\n"
+            ),
+            "{head}"
+        );
+        let text = summary(&r, None);
+        assert!(
+            text.contains(
+                "  Stages\n     1 0s-30s       target 1000.00 req/s (mean 500.00), sent 499.00 \
+                 req/s; p50 1.20ms, p99 8.00ms, errors 0\n     2 30s-2m 30s   target 1000.00 req/s \
+                 (mean 1000.00), sent 1000.00 req/s; p50 900.00µs, p99 3.00ms, errors 3\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -39,6 +39,9 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         connection_per_request: false,
         short_slice: false,
         rate: None,
+        arrivals: None,
+        connection_curve: None,
+        stage_ends: Vec::new(),
         tls: None,
     }
 }

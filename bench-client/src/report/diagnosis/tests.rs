@@ -484,3 +484,65 @@ fn a_recorded_verdict_wins_over_a_derived_one() {
     });
     assert_eq!(verdict_of(&r).reasons, ["recorded"]);
 }
+
+fn stage(sent: u64, mean_target_rate: f64) -> crate::result::StageResult {
+    crate::result::StageResult {
+        start_s: 1.0,
+        end_s: 3.0,
+        target_rate: Some(mean_target_rate),
+        mean_target_rate: Some(mean_target_rate),
+        achieved_rate: Some(sent as f64 / 2.0),
+        target_connections: None,
+        requests: sent,
+        errors: 0,
+        sent,
+        requests_per_sec: sent as f64 / 2.0,
+        p50_us: 100,
+        p99_us: 200,
+    }
+}
+
+fn stage_warnings(r: &RunResult) -> Vec<WarningKind> {
+    kinds(r)
+        .into_iter()
+        .filter(|k| matches!(k, WarningKind::StageRateNotHeld { .. }))
+        .collect()
+}
+
+/// A stage is judged on its own: short by one request is rounding, short
+/// by more is a rate not held, and with the pool's capacity below the
+/// stage's rate the pool is named as the limit.
+#[test]
+fn a_stage_that_sent_too_few_is_named() {
+    let mut r = open_loop_result();
+    r.config.connections = 1;
+    r.latency_uncorrected.as_mut().unwrap().mean = 10_000.0;
+    // Stage 1: 199 of 200 (rounding); stage 2: 150 of 200 at 100 req/s,
+    // where one connection at 10 ms carries 100 req/s.
+    r.stages = vec![stage(199, 100.0), stage(150, 100.0)];
+    let found = stage_warnings(&r);
+    assert_eq!(
+        found,
+        [WarningKind::StageRateNotHeld {
+            stage: 2,
+            start_s: 1.0,
+            end_s: 3.0,
+            target_rate: 100.0,
+            achieved_rate: 75.0,
+            connections: 1,
+            capacity_rate: Some(100.0),
+            limit: Limit::Server,
+        }]
+    );
+    assert!(found[0].invalidates());
+    assert_eq!(
+        found[0].to_string(),
+        "stage 2 (1s-3s) did not hold its rate (75.00 of 100.00 req/s): the pool of 1 \
+         connections carries about 100.00 req/s at the run's mean service time; add connections \
+         (-c, or --max-clients x --max-conns) or lower the stage's rate"
+    );
+    // Poisson arrivals are allowed their chance: 3√200 ≈ 42 short.
+    r.config.arrivals = Some("poisson".into());
+    r.stages = vec![stage(165, 100.0)];
+    assert!(stage_warnings(&r).is_empty());
+}
