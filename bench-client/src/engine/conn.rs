@@ -421,18 +421,7 @@ impl Conn {
             },
             Some(due) => {
                 self.k += 1;
-                if due <= now {
-                    Step::Begin {
-                        now,
-                        intended: due,
-                        from_timer: false,
-                    }
-                } else {
-                    Step::Sleep {
-                        at: due,
-                        wake: Wake::Due(due),
-                    }
-                }
+                due_step(now, due)
             }
         }
     }
@@ -442,19 +431,7 @@ impl Conn {
         let Some(due) = self.arrivals.as_mut().and_then(|a| a.next_due()) else {
             return Step::Finish;
         };
-        let due = origin + due;
-        if due <= now {
-            Step::Begin {
-                now,
-                intended: due,
-                from_timer: false,
-            }
-        } else {
-            Step::Sleep {
-                at: due,
-                wake: Wake::Due(due),
-            }
-        }
+        due_step(now, origin + due)
     }
 
     /// A closed loop on stages: send now while this connection's interval
@@ -659,6 +636,23 @@ impl Conn {
         self.close();
         self.state = State::Done;
         ctx.active -= 1;
+    }
+}
+
+/// A request due at `due`: begun now if that time has come (late sends
+/// keep their intended time), else a timer for it.
+fn due_step(now: Instant, due: Instant) -> Step {
+    if due <= now {
+        Step::Begin {
+            now,
+            intended: due,
+            from_timer: false,
+        }
+    } else {
+        Step::Sleep {
+            at: due,
+            wake: Wake::Due(due),
+        }
     }
 }
 

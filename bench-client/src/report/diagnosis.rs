@@ -514,15 +514,7 @@ fn rate(r: &RunResult) -> Option<WarningKind> {
         .achieved_rate
         .map_or(true, |a| a >= RATE_HELD * target || a >= target - chance);
     if !held {
-        // Little's law: with every connection busy waiting for a response,
-        // C connections and a mean service time S allow at most C / S req/s.
-        let service_us = r
-            .latency_uncorrected
-            .as_ref()
-            .map_or(r.latency.mean, |l| l.mean);
-        let capacity = (service_us > 0.0)
-            .then(|| r.config.connections as f64 * 1e6 / service_us)
-            .filter(|c| c.is_finite());
+        let (service_us, capacity) = pool_capacity(r);
         let limit = match capacity {
             Some(c) if target >= SERVER_LIMIT_SHARE * c => Limit::Server,
             _ => Limit::Client,
@@ -544,11 +536,11 @@ fn rate(r: &RunResult) -> Option<WarningKind> {
     })
 }
 
-/// Open-loop stages that sent fewer requests than their curve asks for.
-/// Uniform arrivals send a stage's share to within one request; Poisson
-/// arrivals vary by about √N, so a shortfall counts only beyond 3√N.
-fn stage_rates(r: &RunResult) -> Vec<WarningKind> {
-    let poisson = r.config.arrivals.as_deref() == Some("poisson");
+/// The mean service time (µs, uncorrected where the run has it) and what
+/// the connection pool can carry at it. Little's law: with every
+/// connection busy waiting for a response, C connections and a mean
+/// service time S allow at most C / S req/s.
+fn pool_capacity(r: &RunResult) -> (f64, Option<f64>) {
     let service_us = r
         .latency_uncorrected
         .as_ref()
@@ -556,6 +548,15 @@ fn stage_rates(r: &RunResult) -> Vec<WarningKind> {
     let capacity = (service_us > 0.0)
         .then(|| r.config.connections as f64 * 1e6 / service_us)
         .filter(|c| c.is_finite());
+    (service_us, capacity)
+}
+
+/// Open-loop stages that sent fewer requests than their curve asks for.
+/// Uniform arrivals send a stage's share to within one request; Poisson
+/// arrivals vary by about √N, so a shortfall counts only beyond 3√N.
+fn stage_rates(r: &RunResult) -> Vec<WarningKind> {
+    let poisson = r.config.arrivals.as_deref() == Some("poisson");
+    let (_, capacity) = pool_capacity(r);
     r.stages
         .iter()
         .enumerate()
