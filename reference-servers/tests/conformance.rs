@@ -5,6 +5,8 @@
 //! The table runs over TLS too (`--tls`): the same cases, through a rustls
 //! client that trusts exactly the certificate the server printed.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::ops::{AddAssign, Deref};
@@ -251,20 +253,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        // SIGTERM first so the fork server takes its children down with it.
-        let _ = kill(self.pid(), Signal::SIGTERM);
-        let end = Instant::now() + Duration::from_secs(8);
-        while Instant::now() < end {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        common::stop(&mut self.child, Duration::from_secs(8));
     }
 }
 
