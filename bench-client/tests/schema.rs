@@ -88,6 +88,8 @@ fn closed_loop() -> RunResult {
             seed: None,
             server: Some("fork".into()),
             server_cpus: Some(vec![0]),
+            targets_file: None,
+            targets_order: None,
         },
         target: Target {
             url: "http://127.0.0.1:1/".into(),
@@ -151,6 +153,7 @@ fn closed_loop() -> RunResult {
         warnings: Vec::new(),
         verdict: None,
         generator: None,
+        targets: Vec::new(),
         phases: Some(Phases {
             resolve_us: Some(42),
             connect: phase(&[(80, 6)]),
