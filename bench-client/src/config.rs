@@ -1140,6 +1140,76 @@ mod tests {
         Config::from_args(&Cli::try_parse_from(argv).expect("clap accepts").run)
     }
 
+    fn targets_file(text: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.txt");
+        std::fs::write(&p, text).unwrap();
+        let p = p.to_str().unwrap().to_string();
+        (dir, p)
+    }
+
+    #[test]
+    fn file_headers_override_cli_headers_of_the_same_name() {
+        let (_d, f) = targets_file("GET http://h:1/\nx-a: file\n\nGET http://h:1/b\n");
+        let c = config(&["--targets", &f, "-H", "X-A: cli", "-H", "X-B: cli"]).unwrap();
+        let t = c.targets.unwrap();
+        assert_eq!(t.headers[0], ["X-B: cli", "x-a: file"]);
+        assert_eq!(t.headers[1], ["X-A: cli", "X-B: cli"]);
+        assert_eq!(c.url.to_url(), "http://h:1/", "the first target's");
+    }
+
+    #[test]
+    fn targets_take_a_seed_in_a_closed_loop_and_refuse_what_cannot_apply() {
+        let (_d, f) = targets_file("GET http://h:1/\n\nGET https://g:2/\n");
+        let c = config(&["--targets", &f, "--seed", "5"]).unwrap();
+        assert_eq!(c.run_config("x").seed, Some(5));
+        let t = c.targets.unwrap();
+        assert_eq!((t.hosts.len(), t.host_of.as_slice()), (2, &[0, 1][..]));
+        assert!(matches!(
+            config(&[
+                "--targets",
+                &f,
+                "--targets-order",
+                "round-robin",
+                "--seed",
+                "5"
+            ]),
+            Err(ConfigError::OpenLoopOnly { flag: "--seed" })
+        ));
+        assert!(matches!(
+            config(&["--targets-order", "random"]),
+            Err(ConfigError::TargetsOrderAlone)
+        ));
+        assert!(matches!(
+            config(&["--targets", &f, "--targets-order", "zigzag"]),
+            Err(ConfigError::Invalid {
+                flag: "--targets-order",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&["--targets", &f, "-c", "1"]),
+            Err(ConfigError::FewerConnectionsThanHosts { hosts: 2, .. })
+        ));
+        let (_d, bad) = targets_file("GET http://h:1/\nContent-Length: 3\n");
+        let e = config(&["--targets", &bad]).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{bad}:1: the header Content-Length")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn connections_are_apportioned_by_weight_with_one_each_at_least() {
+        assert_eq!(apportion(&[3, 1], 4), [3, 1]);
+        assert_eq!(apportion(&[1, 1, 1], 10), [4, 3, 3]);
+        assert_eq!(apportion(&[1_000_000, 1], 2), [1, 1]);
+        assert_eq!(apportion(&[7], 5), [5]);
+        for n in 3..50 {
+            assert_eq!(apportion(&[5, 2, 9], n).iter().sum::<u32>(), n);
+        }
+    }
+
     #[test]
     fn stages_set_the_length_and_size_a_closed_pool() {
         let c = config(&["--stage", "30s:1000/s", "--stage", "2m:1000/s"]).unwrap();
