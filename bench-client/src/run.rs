@@ -137,11 +137,21 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     // goes to stderr.
     let to_stdout = config.output != Output::Stdout;
     let url_text = url.to_url();
+    // The first target's URL alone would read as the whole run's.
+    let shown = match &config.targets {
+        Some(t) if t.list.len() > 1 => format!(
+            "{} targets on {} host(s), from {}",
+            t.list.len(),
+            t.hosts.len(),
+            t.file.display()
+        ),
+        _ => url_text.clone(),
+    };
     if print {
         print_text(
             &report::text::header(
                 &config.run_config(&url_text),
-                &url_text,
+                &shown,
                 config.server.map(|m| m.name()),
                 config.label.as_deref(),
             ),
