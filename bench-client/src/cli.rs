@@ -115,9 +115,19 @@ pub enum Command {
 /// Options of a load run.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Target URL: http:// or https://.
-    #[arg(value_name = "URL", default_value = DEFAULT_URL)]
-    pub url: String,
+    /// Target URL: http:// or https:// [default: http://127.0.0.1:8888/].
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Requests from a vegeta targets file (METHOD URL, Header: value lines, @BODY-FILE,
+    /// '# weight: N'; blank lines between targets) instead of a URL.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+
+    /// Which target each request uses: random (by weight, seeded by --seed) or round-robin
+    /// (each connection walks its host's targets from a staggered start) [default: random].
+    #[arg(long, value_name = "random|round-robin")]
+    pub targets_order: Option<String>,
 
     /// Total connections, as in wrk and oha: N clients x 1 connection, or N / M clients with
     /// --max-conns M [default: 10].
@@ -179,7 +189,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "uniform|poisson")]
     pub arrivals: Option<String>,
 
-    /// Seed of --arrivals poisson [default: a random seed, recorded in the result].
+    /// Seed of --arrivals poisson and of --targets-order random [default: a random seed,
+    /// recorded in the result].
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<String>,
 
@@ -331,7 +342,7 @@ mod tests {
     fn url_and_subcommands_do_not_clash() {
         let cli = Cli::try_parse_from(["bench-client", "http://127.0.0.1:1/x"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.run.url, "http://127.0.0.1:1/x");
+        assert_eq!(cli.run.url.as_deref(), Some("http://127.0.0.1:1/x"));
         let cli = Cli::try_parse_from(["bench-client", "serve", "sync"]).unwrap();
         assert!(matches!(
             cli.command,

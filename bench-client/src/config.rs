@@ -17,6 +17,7 @@ use crate::result::{RunConfig, StageConfig};
 use crate::shape::arrivals::Arrivals;
 use crate::shape::curve::{CapacityError, ConnectionCurve, RateCurve};
 use crate::shape::stage::{Kind, Stage, Stages, StagesParseError, Target, MAX_RUN};
+use crate::shape::targets::{self, RequestTarget, TargetOrder, TargetsError};
 use crate::tls::{TlsOptions, TlsVersion};
 use reference_servers::wire::url::UrlParts;
 
@@ -96,6 +97,35 @@ pub enum ConfigError {
         url: String,
         reason: authority::AuthorityError,
     },
+    #[error(transparent)]
+    Targets(#[from] TargetsError),
+    #[error(
+        "--targets {file} and the URL argument '{url}' were both given: the targets file names \
+         the URLs; give one or the other"
+    )]
+    TargetsAndUrl { file: String, url: String },
+    #[error("{flag} cannot be combined with --targets (the targets file names the hosts)")]
+    TargetsWith { flag: &'static str },
+    #[error("--targets-order applies with --targets FILE only")]
+    TargetsOrderAlone,
+    #[error(
+        "{file}: {targets} targets, more than the {limit} that per-target figures are kept for; \
+         split the file"
+    )]
+    TooManyTargets {
+        file: String,
+        targets: usize,
+        limit: usize,
+    },
+    #[error(
+        "{file} names {hosts} hosts but the run has {connections} connections: each connection \
+         belongs to one host, so give -c {hosts} or more"
+    )]
+    FewerConnectionsThanHosts {
+        file: String,
+        hosts: usize,
+        connections: u32,
+    },
     #[error("cannot read --body-file '{path}'")]
     BodyFile {
         path: PathBuf,
@@ -108,6 +138,169 @@ pub enum ConfigError {
         bytes: u64,
         limit: u64,
     },
+}
+
+/// The most targets a file may hold: each has its own figures (a
+/// histogram per worker thread), and a summary of more would be unreadable.
+pub const MAX_TARGETS: usize = 1_000;
+
+/// `--targets FILE`, checked, with each target's request parts settled.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub file: PathBuf,
+    /// In file order.
+    pub list: Vec<RequestTarget>,
+    /// Each target's `Name: value` headers: `-H`, less those the file sets
+    /// again (the file's win), then the file's.
+    pub headers: Vec<Vec<String>>,
+    /// Each target's body: its `@file`, or the run's `--payload` / `--body-file`.
+    pub bodies: Vec<Vec<u8>>,
+    pub order: TargetOrder,
+    /// The hosts (scheme, host, port), in order of first appearance, and
+    /// each target's host.
+    pub hosts: Vec<HttpUrl>,
+    pub host_of: Vec<usize>,
+}
+
+impl Targets {
+    fn new(
+        file: PathBuf,
+        list: Vec<RequestTarget>,
+        order: TargetOrder,
+        cli_headers: &[String],
+        default_body: &[u8],
+        connections: u32,
+    ) -> Result<Targets, ConfigError> {
+        let name = file.display().to_string();
+        if list.len() > MAX_TARGETS {
+            return Err(ConfigError::TooManyTargets {
+                file: name,
+                targets: list.len(),
+                limit: MAX_TARGETS,
+            });
+        }
+        let line_err = |t: &RequestTarget, what: String| {
+            ConfigError::Targets(TargetsError::Line {
+                file: file.clone(),
+                line: t.line,
+                what,
+            })
+        };
+        let mut headers = Vec::with_capacity(list.len());
+        let mut bodies = Vec::with_capacity(list.len());
+        let mut hosts: Vec<HttpUrl> = Vec::new();
+        let mut host_of = Vec::with_capacity(list.len());
+        for t in &list {
+            for (n, _) in &t.headers {
+                if n.eq_ignore_ascii_case("content-length")
+                    || n.eq_ignore_ascii_case("transfer-encoding")
+                {
+                    // The same reason as for -H: a length that disagrees
+                    // with the bytes sent desynchronises the connection.
+                    return Err(line_err(
+                        t,
+                        format!(
+                            "the header {n} is refused: bench-client frames each body itself \
+                             (from the target's @BODY-FILE)"
+                        ),
+                    ));
+                }
+            }
+            let overridden = |h: &String| {
+                let n = h.split_once(':').map_or("", |(n, _)| n.trim());
+                t.headers.iter().any(|(f, _)| f.eq_ignore_ascii_case(n))
+            };
+            headers.push(
+                cli_headers
+                    .iter()
+                    .filter(|h| !overridden(h))
+                    .cloned()
+                    .chain(t.headers.iter().map(|(n, v)| format!("{n}: {v}")))
+                    .collect(),
+            );
+            bodies.push(match &t.body {
+                Some(path) => read_body(path).map_err(|e| {
+                    let why = std::error::Error::source(&e)
+                        .map_or_else(|| e.to_string(), |s| format!("{e}: {s}"));
+                    line_err(t, format!("the target's body: {why}"))
+                })?,
+                None => default_body.to_vec(),
+            });
+            let same = |h: &HttpUrl| {
+                h.https == t.url.https
+                    && h.port == t.url.port
+                    && h.host.eq_ignore_ascii_case(&t.url.host)
+            };
+            host_of.push(match hosts.iter().position(same) {
+                Some(i) => i,
+                None => {
+                    hosts.push(HttpUrl {
+                        path: "/".into(),
+                        ..t.url.clone()
+                    });
+                    hosts.len() - 1
+                }
+            });
+        }
+        if hosts.len() > connections as usize {
+            return Err(ConfigError::FewerConnectionsThanHosts {
+                file: name,
+                hosts: hosts.len(),
+                connections,
+            });
+        }
+        Ok(Targets {
+            file,
+            list,
+            headers,
+            bodies,
+            order,
+            hosts,
+            host_of,
+        })
+    }
+
+    /// `METHOD URL`: a target's name in the result and the summary.
+    pub fn key(t: &RequestTarget) -> String {
+        format!("{} {}", t.method, t.url.to_url())
+    }
+
+    /// How many of `connections` each host gets: in proportion to its
+    /// targets' weights (largest remainders), at least one each.
+    pub fn connections_per_host(&self, connections: u32) -> Vec<u32> {
+        let mut weight = vec![0u64; self.hosts.len()];
+        for (t, &h) in self.list.iter().zip(&self.host_of) {
+            weight[h] += u64::from(t.weight);
+        }
+        apportion(&weight, connections)
+    }
+}
+
+/// Splits `n` into shares proportional to `weights` (largest remainders,
+/// ties to the earlier), each share at least 1; `n` is at least the number
+/// of weights.
+pub fn apportion(weights: &[u64], n: u32) -> Vec<u32> {
+    let k = weights.len() as u32;
+    assert!(k > 0 && n >= k);
+    // Everyone's one first, then the rest by weight.
+    let rest = u64::from(n - k);
+    let total: u64 = weights.iter().sum();
+    let mut shares: Vec<u32> = weights
+        .iter()
+        .map(|&w| 1 + (u128::from(rest) * u128::from(w) / u128::from(total)) as u32)
+        .collect();
+    let mut left = n - shares.iter().sum::<u32>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    let remainder = |i: usize| u128::from(rest) * u128::from(weights[i]) % u128::from(total);
+    order.sort_by(|&a, &b| remainder(b).cmp(&remainder(a)).then(a.cmp(&b)));
+    for i in order.into_iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    shares
 }
 
 /// CPUs above this are refused: the kernel's `cpu_set_t` holds 1024.
@@ -231,8 +424,11 @@ impl HttpUrl {
 /// A validated load run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The URL as given (with `--server`, its host and port are replaced at run time).
+    /// The URL as given (with `--server`, its host and port are replaced at
+    /// run time); with `--targets`, the first target's.
     pub url: HttpUrl,
+    /// `--targets FILE`, read and checked.
+    pub targets: Option<Targets>,
     pub method: String,
     /// `-H` values, each checked to be `Name: value`.
     pub headers: Vec<String>,
@@ -278,7 +474,23 @@ pub struct Config {
 impl Config {
     /// Validates the command line; reads `--body-file`.
     pub fn from_args(args: &RunArgs) -> Result<Config, ConfigError> {
-        let url = HttpUrl::parse(&args.url)?;
+        if let (Some(file), Some(url)) = (&args.targets, &args.url) {
+            return Err(ConfigError::TargetsAndUrl {
+                file: file.display().to_string(),
+                url: url.clone(),
+            });
+        }
+        if args.targets.is_some() && args.server.is_some() {
+            return Err(ConfigError::TargetsWith { flag: "--server" });
+        }
+        if args.targets_order.is_some() && args.targets.is_none() {
+            return Err(ConfigError::TargetsOrderAlone);
+        }
+        let file_targets = args.targets.as_deref().map(targets::load).transpose()?;
+        let url = match &file_targets {
+            Some(list) => list[0].url.clone(),
+            None => HttpUrl::parse(args.url.as_deref().unwrap_or(crate::cli::DEFAULT_URL))?,
+        };
         let mut notices = Vec::new();
         let count =
             |flag: &'static str, value: &Option<String>| -> Result<Option<u64>, ConfigError> {
@@ -343,7 +555,20 @@ impl Config {
             (None, None, None) => Stop::Duration(Duration::from_secs(10)),
         };
         let open = rate.is_some() || stages.as_ref().is_some_and(|s| s.kind() == Kind::Open);
-        let arrivals = parse_arrivals(args, open)?;
+        let order = match args.targets_order.as_deref().map(str::trim) {
+            None | Some("random") => Some(TargetOrder::Random { seed: 0 }),
+            Some("round-robin") => Some(TargetOrder::RoundRobin),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    flag: "--targets-order",
+                    value: other.to_string(),
+                    expected: "random or round-robin",
+                })
+            }
+        };
+        let seeded_targets =
+            file_targets.is_some() && matches!(order, Some(TargetOrder::Random { .. }));
+        let (arrivals, seed) = parse_arrivals(args, open, seeded_targets)?;
         // A closed loop's stages need a connection per slot; unless the
         // user sized the pool, size it to the peak.
         let (max_clients, max_conns) = match stages.as_ref().and_then(ConnectionCurve::new) {
@@ -418,7 +643,28 @@ impl Config {
                 });
             }
         }
-        let tls = tls_options(args, &url)?;
+        let targets = match file_targets {
+            Some(list) => Some(Targets::new(
+                args.targets.clone().expect("loaded from it"),
+                list,
+                match order.expect("always set") {
+                    TargetOrder::Random { .. } => TargetOrder::Random { seed },
+                    rr => rr,
+                },
+                &args.headers,
+                &body,
+                max_clients * max_conns,
+            )?),
+            None => None,
+        };
+        // The TLS flags apply to every https target alike.
+        let tls_url = targets
+            .iter()
+            .flat_map(|t| &t.list)
+            .map(|t| &t.url)
+            .find(|u| u.https)
+            .unwrap_or(&url);
+        let tls = tls_options(args, tls_url)?;
         let resolve = args
             .tls
             .resolve
@@ -433,6 +679,7 @@ impl Config {
         };
         Ok(Config {
             url,
+            targets,
             method,
             headers: args.headers.clone(),
             body_source,
@@ -584,10 +831,25 @@ impl Config {
                 }
                 .to_string()
             }),
-            seed: match self.arrivals {
-                Arrivals::Poisson { seed } if self.is_open() => Some(seed),
+            seed: match (self.arrivals, &self.targets) {
+                (Arrivals::Poisson { seed }, _) if self.is_open() => Some(seed),
+                (
+                    _,
+                    Some(Targets {
+                        order: TargetOrder::Random { seed },
+                        ..
+                    }),
+                ) => Some(*seed),
                 _ => None,
             },
+            targets_file: self.targets.as_ref().map(|t| t.file.display().to_string()),
+            targets_order: self.targets.as_ref().map(|t| {
+                match t.order {
+                    TargetOrder::Random { .. } => "random",
+                    TargetOrder::RoundRobin => "round-robin",
+                }
+                .to_string()
+            }),
             server: self.server.map(|m| m.name().to_string()),
             server_cpus: self.server_cpus.clone(),
         }
@@ -651,7 +913,7 @@ fn tls_options(run: &RunArgs, url: &HttpUrl) -> Result<TlsOptions, ConfigError> 
         if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
             return Err(ConfigError::TlsWithHttp {
                 flag,
-                url: run.url.clone(),
+                url: url.to_url(),
             });
         }
     }
@@ -742,12 +1004,17 @@ fn parse_stages(args: &RunArgs, warmup: Duration) -> Result<Option<Stages>, Conf
 
 /// `--arrivals` and `--seed`: uniform unless asked, and a seed drawn now
 /// when none is given, so that the result can name it and be repeated.
-fn parse_arrivals(args: &RunArgs, open: bool) -> Result<Arrivals, ConfigError> {
+/// `seeded_targets`: `--targets-order random` takes the seed too, in any loop.
+fn parse_arrivals(
+    args: &RunArgs,
+    open: bool,
+    seeded_targets: bool,
+) -> Result<(Arrivals, u64), ConfigError> {
     if !open {
         if args.arrivals.is_some() {
             return Err(ConfigError::OpenLoopOnly { flag: "--arrivals" });
         }
-        if args.seed.is_some() {
+        if args.seed.is_some() && !seeded_targets {
             return Err(ConfigError::OpenLoopOnly { flag: "--seed" });
         }
     }
@@ -765,8 +1032,8 @@ fn parse_arrivals(args: &RunArgs, open: bool) -> Result<Arrivals, ConfigError> {
         None => random_seed(),
     };
     match args.arrivals.as_deref().map(str::trim) {
-        None | Some("uniform") => Ok(Arrivals::Uniform),
-        Some("poisson") => Ok(Arrivals::Poisson { seed }),
+        None | Some("uniform") => Ok((Arrivals::Uniform, seed)),
+        Some("poisson") => Ok((Arrivals::Poisson { seed }, seed)),
         Some(other) => Err(ConfigError::Invalid {
             flag: "--arrivals",
             value: other.to_string(),
@@ -871,6 +1138,76 @@ mod tests {
         let mut argv = vec!["bench-client"];
         argv.extend_from_slice(args);
         Config::from_args(&Cli::try_parse_from(argv).expect("clap accepts").run)
+    }
+
+    fn targets_file(text: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.txt");
+        std::fs::write(&p, text).unwrap();
+        let p = p.to_str().unwrap().to_string();
+        (dir, p)
+    }
+
+    #[test]
+    fn file_headers_override_cli_headers_of_the_same_name() {
+        let (_d, f) = targets_file("GET http://h:1/\nx-a: file\n\nGET http://h:1/b\n");
+        let c = config(&["--targets", &f, "-H", "X-A: cli", "-H", "X-B: cli"]).unwrap();
+        let t = c.targets.unwrap();
+        assert_eq!(t.headers[0], ["X-B: cli", "x-a: file"]);
+        assert_eq!(t.headers[1], ["X-A: cli", "X-B: cli"]);
+        assert_eq!(c.url.to_url(), "http://h:1/", "the first target's");
+    }
+
+    #[test]
+    fn targets_take_a_seed_in_a_closed_loop_and_refuse_what_cannot_apply() {
+        let (_d, f) = targets_file("GET http://h:1/\n\nGET https://g:2/\n");
+        let c = config(&["--targets", &f, "--seed", "5"]).unwrap();
+        assert_eq!(c.run_config("x").seed, Some(5));
+        let t = c.targets.unwrap();
+        assert_eq!((t.hosts.len(), t.host_of.as_slice()), (2, &[0, 1][..]));
+        assert!(matches!(
+            config(&[
+                "--targets",
+                &f,
+                "--targets-order",
+                "round-robin",
+                "--seed",
+                "5"
+            ]),
+            Err(ConfigError::OpenLoopOnly { flag: "--seed" })
+        ));
+        assert!(matches!(
+            config(&["--targets-order", "random"]),
+            Err(ConfigError::TargetsOrderAlone)
+        ));
+        assert!(matches!(
+            config(&["--targets", &f, "--targets-order", "zigzag"]),
+            Err(ConfigError::Invalid {
+                flag: "--targets-order",
+                ..
+            })
+        ));
+        assert!(matches!(
+            config(&["--targets", &f, "-c", "1"]),
+            Err(ConfigError::FewerConnectionsThanHosts { hosts: 2, .. })
+        ));
+        let (_d, bad) = targets_file("GET http://h:1/\nContent-Length: 3\n");
+        let e = config(&["--targets", &bad]).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{bad}:1: the header Content-Length")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn connections_are_apportioned_by_weight_with_one_each_at_least() {
+        assert_eq!(apportion(&[3, 1], 4), [3, 1]);
+        assert_eq!(apportion(&[1, 1, 1], 10), [4, 3, 3]);
+        assert_eq!(apportion(&[1_000_000, 1], 2), [1, 1]);
+        assert_eq!(apportion(&[7], 5), [5]);
+        for n in 3..50 {
+            assert_eq!(apportion(&[5, 2, 9], n).iter().sum::<u32>(), n);
+        }
     }
 
     #[test]

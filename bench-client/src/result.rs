@@ -94,6 +94,27 @@ pub struct RunResult {
     /// Absent from older results; `merge` lists every input's workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<Generator>,
+    /// `--targets` runs: each target's figures, in file order; absent when
+    /// the run drove one URL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetResult>,
+}
+
+/// One target of a `--targets` file and what it got.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetResult {
+    /// `METHOD URL`: what names the target in summaries, `compare` and `merge`.
+    pub key: String,
+    /// Its `# weight: N` (1 when none).
+    pub weight: u32,
+    /// Completed responses (any status) and failed attempts.
+    pub requests: u64,
+    pub errors: u64,
+    /// As in `summary`: by status code, and by error kind.
+    pub status_codes: BTreeMap<String, u64>,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// As in `latency`, over this target's requests (timeouts included).
+    pub latency: Latency,
 }
 
 /// The verdict on a run: can its figures be read as the server's?
@@ -206,6 +227,12 @@ pub struct RunConfig {
     /// `--server-cpus`: the CPUs the server child was pinned to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_cpus: Option<Vec<usize>>,
+    /// `--targets FILE`, as given; absent when the run drove one URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_file: Option<String>,
+    /// With `--targets`: `random` (by weight, from `seed`) or `round-robin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_order: Option<String>,
 }
 
 /// One `--stage`: over `duration_s` the load moves linearly from the

@@ -11,19 +11,20 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
-use crate::config::{Config, HttpUrl, Output, Stop};
+use crate::config::{Config, HttpUrl, Output, Stop, Targets};
 use crate::engine::Counters;
-use crate::engine::{self, Outcome, Plan, WorkerLoad};
+use crate::engine::{self, HostPlan, Outcome, Plan, RequestBytes, WorkerLoad};
 use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{
     Generator, GeneratorWorker, Pacing, PhaseLatency, Phases, RunResult, ServerInfo, StageResult,
-    Summary, Target, TlsInfo, Tool, SCHEMA_VERSION,
+    Summary, Target, TargetResult, TlsInfo, Tool, SCHEMA_VERSION,
 };
 use crate::shape::arrivals::ArrivalPlan;
 use crate::shape::curve::{ConnectionCurve, RateCurve};
 use crate::shape::stage::Target as StageTarget;
+use crate::shape::targets::TargetPlan;
 use crate::stats::{StageStats, Stats, TimelineTarget};
 use crate::supervisor::SpawnedServer;
 use crate::{hdr, host, http, report, signals};
@@ -136,11 +137,21 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     // goes to stderr.
     let to_stdout = config.output != Output::Stdout;
     let url_text = url.to_url();
+    // The first target's URL alone would read as the whole run's.
+    let shown = match &config.targets {
+        Some(t) if t.list.len() > 1 => format!(
+            "{} targets on {} host(s), from {}",
+            t.list.len(),
+            t.hosts.len(),
+            t.file.display()
+        ),
+        _ => url_text.clone(),
+    };
     if print {
         print_text(
             &report::text::header(
                 &config.run_config(&url_text),
-                &url_text,
+                &shown,
                 config.server.map(|m| m.name()),
                 config.label.as_deref(),
             ),
@@ -148,19 +159,37 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         )?;
     }
 
-    let request = http::build_request(&http::RequestSpec {
-        method: &config.method,
-        path: &url.path,
-        host: &url.authority(),
-        headers: &config.headers,
-        body: &config.body,
-        connection_close: config.connection_per_request,
-    });
+    let (hosts, requests) = match &config.targets {
+        None => {
+            let request = http::build_request(&http::RequestSpec {
+                method: &config.method,
+                path: &url.path,
+                host: &url.authority(),
+                headers: &config.headers,
+                body: &config.body,
+                connection_close: config.connection_per_request,
+            });
+            let host = HostPlan {
+                addr,
+                tls: tls.clone(),
+                first_conn: 0,
+                conns: config.connections(),
+                targets: vec![0],
+                picker: None,
+            };
+            let request = RequestBytes {
+                bytes: request,
+                head: config.method == "HEAD",
+            };
+            (vec![host], vec![request])
+        }
+        Some(targets) => target_plan(config, targets, &tls_options, addr, tls.as_ref())?,
+    };
     let arrival_curve = config.arrival_curve();
     let plan = Plan {
-        addr,
-        request,
-        head_request: config.method == "HEAD",
+        hosts,
+        requests,
+        per_target: config.targets.is_some(),
         clients: config.max_clients,
         conns_per_client: config.max_conns,
         threads: config.effective_threads(),
@@ -178,7 +207,6 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             .map(Arc::new),
         stage_ends: stage_spans(config).into_iter().map(|r| r.end).collect(),
         short_slice: config.short_slice,
-        tls: tls.clone(),
     };
     let counters = Arc::new(Counters::new(plan.threads as usize));
     let progress = Progress::start(
@@ -318,9 +346,90 @@ pub fn build_result(
         warnings: Vec::new(),
         verdict: None,
         generator: Some(generator(&outcome.workers)),
+        targets: target_results(config, stats),
         phases: None,
         tls: None,
     }
+}
+
+/// A `--targets` run's hosts (each resolved and checked, with its own TLS
+/// name) and requests (one per target, built once). `first` is the
+/// address already found for the run's URL, the first target's host, and
+/// `first_tls` its TLS.
+fn target_plan(
+    config: &Config,
+    targets: &Targets,
+    tls_options: &crate::tls::TlsOptions,
+    first: SocketAddr,
+    first_tls: Option<&crate::tls::ClientTls>,
+) -> anyhow::Result<(Vec<HostPlan>, Vec<RequestBytes>)> {
+    let shares = targets.connections_per_host(config.connections());
+    let mut hosts = Vec::with_capacity(targets.hosts.len());
+    let mut first_conn = 0;
+    for (i, (h, &conns)) in targets.hosts.iter().zip(&shares).enumerate() {
+        let (addr, tls) = if i == 0 {
+            (first, first_tls.cloned())
+        } else {
+            let addr = preflight(&resolve(h)?, config.timeout.min(Duration::from_secs(5)))?;
+            let tls = h
+                .https
+                .then(|| crate::tls::client_tls(tls_options, &h.host))
+                .transpose()
+                .map_err(|e| UsageError(anyhow::Error::new(e)))?;
+            (addr, tls)
+        };
+        let mine: Vec<usize> = (0..targets.list.len())
+            .filter(|&t| targets.host_of[t] == i)
+            .collect();
+        let weights: Vec<u32> = mine.iter().map(|&t| targets.list[t].weight).collect();
+        hosts.push(HostPlan {
+            addr,
+            tls,
+            first_conn,
+            conns,
+            picker: Some(TargetPlan::new(&weights, targets.order, conns, 0)),
+            targets: mine,
+        });
+        first_conn += conns;
+    }
+    let requests = targets
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, t)| RequestBytes {
+            bytes: http::build_request(&http::RequestSpec {
+                method: &t.method,
+                path: &t.url.path,
+                host: &t.url.authority(),
+                headers: &targets.headers[i],
+                body: &targets.bodies[i],
+                connection_close: config.connection_per_request,
+            }),
+            head: t.method == "HEAD",
+        })
+        .collect();
+    Ok((hosts, requests))
+}
+
+/// `targets`: each target's figures, in file order.
+fn target_results(config: &Config, stats: &Stats) -> Vec<TargetResult> {
+    let Some(targets) = &config.targets else {
+        return Vec::new();
+    };
+    targets
+        .list
+        .iter()
+        .zip(&stats.targets)
+        .map(|(t, s)| TargetResult {
+            key: Targets::key(t),
+            weight: t.weight,
+            requests: s.requests,
+            errors: s.errors,
+            status_codes: s.status_codes(),
+            errors_by_kind: s.errors_by_kind(),
+            latency: hdr::latency_from(&s.latency()),
+        })
+        .collect()
 }
 
 /// The phase histograms, as the result records them.

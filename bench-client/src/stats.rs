@@ -269,6 +269,94 @@ impl AddAssign<&StageStats> for StageStats {
     }
 }
 
+/// One `--targets` target's figures in one worker.
+#[derive(Debug, Clone, Default)]
+pub struct TargetStats {
+    pub requests: u64,
+    pub errors: u64,
+    /// Errors by [`Failure`] (index = position in [`Failure::ALL`]).
+    pub errors_by_kind: [u64; Failure::ALL.len()],
+    /// `(status, responses)`: a few entries, searched linearly.
+    pub status: Vec<(u16, u64)>,
+    /// Latency (µs), as recorded in `latency`. Made on first use, and
+    /// growing only as far as its largest sample: up to a thousand targets
+    /// times every worker must not cost a full-range histogram each.
+    pub latency: Option<Histogram<u64>>,
+}
+
+impl TargetStats {
+    fn histogram(&mut self) -> &mut Histogram<u64> {
+        self.latency.get_or_insert_with(hdr::new_small_histogram)
+    }
+
+    #[inline]
+    pub fn response(&mut self, status: u16, latency_us: u64) {
+        self.requests += 1;
+        match self.status.iter_mut().find(|(s, _)| *s == status) {
+            Some(e) => e.1 += 1,
+            None => self.status.push((status, 1)),
+        }
+        hdr::record(self.histogram(), latency_us);
+    }
+
+    /// A failed attempt; a timeout carries its latency.
+    #[inline]
+    pub fn error(&mut self, kind: Failure, timed_out_us: Option<u64>) {
+        self.errors += 1;
+        let k = Failure::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        self.errors_by_kind[k] += 1;
+        if let Some(us) = timed_out_us {
+            hdr::record(self.histogram(), us);
+        }
+    }
+
+    /// `status_codes`, as in `summary`.
+    pub fn status_codes(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for &(s, n) in &self.status {
+            *out.entry(s.to_string()).or_insert(0) += n;
+        }
+        out
+    }
+
+    /// `errors_by_kind`, as in `summary`.
+    pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
+        Failure::ALL
+            .iter()
+            .zip(self.errors_by_kind)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (k.name().to_string(), n))
+            .collect()
+    }
+
+    /// The latency histogram, empty when nothing was recorded.
+    pub fn latency(&self) -> Histogram<u64> {
+        self.latency
+            .clone()
+            .unwrap_or_else(hdr::new_small_histogram)
+    }
+}
+
+impl AddAssign<&TargetStats> for TargetStats {
+    fn add_assign(&mut self, o: &TargetStats) {
+        self.requests += o.requests;
+        self.errors += o.errors;
+        for (a, b) in self.errors_by_kind.iter_mut().zip(o.errors_by_kind) {
+            *a += b;
+        }
+        for &(s, n) in &o.status {
+            match self.status.iter_mut().find(|(x, _)| *x == s) {
+                Some(e) => e.1 += n,
+                None => self.status.push((s, n)),
+            }
+        }
+        if let Some(h) = &o.latency {
+            // Both auto-resize: this cannot fail.
+            let _ = self.histogram().add(h);
+        }
+    }
+}
+
 /// What each timeline second was asked to carry.
 #[derive(Debug, Clone, Copy)]
 pub enum TimelineTarget<'a> {
@@ -337,6 +425,8 @@ pub struct Stats {
     pub clients: Vec<(u64, u64)>,
     /// Per `--stage`, in order (empty without stages).
     pub stages: Vec<StageStats>,
+    /// Per `--targets` target, in file order (empty without a targets file).
+    pub targets: Vec<TargetStats>,
 }
 
 impl Stats {
@@ -366,6 +456,7 @@ impl Stats {
             timeline: Vec::new(),
             clients: vec![(0, 0); clients as usize],
             stages: Vec::new(),
+            targets: Vec::new(),
         }
     }
 
@@ -589,6 +680,13 @@ impl AddAssign for Stats {
             self.stages.resize_with(o.stages.len(), StageStats::default);
         }
         for (a, b) in self.stages.iter_mut().zip(&o.stages) {
+            *a += b;
+        }
+        if o.targets.len() > self.targets.len() {
+            self.targets
+                .resize_with(o.targets.len(), TargetStats::default);
+        }
+        for (a, b) in self.targets.iter_mut().zip(&o.targets) {
             *a += b;
         }
     }

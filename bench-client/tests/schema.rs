@@ -88,6 +88,8 @@ fn closed_loop() -> RunResult {
             seed: None,
             server: Some("fork".into()),
             server_cpus: Some(vec![0]),
+            targets_file: None,
+            targets_order: None,
         },
         target: Target {
             url: "http://127.0.0.1:1/".into(),
@@ -151,6 +153,7 @@ fn closed_loop() -> RunResult {
         warnings: Vec::new(),
         verdict: None,
         generator: None,
+        targets: Vec::new(),
         phases: Some(Phases {
             resolve_us: Some(42),
             connect: phase(&[(80, 6)]),
@@ -295,6 +298,17 @@ fn open_loop() -> RunResult {
     }
     r.config.arrivals = Some("poisson".into());
     r.config.seed = Some(u64::MAX);
+    r.config.targets_file = Some("targets.txt".into());
+    r.config.targets_order = Some("round-robin".into());
+    r.targets = vec![TargetResult {
+        key: "POST http://127.0.0.1:40000/echo".into(),
+        weight: 3,
+        requests: 900,
+        errors: 2,
+        status_codes: [("200".to_string(), 900)].into_iter().collect(),
+        errors_by_kind: [("timeout".to_string(), 2)].into_iter().collect(),
+        latency: latency(&[(100, 902)]),
+    }];
     r.config.stages = vec![
         StageConfig {
             duration_s: 1.0,
@@ -678,6 +692,47 @@ fn real_open_loop_output_validates_and_both_hdrs_match() {
     assert_hdr_matches(&r.latency, r.summary.requests, "latency");
     let unc = r.latency_uncorrected.as_ref().expect("latency_uncorrected");
     assert_hdr_matches(unc, r.summary.requests, "latency_uncorrected");
+}
+
+/// A real `--targets` run's fields validate and load, and each target's
+/// histogram holds its own requests.
+#[test]
+fn real_targets_output_validates() {
+    let (mut server, addr) = {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bench-client"))
+            .args(["serve", "selector", "--addr", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let addr = reference_servers::wire::listening::ListeningLine::parse(&line)
+            .expect("listening line")
+            .addr;
+        (child, addr)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.txt");
+    std::fs::write(
+        &file,
+        format!("GET http://{addr}/\n# weight: 3\n\nPOST http://{addr}/echo\n"),
+    )
+    .unwrap();
+    let r = run_real(&["--targets", file.to_str().unwrap(), "-n", "200", "-c", "2"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(r.targets.len(), 2);
+    assert_eq!(r.config.targets_order.as_deref(), Some("random"));
+    assert!(r.config.seed.is_some(), "a random order records its seed");
+    for t in &r.targets {
+        assert_hdr_matches(&t.latency, t.requests + t.errors, &t.key);
+    }
 }
 
 /// The stages' fields, written by real runs of both kinds, validate and

@@ -526,3 +526,51 @@ fn client_certificates() {
         r.summary.errors_by_cause
     );
 }
+
+/// A targets file mixing an https host (by name: SNI per host) and a plain
+/// one: each connection speaks its own host's protocol, and the TLS
+/// server answers exactly the client's count for its targets.
+#[test]
+fn a_targets_file_mixes_https_and_http_hosts() {
+    let cert = localhost_cert();
+    let tls = TlsServer::start(&cert, Behaviour::Answer);
+    let (_plain, plain) = serve("selector");
+    let dir = tempdir();
+    let file = dir.path().join("t.txt");
+    let port = tls
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    std::fs::write(
+        &file,
+        format!("GET https://localhost:{port}/\n\nGET http://{plain}/\n"),
+    )
+    .unwrap();
+    let (r, _) = run_saved(
+        &[
+            "--targets",
+            path_str(&file),
+            "--targets-order",
+            "round-robin",
+            "-n",
+            "100",
+            "-c",
+            "2",
+            "--cacert",
+            cert.pem(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_cause);
+    let counts: Vec<u64> = r.targets.iter().map(|t| t.requests).collect();
+    assert_eq!(counts.iter().sum::<u64>(), 100);
+    assert_eq!(tls.answered.load(Ordering::SeqCst), counts[0]);
+    let sni = tls.sni.lock().unwrap().clone();
+    assert!(
+        !sni.is_empty() && sni.iter().all(|s| s.as_deref() == Some("localhost")),
+        "{sni:?}"
+    );
+}

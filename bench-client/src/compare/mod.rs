@@ -308,6 +308,91 @@ pub struct Comparison {
     /// Names of the metrics with verdict `regression`.
     pub regressions: Vec<String>,
     pub pass: bool,
+    /// `--targets` runs with the same targets: each target's latency and
+    /// errors, side by side (shown, not gated: the totals gate).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetComparison>,
+    /// Why there is no per-target table when some run had targets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets_note: Option<String>,
+}
+
+/// One target in both sides' runs: the means over each side's runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetComparison {
+    pub key: String,
+    pub baseline_p50_ms: f64,
+    pub candidate_p50_ms: f64,
+    pub baseline_p99_ms: f64,
+    pub candidate_p99_ms: f64,
+    /// Change of the p99 mean, in %.
+    pub p99_change_pct: f64,
+    /// Failed attempts over all attempts, in %.
+    pub baseline_error_pct: f64,
+    pub candidate_error_pct: f64,
+}
+
+/// Target by target when every run has the same targets (keys, in order);
+/// otherwise why only the totals are compared.
+fn compare_targets(
+    baseline: &[RunResult],
+    candidate: &[RunResult],
+) -> (Vec<TargetComparison>, Option<String>) {
+    let runs: Vec<&RunResult> = baseline.iter().chain(candidate).collect();
+    if runs.iter().all(|r| r.targets.is_empty()) {
+        return (Vec::new(), None);
+    }
+    let keys = |r: &RunResult| r.targets.iter().map(|t| t.key.clone()).collect::<Vec<_>>();
+    let first = keys(runs[0]);
+    if runs.iter().any(|r| keys(r) != first) {
+        return (
+            Vec::new(),
+            Some("the runs' targets differ: compared totals only".to_string()),
+        );
+    }
+    let side = |runs: &[RunResult], i: usize| {
+        let n = runs.len().max(1) as f64;
+        let ms = |r: &RunResult, k: &str| {
+            r.targets[i]
+                .latency
+                .percentiles
+                .get(k)
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        let p50 = runs.iter().map(|r| ms(r, "50")).sum::<f64>() / n;
+        let p99 = runs.iter().map(|r| ms(r, "99")).sum::<f64>() / n;
+        let (errors, all) = runs.iter().fold((0, 0), |(e, a), r| {
+            let t = &r.targets[i];
+            (e + t.errors, a + t.errors + t.requests)
+        });
+        let error_pct = if all > 0 {
+            errors as f64 * 100.0 / all as f64
+        } else {
+            0.0
+        };
+        (p50, p99, error_pct)
+    };
+    let rows = first
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let (b50, b99, be) = side(baseline, i);
+            let (c50, c99, ce) = side(candidate, i);
+            TargetComparison {
+                key,
+                baseline_p50_ms: b50,
+                candidate_p50_ms: c50,
+                baseline_p99_ms: b99,
+                candidate_p99_ms: c99,
+                p99_change_pct: change(b99, c99, ChangeKind::Relative),
+                baseline_error_pct: be,
+                candidate_error_pct: ce,
+            }
+        })
+        .collect();
+    (rows, None)
 }
 
 /// Confidence of the bootstrap interval.
@@ -339,7 +424,10 @@ pub fn compare(
         .filter(|c| c.verdict == Verdict::Regression)
         .map(|c| c.metric.name())
         .collect();
+    let (targets, targets_note) = compare_targets(baseline, candidate);
     Comparison {
+        targets,
+        targets_note,
         baseline_files: Vec::new(),
         candidate_files: Vec::new(),
         baseline_runs: baseline.len(),
@@ -414,6 +502,40 @@ fn compare_metric(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_compare_one_by_one_when_both_sides_have_the_same() {
+        let mut base = crate::report::testing::closed_loop_result();
+        let t = |key: &str, p99: u64| crate::result::TargetResult {
+            key: key.into(),
+            weight: 1,
+            requests: 99,
+            errors: 1,
+            status_codes: Default::default(),
+            errors_by_kind: Default::default(),
+            latency: {
+                let mut l = base_latency();
+                l.percentiles.insert("99".into(), p99);
+                l
+            },
+        };
+        base.targets = vec![t("GET http://h/a", 1_000), t("GET http://h/b", 2_000)];
+        let mut cand = base.clone();
+        cand.targets[1] = t("GET http://h/b", 3_000);
+        let c = compare(&[base.clone()], &[cand.clone()], &Limits::default(), 5.0);
+        assert_eq!(c.targets.len(), 2);
+        assert_eq!(c.targets[1].p99_change_pct, 50.0);
+        assert_eq!(c.targets[0].baseline_error_pct, 1.0);
+        assert!(render::terminal(&c).contains("GET http://h/b"));
+        cand.targets.pop();
+        let c = compare(&[base], &[cand], &Limits::default(), 5.0);
+        assert!(c.targets.is_empty());
+        assert!(c.targets_note.unwrap().contains("totals only"));
+    }
+
+    fn base_latency() -> crate::result::Latency {
+        crate::report::testing::closed_loop_result().latency
+    }
 
     #[test]
     fn runs_that_are_not_valid_are_refused_naming_file_and_reason() {

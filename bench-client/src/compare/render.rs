@@ -149,7 +149,47 @@ pub fn terminal(c: &Comparison) -> String {
     for r in &rows {
         out += &line(r);
     }
-    out + "\n" + &result_line(c) + "\n"
+    out + &targets_text(c) + "\n" + &result_line(c) + "\n"
+}
+
+/// The per-target lines (the 20 with the highest baseline p99), or why
+/// there are none.
+fn targets_text(c: &Comparison) -> String {
+    if let Some(note) = &c.targets_note {
+        return format!("\nTargets: {note}\n");
+    }
+    if c.targets.is_empty() {
+        return String::new();
+    }
+    let mut rows: Vec<&super::TargetComparison> = c.targets.iter().collect();
+    rows.sort_by(|a, b| b.baseline_p99_ms.total_cmp(&a.baseline_p99_ms));
+    let width = rows.iter().map(|t| t.key.len()).max().unwrap_or(0);
+    let mut out = format!(
+        "\nTargets (p50 / p99 ms, errors %; shown, not gated)\n  {:<width$}  {:>21}  {:>21}  {:>8}\n",
+        "target", "baseline", "candidate", "p99"
+    );
+    for t in rows.iter().take(20) {
+        out += &format!(
+            "  {:<width$}  {:>21}  {:>21}  {:>8}\n",
+            t.key,
+            format!(
+                "{:.3} / {:.3}, {:.1}%",
+                t.baseline_p50_ms, t.baseline_p99_ms, t.baseline_error_pct
+            ),
+            format!(
+                "{:.3} / {:.3}, {:.1}%",
+                t.candidate_p50_ms, t.candidate_p99_ms, t.candidate_error_pct
+            ),
+            signed(t.p99_change_pct, "%")
+        );
+    }
+    if rows.len() > 20 {
+        out += &format!(
+            "  ... and {} more (all in --format json)\n",
+            rows.len() - 20
+        );
+    }
+    out
 }
 
 pub fn markdown(c: &Comparison) -> String {

@@ -36,6 +36,10 @@ pub struct LoadShape {
     /// or `poisson`; `none` in a closed loop. The seed is not part of the
     /// shape: two seeds draw the same load.
     pub arrivals: String,
+    /// `--targets`: the order, then each target's key and weight in file
+    /// order (`random: GET http://h/a x1, ...`); `none` without a file.
+    /// Which targets, and in what mix, is the load as much as the rate is.
+    pub targets: String,
 }
 
 impl LoadShape {
@@ -67,6 +71,7 @@ impl LoadShape {
                 (None, Some(_)) => "uniform".to_string(),
                 (None, None) => "none".to_string(),
             },
+            targets: targets_text(run),
         }
     }
 
@@ -104,8 +109,25 @@ impl LoadShape {
         );
         check("stages", self.stages.clone(), other.stages.clone());
         check("arrivals", self.arrivals.clone(), other.arrivals.clone());
+        check("targets", self.targets.clone(), other.targets.clone());
         out
     }
+}
+
+fn targets_text(run: &RunResult) -> String {
+    if run.targets.is_empty() {
+        return "none".to_string();
+    }
+    let list: Vec<String> = run
+        .targets
+        .iter()
+        .map(|t| format!("{} x{}", t.key, t.weight))
+        .collect();
+    format!(
+        "{}: {}",
+        run.config.targets_order.as_deref().unwrap_or("random"),
+        list.join(", ")
+    )
 }
 
 /// A run's stages as typed, space-separated; `none` without stages.

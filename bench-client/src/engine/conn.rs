@@ -48,6 +48,7 @@ use mio::Token;
 use super::{Ctx, Schedule};
 use crate::http::ResponseFramer;
 use crate::shape::arrivals::ConnArrivals;
+use crate::shape::targets::TargetPicker;
 use crate::stats::{Cause, Failure};
 
 /// Closed loop: pause before reconnecting after a failed connect, doubling
@@ -209,10 +210,17 @@ pub struct Conn {
     /// The last timeline second this connection was counted in (the
     /// timeline's connections in force).
     counted_second: usize,
+    /// Its host (`Plan::hosts`), and the target of the current request
+    /// (`Plan::requests`).
+    host: usize,
+    target: usize,
+    /// `--targets`: how it picks each request's target among its host's.
+    /// Boxed: a one-URL run's connections should not carry its size.
+    picker: Option<Box<TargetPicker>>,
 }
 
 impl Conn {
-    pub fn new(idx: usize, id: u32, client: u32, head_request: bool, now: Instant) -> Conn {
+    pub fn new(idx: usize, id: u32, client: u32, now: Instant) -> Conn {
         Conn {
             idx,
             id,
@@ -223,7 +231,7 @@ impl Conn {
                 preconnecting: false,
             },
             pending: Vec::new(),
-            framer: ResponseFramer::new(head_request),
+            framer: ResponseFramer::new(false),
             intended: now,
             sent: now,
             attempt: now,
@@ -240,7 +248,25 @@ impl Conn {
             intervals: Vec::new(),
             interval: 0,
             counted_second: usize::MAX,
+            host: 0,
+            target: 0,
+            picker: None,
         }
+    }
+
+    /// Its host, its first target (whether that is a HEAD request), and
+    /// with `--targets` its picker.
+    pub fn set_host(
+        &mut self,
+        host: usize,
+        target: usize,
+        head: bool,
+        picker: Option<TargetPicker>,
+    ) {
+        self.host = host;
+        self.target = target;
+        self.framer.set_head_request(head);
+        self.picker = picker.map(Box::new);
     }
 
     pub fn set_arrivals(&mut self, arrivals: ConnArrivals) {
@@ -492,6 +518,12 @@ impl Conn {
         self.measured = measured;
         self.intended = intended;
         self.retried = false;
+        if let Some(p) = self.picker.as_deref_mut() {
+            let host = &ctx.plan.hosts[self.host];
+            self.target = host.targets[p.next_target()];
+            self.framer
+                .set_head_request(ctx.plan.requests[self.target].head);
+        }
         if measured && ctx.schedule.is_open() {
             let late = now.saturating_duration_since(intended);
             let sent_in = ctx.second_of(now);
@@ -550,6 +582,9 @@ impl Conn {
             let (latency, uncorrected) = self.latencies(ctx, now);
             ctx.stats
                 .response(t, self.client, status, latency, uncorrected);
+            if let Some(s) = ctx.stats.targets.get_mut(self.target) {
+                s.response(status, latency);
+            }
             if let Some(i) = ctx.stage_of(self.intended) {
                 ctx.stats.stages[i].response(latency);
             }
@@ -576,6 +611,9 @@ impl Conn {
             let t = ctx.second_of(now);
             let timed_out = (kind == Failure::Timeout).then(|| self.latencies(ctx, now));
             ctx.stats.error(t, self.client, kind, cause, timed_out);
+            if let Some(s) = ctx.stats.targets.get_mut(self.target) {
+                s.error(kind, timed_out.map(|l| l.0));
+            }
             if let Some(i) = ctx.stage_of(self.intended) {
                 ctx.stats.stages[i].error(timed_out.map(|l| l.0));
             }

@@ -30,8 +30,9 @@ use crate::config::Stop;
 
 use crate::shape::arrivals::ArrivalPlan;
 use crate::shape::curve::ConnectionCurve;
+use crate::shape::targets::TargetPlan;
 use crate::signals;
-use crate::stats::{StageStats, Stats};
+use crate::stats::{StageStats, Stats, TargetStats};
 use conn::Conn;
 pub use counters::{Counters, Slot};
 pub use load::WorkerLoad;
@@ -47,14 +48,40 @@ const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// Longest a worker sleeps in `poll`, so that it sees a signal promptly.
 const POLL_CAP: Duration = Duration::from_millis(50);
 
+/// A request the run sends, built once and shared by every connection.
+#[derive(Debug, Clone)]
+pub struct RequestBytes {
+    /// Head and body.
+    pub bytes: Arc<[u8]>,
+    /// The method is HEAD (responses have no body).
+    pub head: bool,
+}
+
+/// A host the run connects to: one, or each host of a `--targets` file.
+#[derive(Debug, Clone)]
+pub struct HostPlan {
+    pub addr: SocketAddr,
+    /// https: the host's TLS configuration, shared by every worker (its
+    /// session cache is what lets later connections resume).
+    pub tls: Option<crate::tls::ClientTls>,
+    /// Its connections are `first_conn..first_conn + conns` (run-wide ids).
+    pub first_conn: u32,
+    pub conns: u32,
+    /// Its targets (indices into `Plan::requests`), and how its
+    /// connections choose among them; `None`: the one request, `targets[0]`.
+    pub targets: Vec<usize>,
+    pub picker: Option<TargetPlan>,
+}
+
 /// What the engine runs: everything resolved and built.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub addr: SocketAddr,
-    /// Head and body, built once, shared by every connection.
-    pub request: Arc<[u8]>,
-    /// The method is HEAD (responses have no body).
-    pub head_request: bool,
+    /// At least one; connections are split between them.
+    pub hosts: Vec<HostPlan>,
+    /// One per target (one without `--targets`).
+    pub requests: Vec<RequestBytes>,
+    /// Keep figures per target (`--targets`).
+    pub per_target: bool,
     pub clients: u32,
     pub conns_per_client: u32,
     pub threads: u32,
@@ -75,16 +102,23 @@ pub struct Plan {
     /// Open loop: ask the kernel for a short scheduler slice per worker
     /// ([`schedule::request_short_slice`]); `--no-short-slice` turns it off.
     pub short_slice: bool,
-    /// https: the run's one TLS configuration, shared by every worker (its
-    /// session cache is what lets later connections resume).
-    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Plan {
     /// A fatal TLS failure was recorded: no request can succeed.
     #[inline]
     pub fn stopped(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.stopped())
+        self.hosts
+            .iter()
+            .any(|h| h.tls.as_ref().is_some_and(|t| t.stopped()))
+    }
+
+    /// The host of connection `id`.
+    pub fn host_of(&self, id: u32) -> usize {
+        self.hosts
+            .iter()
+            .position(|h| id < h.first_conn + h.conns)
+            .unwrap_or(0)
     }
 
     pub fn connections(&self) -> u32 {
@@ -560,7 +594,15 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
         .iter()
         .enumerate()
         .map(|(idx, &id)| {
-            let mut c = Conn::new(idx, id, id / plan.conns_per_client, plan.head_request, now);
+            let host = plan.host_of(id);
+            let h = &plan.hosts[host];
+            let mut c = Conn::new(idx, id, id / plan.conns_per_client, now);
+            c.set_host(
+                host,
+                h.targets[0],
+                plan.requests[h.targets[0]].head,
+                h.picker.as_ref().map(|p| p.picker(id - h.first_conn)),
+            );
             if let Some(arrivals) = &plan.arrivals {
                 c.set_arrivals(arrivals.connection(id));
             }
@@ -576,6 +618,9 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
         .collect();
     let mut stats = Stats::new(plan.clients);
     stats.stages = vec![StageStats::default(); plan.stage_ends.len()];
+    if plan.per_target {
+        stats.targets = vec![TargetStats::default(); plan.requests.len()];
+    }
     let ctx = Ctx {
         plan,
         // Placeholders until the gate opens (`Ctx::start_at`).

@@ -305,7 +305,9 @@ impl Plan {
     ) -> anyhow::Result<Config> {
         let a = &self.args;
         let run = RunArgs {
-            url: a.url.clone(),
+            url: Some(a.url.clone()),
+            targets: None,
+            targets_order: None,
             connections: Some(connections.to_string()),
             max_clients: None,
             max_conns: None,

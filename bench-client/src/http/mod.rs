@@ -160,6 +160,12 @@ impl ResponseFramer {
         }
     }
 
+    /// Whether the coming responses answer HEAD requests (set between
+    /// requests, when a connection changes target).
+    pub fn set_head_request(&mut self, head: bool) {
+        self.head_request = head;
+    }
+
     /// Ready for the next response on the same connection.
     pub fn reset(&mut self) {
         self.state = State::Head;

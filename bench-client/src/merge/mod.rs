@@ -16,7 +16,8 @@ use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
     ClientCount, Generator, GeneratorWorker, Host, Latency, Pacing, PhaseLatency, Phases,
-    RunResult, ServerTotals, Source, StageResult, TimelineEntry, TlsInfo, SCHEMA_VERSION,
+    RunResult, ServerTotals, Source, StageResult, TargetResult, TimelineEntry, TlsInfo,
+    SCHEMA_VERSION,
 };
 
 /// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
@@ -354,6 +355,7 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.latency_uncorrected = latency_uncorrected;
     merged.timeline = timeline;
     merged.stages = merge_stages(runs.iter().map(|(_, r)| *r));
+    merged.targets = merge_targets(runs)?;
     merged.fairness.jain = jain(&clients);
     merged.clients = clients;
     merged.sources = sources;
@@ -504,6 +506,39 @@ fn merge_stages<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Vec<StageResul
     merged
 }
 
+/// Per target, by key in the first input's order: counts add, and the
+/// histograms add exactly (each target keeps its own). A target missing
+/// from an input (the load-shape check normally refuses that) adds nothing.
+fn merge_targets(runs: &[(&Path, &RunResult)]) -> anyhow::Result<Vec<TargetResult>> {
+    let (_, first) = runs[0];
+    first
+        .targets
+        .iter()
+        .map(|t| {
+            let parts: Vec<(&Path, &TargetResult)> = runs
+                .iter()
+                .filter_map(|(p, r)| r.targets.iter().find(|x| x.key == t.key).map(|x| (*p, x)))
+                .collect();
+            let mut m = t.clone();
+            m.requests = parts.iter().map(|(_, x)| x.requests).sum();
+            m.errors = parts.iter().map(|(_, x)| x.errors).sum();
+            m.status_codes = BTreeMap::new();
+            m.errors_by_kind = BTreeMap::new();
+            for (_, x) in &parts {
+                add_maps(&mut m.status_codes, &x.status_codes);
+                add_maps(&mut m.errors_by_kind, &x.errors_by_kind);
+            }
+            m.latency = merge_histograms(
+                &parts
+                    .iter()
+                    .map(|(p, x)| (*p, &x.latency))
+                    .collect::<Vec<_>>(),
+            )?;
+            Ok(m)
+        })
+        .collect()
+}
+
 /// Counts add exactly. Per-second percentiles cannot be merged without the
 /// per-second histograms, which results do not keep: p50 is the
 /// request-weighted mean of the inputs' p50s (an estimate), p99 their
@@ -575,6 +610,58 @@ mod tests {
         assert_eq!(st.achieved_rate, Some(100.0));
         assert_eq!(st.p50_us, 25);
         assert_eq!(st.p99_us, 50);
+    }
+
+    fn target(key: &str, requests: u64, latency_us: u64) -> TargetResult {
+        let mut h = hdr::new_small_histogram();
+        for _ in 0..requests {
+            hdr::record(&mut h, latency_us);
+        }
+        TargetResult {
+            key: key.into(),
+            weight: 1,
+            requests,
+            errors: 1,
+            status_codes: [("200".to_string(), requests)].into_iter().collect(),
+            errors_by_kind: [("timeout".to_string(), 1)].into_iter().collect(),
+            latency: hdr::latency_from(&h),
+        }
+    }
+
+    /// Per-target figures add exactly, histograms included, and each
+    /// target keeps its own.
+    #[test]
+    fn targets_merge_exactly_target_by_target() {
+        let mut a = crate::report::testing::closed_loop_result();
+        a.targets = vec![
+            target("GET http://h:1/a", 10, 100),
+            target("GET http://h:1/b", 5, 900),
+        ];
+        let mut b = a.clone();
+        b.host.hostname = "other-host".into();
+        b.targets = vec![
+            target("GET http://h:1/a", 30, 300),
+            target("GET http://h:1/b", 1, 900),
+        ];
+        let m = merge(&[(Path::new("a.json"), &a), (Path::new("b.json"), &b)]).unwrap();
+        let t = &m.targets;
+        assert_eq!((t[0].requests, t[0].errors, t[1].requests), (40, 2, 6));
+        assert_eq!(t[0].status_codes["200"], 40);
+        assert_eq!(t[0].errors_by_kind["timeout"], 2);
+        let h = hdr::decode(&t[0].latency.hdr).unwrap();
+        assert_eq!(h.len(), 40);
+        assert_eq!(h.count_between(100, 100), 10);
+        assert_eq!(t[1].latency.percentiles["50"], h_p(900));
+        // A different list of targets is a different load.
+        b.targets.pop();
+        assert!(check_same_shape(&[(Path::new("a.json"), &a), (Path::new("b.json"), &b)]).is_err());
+    }
+
+    /// What the histogram reports for a value of `us` (its bucket's top).
+    fn h_p(us: u64) -> u64 {
+        let mut h = hdr::new_histogram();
+        hdr::record(&mut h, us);
+        h.value_at_quantile(0.5)
     }
 
     #[test]

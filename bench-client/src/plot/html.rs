@@ -113,6 +113,20 @@ pub fn page(runs: &[PreparedRun], title: &str) -> anyhow::Result<String> {
             html += &chart;
             html += "</figure>\n";
         }
+        for run in &group {
+            let lines = super::target_lines(run)?;
+            if lines.is_empty() {
+                continue;
+            }
+            html += &format!(
+                "<h3>Latency by target: {}</h3>\n<figure>\n",
+                escape(&run.label)
+            );
+            html += &svg::single((svg::WIDTH, svg::SPECTRUM_HEIGHT), |a| {
+                svg::spectrum(a, &lines)
+            })?;
+            html += "</figure>\n";
+        }
     }
     html += "</body>\n</html>\n";
     Ok(html)

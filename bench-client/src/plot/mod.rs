@@ -195,8 +195,39 @@ pub fn prepare(runs: &[RunResult], files: &[PathBuf]) -> anyhow::Result<Vec<Prep
     Ok(prepared)
 }
 
-fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
-    let h = hdr::decode(&run.latency.hdr).with_context(|| file.display().to_string())?;
+/// The most targets drawn per run: more lines than colours tell apart.
+pub const TARGET_LINES: usize = 10;
+
+/// A `--targets` run's busiest targets (at most [`TARGET_LINES`]), each
+/// as a line of its own (label: the target's key) for a spectrum chart;
+/// empty for a run without targets.
+pub fn target_lines(run: &PreparedRun) -> anyhow::Result<Vec<PreparedRun>> {
+    let mut busiest: Vec<&crate::result::TargetResult> = run.run.targets.iter().collect();
+    busiest.sort_by_key(|t| std::cmp::Reverse(t.requests + t.errors));
+    busiest
+        .into_iter()
+        .take(TARGET_LINES)
+        .enumerate()
+        .map(|(i, t)| {
+            let h = hdr::decode(&t.latency.hdr)
+                .with_context(|| format!("{}: target {}", run.file.display(), t.key))?;
+            let (spectrum, max_nines) = spectrum_of(&h);
+            Ok(PreparedRun {
+                label: t.key.clone(),
+                color: i,
+                spectrum,
+                max_nines,
+                rps_over_time: Vec::new(),
+                p99_over_time: Vec::new(),
+                ..run.clone()
+            })
+        })
+        .collect()
+}
+
+/// The percentile spectrum of `h`, `(nines, ms)`, and the deepest nines
+/// its sample count resolves.
+fn spectrum_of(h: &hdrhistogram::Histogram<u64>) -> (Vec<(f64, f64)>, f64) {
     let count = h.len();
     let max_nines = if count > 1 {
         (count as f64).log10()
@@ -221,6 +252,12 @@ fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
             spectrum.push((x, ms));
         }
     }
+    (spectrum, max_nines)
+}
+
+fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
+    let h = hdr::decode(&run.latency.hdr).with_context(|| file.display().to_string())?;
+    let (spectrum, max_nines) = spectrum_of(&h);
     // The last timeline entry may cover less than a second; rescale it to a
     // rate, and drop it when it is too short to mean anything (unless it is
     // the whole run).
@@ -256,6 +293,39 @@ fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One line per target, the busiest ten, each from its own
+    /// histogram; the SVG draws them under the run's charts.
+    #[test]
+    fn the_ten_busiest_targets_get_a_line_each() {
+        let mut run = crate::report::testing::closed_loop_result();
+        run.targets = (0..12u64)
+            .map(|i| {
+                let mut h = hdr::new_small_histogram();
+                for _ in 0..=i {
+                    hdr::record(&mut h, 1000 * (i + 1));
+                }
+                crate::result::TargetResult {
+                    key: format!("GET http://h/{i}"),
+                    weight: 1,
+                    requests: i + 1,
+                    errors: 0,
+                    status_codes: Default::default(),
+                    errors_by_kind: Default::default(),
+                    latency: hdr::latency_from(&h),
+                }
+            })
+            .collect();
+        let prepared = prepare(&[run], &[PathBuf::from("r.json")]).unwrap();
+        let lines = target_lines(&prepared[0]).unwrap();
+        assert_eq!(lines.len(), TARGET_LINES);
+        assert_eq!(lines[0].label, "GET http://h/11", "the busiest first");
+        let top = lines[0].spectrum.last().unwrap().1;
+        assert!((12.0..12.1).contains(&top), "its own maximum, {top} ms");
+        let doc = svg::stacked(&prepared, "t").unwrap();
+        assert!(doc.contains("Latency by target"));
+        assert!(doc.contains("GET http://h/11") && !doc.contains("GET http://h/0<"));
+    }
 
     #[test]
     fn bytes_are_short() {

@@ -16,7 +16,7 @@ use crate::report::format;
 
 /// Width of every chart, pixels.
 pub const WIDTH: u32 = 1000;
-const SPECTRUM_HEIGHT: u32 = 420;
+pub const SPECTRUM_HEIGHT: u32 = 420;
 const TIMELINE_HEIGHT: u32 = 300;
 const TITLE_HEIGHT: u32 = 40;
 const FONT: &str = "sans-serif";
@@ -468,10 +468,20 @@ pub fn single(size: (u32, u32), f: impl FnOnce(&Area<'_>) -> DrawResult) -> anyh
     Ok(buf)
 }
 
-/// All charts stacked in one SVG, under a title.
+/// All charts stacked in one SVG, under a title; then, per `--targets`
+/// run, its busiest targets' spectra.
 pub fn stacked(runs: &[PreparedRun], title: &str) -> anyhow::Result<String> {
     let bars = bars_height(runs.len());
-    let height = TITLE_HEIGHT + SPECTRUM_HEIGHT + 2 * TIMELINE_HEIGHT + bars;
+    let by_target = runs
+        .iter()
+        .map(|r| Ok((r.label.clone(), super::target_lines(r)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let by_target: Vec<(String, Vec<PreparedRun>)> = by_target
+        .into_iter()
+        .filter(|(_, lines)| !lines.is_empty())
+        .collect();
+    let per_target = by_target.len() as u32 * (TITLE_HEIGHT + SPECTRUM_HEIGHT);
+    let height = TITLE_HEIGHT + SPECTRUM_HEIGHT + 2 * TIMELINE_HEIGHT + bars + per_target;
     single((WIDTH, height), |root| {
         let (head, rest) = root.split_vertically(TITLE_HEIGHT);
         head.draw(&Text::new(
@@ -483,9 +493,22 @@ pub fn stacked(runs: &[PreparedRun], title: &str) -> anyhow::Result<String> {
         spectrum(&a, runs)?;
         let (b, rest) = rest.split_vertically(TIMELINE_HEIGHT);
         rps_over_time(&b, runs)?;
-        let (c, d) = rest.split_vertically(TIMELINE_HEIGHT);
+        let (c, rest) = rest.split_vertically(TIMELINE_HEIGHT);
         p99_over_time(&c, runs)?;
-        rps_bars(&d, runs)
+        let (d, mut rest) = rest.split_vertically(bars);
+        rps_bars(&d, runs)?;
+        for (label, lines) in &by_target {
+            let (head, after) = rest.split_vertically(TITLE_HEIGHT);
+            head.draw(&Text::new(
+                format!("Latency by target: {}", truncate(label, 80)),
+                (10, 10),
+                (FONT, 18).into_font(),
+            ))?;
+            let (e, after) = after.split_vertically(SPECTRUM_HEIGHT);
+            spectrum(&e, lines)?;
+            rest = after;
+        }
+        Ok(())
     })
 }
 

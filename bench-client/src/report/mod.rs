@@ -64,6 +64,8 @@ pub(crate) mod testing {
                 seed: None,
                 server: Some("selector".into()),
                 server_cpus: None,
+                targets_file: None,
+                targets_order: None,
             },
             target: Target {
                 url: "http://127.0.0.1:40000/".into(),
@@ -140,6 +142,7 @@ pub(crate) mod testing {
             warnings: Vec::new(),
             verdict: None,
             generator: None,
+            targets: Vec::new(),
             phases: None,
             tls: None,
         }

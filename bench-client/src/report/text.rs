@@ -110,6 +110,13 @@ fn write_header(
         };
         writeln!(out, "  Stages ({kind}): {}", stages.join(", "))?;
     }
+    if let (Some(file), Some(order)) = (&c.targets_file, &c.targets_order) {
+        let seed = match (order.as_str(), c.seed) {
+            ("random", Some(s)) => format!(", --seed {s}"),
+            _ => String::new(),
+        };
+        writeln!(out, "  Targets: {file}, {order}{seed}")?;
+    }
     if let Some(arrivals) = &c.arrivals {
         if arrivals != "uniform" || c.seed.is_some() {
             let seed = c.seed.map(|s| format!(", --seed {s}")).unwrap_or_default();
@@ -162,6 +169,52 @@ fn stages(out: &mut String, r: &RunResult) -> std::fmt::Result {
             format::latency_us(st.p50_us as f64),
             format::latency_us(st.p99_us as f64),
             st.errors
+        )?;
+    }
+    Ok(())
+}
+
+/// The targets the summary lists; the JSON has them all.
+const TARGETS_SHOWN: usize = 20;
+
+/// The busiest targets, a line each: requests, errors, p50, p99.
+fn targets(out: &mut String, r: &RunResult) -> std::fmt::Result {
+    if r.targets.is_empty() {
+        return Ok(());
+    }
+    let mut busiest: Vec<&crate::result::TargetResult> = r.targets.iter().collect();
+    // Stable: ties keep file order.
+    busiest.sort_by_key(|t| std::cmp::Reverse(t.requests + t.errors));
+    let width = busiest
+        .iter()
+        .take(TARGETS_SHOWN)
+        .map(|t| t.key.len())
+        .max()
+        .unwrap_or(0)
+        .max("Target".len());
+    writeln!(
+        out,
+        "  {:<width$} {:>10} {:>8} {:>10} {:>10}",
+        "Target", "Requests", "Errors", "p50", "p99"
+    )?;
+    for t in busiest.iter().take(TARGETS_SHOWN) {
+        let p =
+            |k: &str| format::latency_us(t.latency.percentiles.get(k).copied().unwrap_or(0) as f64);
+        writeln!(
+            out,
+            "  {:<width$} {:>10} {:>8} {:>10} {:>10}",
+            t.key,
+            t.requests,
+            t.errors,
+            p("50"),
+            p("99")
+        )?;
+    }
+    if busiest.len() > TARGETS_SHOWN {
+        writeln!(
+            out,
+            "  ... and {} more targets (all of them in the JSON's `targets`)",
+            busiest.len() - TARGETS_SHOWN
         )?;
     }
     Ok(())
@@ -221,6 +274,7 @@ fn write_summary(out: &mut String, r: &RunResult) -> std::fmt::Result {
     )?;
 
     stages(out, r)?;
+    targets(out, r)?;
     fairness(out, r)?;
     server_totals(out, r)
 }

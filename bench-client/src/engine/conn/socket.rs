@@ -40,7 +40,8 @@ impl Conn {
         self.served = 0;
         self.connect_started = now;
         self.gen = self.gen.wrapping_add(1);
-        let mut sock = TcpStream::connect(ctx.plan.addr).map_err(|e| (connect_kind(&e), e))?;
+        let mut sock = TcpStream::connect(ctx.plan.hosts[self.host].addr)
+            .map_err(|e| (connect_kind(&e), e))?;
         let token = token(self.idx, self.gen());
         ctx.registry
             .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
@@ -111,7 +112,7 @@ impl Conn {
             let _ = sock.set_nodelay(true);
             let now = Instant::now();
             self.connected_at(ctx, now);
-            if ctx.plan.tls.is_some() {
+            if ctx.plan.hosts[self.host].tls.is_some() {
                 if self.start_tls(ctx, now).is_err() {
                     return self.close();
                 }
@@ -167,7 +168,7 @@ impl Conn {
         // Requests are small writes that must not wait for Nagle.
         let _ = sock.set_nodelay(true);
         self.connected_at(ctx, now);
-        if ctx.plan.tls.is_some() {
+        if ctx.plan.hosts[self.host].tls.is_some() {
             if let Err(e) = self.start_tls(ctx, now) {
                 return Step::Fail {
                     now,
@@ -219,7 +220,7 @@ impl Conn {
         if self.tls.is_some() {
             return self.write_tls(ctx, written, read_pending, peer_closed);
         }
-        let request = &ctx.plan.request[..];
+        let request = &ctx.plan.requests[self.target].bytes[..];
         let Some(sock) = self.sock.as_mut() else {
             return Step::Wait;
         };
@@ -254,7 +255,7 @@ impl Conn {
         peer_closed: bool,
     ) -> Step {
         if self.measured {
-            ctx.stats.bytes_sent += ctx.plan.request.len() as u64;
+            ctx.stats.bytes_sent += ctx.plan.requests[self.target].bytes.len() as u64;
         }
         self.state = State::Reading {
             peer_closed,

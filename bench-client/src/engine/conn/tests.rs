@@ -16,7 +16,7 @@ use super::*;
 use crate::config::Stop;
 use crate::engine::schedule::Timers;
 use crate::engine::Slot;
-use crate::engine::{Plan, Schedule, Tickets, READ_BUFFER_BYTES, TIMER};
+use crate::engine::{HostPlan, Plan, RequestBytes, Schedule, Tickets, READ_BUFFER_BYTES, TIMER};
 use crate::stats::Stats;
 
 /// Only a hang takes this long.
@@ -27,9 +27,19 @@ const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
 fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
     Plan {
-        addr,
-        request: request.into(),
-        head_request: false,
+        hosts: vec![HostPlan {
+            addr,
+            tls: None,
+            first_conn: 0,
+            conns: 1,
+            targets: vec![0],
+            picker: None,
+        }],
+        requests: vec![RequestBytes {
+            bytes: request.into(),
+            head: false,
+        }],
+        per_target: false,
         clients: 1,
         conns_per_client: 1,
         threads: 1,
@@ -42,7 +52,6 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         arrivals: None,
         connection_curve: None,
         stage_ends: Vec::new(),
-        tls: None,
     }
 }
 
@@ -92,7 +101,7 @@ impl Harness {
         Harness {
             poll,
             events: Events::with_capacity(16),
-            conn: Conn::new(0, 0, 0, false, now),
+            conn: Conn::new(0, 0, 0, now),
             ctx,
             resuming: Vec::new(),
         }

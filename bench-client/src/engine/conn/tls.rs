@@ -196,7 +196,7 @@ fn io_kind(e: &io::Error) -> Failure {
 impl Conn {
     /// A TLS session for the socket that just connected.
     pub(super) fn start_tls(&mut self, ctx: &Ctx<'_>, now: Instant) -> Result<(), rustls::Error> {
-        let Some(tls) = ctx.plan.tls.as_ref() else {
+        let Some(tls) = ctx.plan.hosts[self.host].tls.as_ref() else {
             return Ok(());
         };
         let conn = ClientConnection::new(Arc::clone(&tls.config), tls.server_name.clone())?;
@@ -215,7 +215,7 @@ impl Conn {
         };
         let h = t.handshake(sock);
         if let Handshake::Failed(_, Cause::Tls("plain_http")) = h {
-            if let Some(tls) = &ctx.plan.tls {
+            if let Some(tls) = &ctx.plan.hosts[self.host].tls {
                 let _ = tls.fatal.set(Fatal::PlainHttp);
             }
         }
@@ -287,7 +287,7 @@ impl Conn {
         let (Some(sock), Some(t)) = (self.sock.as_mut(), self.tls.as_deref_mut()) else {
             return Step::Wait;
         };
-        match t.send(sock, &ctx.plan.request, &mut written) {
+        match t.send(sock, &ctx.plan.requests[self.target].bytes, &mut written) {
             Ok(true) => self.sent_all(ctx, read_pending, peer_closed),
             Ok(false) => {
                 self.state = super::State::Writing {
