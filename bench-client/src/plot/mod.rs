@@ -116,6 +116,9 @@ pub struct PreparedRun {
     pub spectrum: Vec<(f64, f64)>,
     /// `(t_s, req/s)`.
     pub rps_over_time: Vec<(f64, f64)>,
+    /// Open-loop runs: the requests due in each second (the schedule's
+    /// curve), drawn dashed under what was achieved.
+    pub target_over_time: Vec<(f64, f64)>,
     /// `(t_s, p99 ms)`, seconds with responses only.
     pub p99_over_time: Vec<(f64, f64)>,
     /// log10 of the sample count: the deepest quantile this run resolves.
@@ -218,6 +221,7 @@ pub fn target_lines(run: &PreparedRun) -> anyhow::Result<Vec<PreparedRun>> {
                 spectrum,
                 max_nines,
                 rps_over_time: Vec::new(),
+                target_over_time: Vec::new(),
                 p99_over_time: Vec::new(),
                 ..run.clone()
             })
@@ -263,6 +267,7 @@ fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
     // the whole run).
     let duration = run.summary.duration_s;
     let mut rps_over_time = Vec::new();
+    let mut target_over_time = Vec::new();
     let mut p99_over_time = Vec::new();
     for e in &run.timeline {
         let covered = (duration - e.t_s as f64).clamp(0.0, 1.0);
@@ -273,6 +278,9 @@ fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
         }
         let covered = covered.max(1e-3);
         rps_over_time.push((e.t_s as f64, e.requests as f64 / covered));
+        if let Some(due) = e.target_rate {
+            target_over_time.push((e.t_s as f64, due / covered));
+        }
         if e.requests > 0 {
             p99_over_time.push((e.t_s as f64, e.p99_us as f64 / 1000.0));
         }
@@ -284,6 +292,7 @@ fn prepare_one(run: &RunResult, file: &Path) -> anyhow::Result<PreparedRun> {
         color: 0,
         spectrum,
         rps_over_time,
+        target_over_time,
         p99_over_time,
         max_nines,
         run: run.clone(),
@@ -325,6 +334,32 @@ mod tests {
         let doc = svg::stacked(&prepared, "t").unwrap();
         assert!(doc.contains("Latency by target"));
         assert!(doc.contains("GET http://h/11") && !doc.contains("GET http://h/0<"));
+    }
+
+    /// An open loop's timeline carries what was due each second: it is
+    /// the dashed target line, rescaled like the measured rate in a short
+    /// last second; a closed loop has none, and its chart says nothing of one.
+    #[test]
+    fn the_schedule_target_is_drawn_for_open_loops_only() {
+        let mut run = crate::report::testing::closed_loop_result();
+        let closed = prepare(std::slice::from_ref(&run), &[PathBuf::from("c.json")]).unwrap();
+        assert!(closed[0].target_over_time.is_empty());
+        let doc = svg::stacked(&closed, "t").unwrap();
+        assert!(!doc.contains("dashed: the schedule"));
+
+        run.summary.duration_s = run.timeline.len() as f64;
+        for (i, e) in run.timeline.iter_mut().enumerate() {
+            e.target_rate = Some(100.0 * (i + 1) as f64);
+        }
+        let open = prepare(&[run.clone()], &[PathBuf::from("o.json")]).unwrap();
+        let want: Vec<(f64, f64)> = run
+            .timeline
+            .iter()
+            .map(|e| (e.t_s as f64, e.target_rate.unwrap()))
+            .collect();
+        assert_eq!(open[0].target_over_time, want);
+        let doc = svg::stacked(&open, "t").unwrap();
+        assert!(doc.contains("dashed: the schedule"));
     }
 
     #[test]

@@ -264,21 +264,32 @@ enum YScale {
     LogIfWide,
 }
 
+/// What an over-time chart draws per run: the measured line, and a dashed
+/// target line (empty when the chart or the run has none).
+struct Series<'f> {
+    measured: &'f dyn Fn(&PreparedRun) -> &[(f64, f64)],
+    target: &'f dyn Fn(&PreparedRun) -> &[(f64, f64)],
+}
+
 fn over_time(
     area: &Area<'_>,
     runs: &[PreparedRun],
     caption: &str,
     y_desc: &str,
-    series: impl Fn(&PreparedRun) -> &[(f64, f64)],
+    series: Series<'_>,
     scale: YScale,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> DrawResult {
     let plot = with_legend(area, runs)?;
+    let both = |r: &PreparedRun| {
+        let (m, t) = ((series.measured)(r), (series.target)(r));
+        m.iter().chain(t.iter()).copied().collect::<Vec<_>>()
+    };
     let t_max = runs
         .iter()
-        .flat_map(|r| series(r).iter().map(|p| p.0))
+        .flat_map(|r| both(r).into_iter().map(|p| p.0))
         .fold(1.0f64, f64::max);
-    let ys = || runs.iter().flat_map(|r| series(r).iter().map(|p| p.1));
+    let ys = || runs.iter().flat_map(|r| both(r).into_iter().map(|p| p.1));
     let y_max = ys().fold(0.0f64, f64::max).max(1e-3);
     let y_min = ys().filter(|&y| y > 0.0).fold(y_max, f64::min);
     let x = KeyAxis {
@@ -314,7 +325,7 @@ fn draw_over_time<Y>(
     x: KeyAxis,
     y: Y,
     y_desc: &str,
-    series: &dyn Fn(&PreparedRun) -> &[(f64, f64)],
+    series: &Series<'_>,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> DrawResult
 where
@@ -332,28 +343,38 @@ where
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
         .draw()?;
-    // Stage boundaries, thin and in the run's colour: where a ramp turns
-    // is where the curves are expected to bend.
+    // Stage boundaries, dotted in the run's colour: where a ramp turns is
+    // where the curves are expected to bend. The target, dashed: what the
+    // schedule asked for, so a rate not held shows as a gap.
     let y_range = chart.plotting_area().get_y_range();
     let x_range = chart.plotting_area().get_x_range();
     for r in runs {
-        let style = color(r.color).mix(0.5).stroke_width(1);
+        let style = color(r.color).mix(0.6).stroke_width(1);
         let bounds = r
             .run
             .stages
             .iter()
             .map(|st| st.end_s)
             .filter(|&t| t > x_range.start && t < x_range.end);
-        chart.draw_series(
-            bounds.map(|t| PathElement::new(vec![(t, y_range.start), (t, y_range.end)], style)),
-        )?;
+        for t in bounds {
+            let edge = [(t, y_range.start), (t, y_range.end)];
+            chart.draw_series(DottedLineSeries::new(edge, 0, 4, move |c| {
+                Circle::new(c, 1, style.filled())
+            }))?;
+        }
+        let target = (series.target)(r);
+        if !target.is_empty() {
+            let dashed = color(r.color).mix(0.7).stroke_width(1);
+            chart.draw_series(DashedLineSeries::new(target.iter().copied(), 6, 4, dashed))?;
+        }
     }
     for r in runs {
         let style = color(r.color).stroke_width(2);
-        chart.draw_series(LineSeries::new(series(r).iter().copied(), style))?;
+        let measured = (series.measured)(r);
+        chart.draw_series(LineSeries::new(measured.iter().copied(), style))?;
         // Dots make one- and two-second runs visible at all.
         chart.draw_series(
-            series(r)
+            measured
                 .iter()
                 .map(|&p| Circle::new(p, 3, color(r.color).filled())),
         )?;
@@ -363,12 +384,20 @@ where
 
 /// (2a) Requests per second over time.
 pub fn rps_over_time(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
+    let caption = if runs.iter().any(|r| !r.target_over_time.is_empty()) {
+        "Requests per second over time (dashed: the schedule's target)"
+    } else {
+        "Requests per second over time"
+    };
     over_time(
         area,
         runs,
-        "Requests per second over time",
+        caption,
         "req/s",
-        |r| &r.rps_over_time,
+        Series {
+            measured: &|r| &r.rps_over_time,
+            target: &|r| &r.target_over_time,
+        },
         YScale::Linear,
         &|y| format::count_short(*y),
     )
@@ -381,7 +410,10 @@ pub fn p99_over_time(area: &Area<'_>, runs: &[PreparedRun]) -> DrawResult {
         runs,
         "p99 latency over time",
         "p99 (ms)",
-        |r| &r.p99_over_time,
+        Series {
+            measured: &|r| &r.p99_over_time,
+            target: &|_| &[],
+        },
         YScale::LogIfWide,
         &ms_formatter(
             runs.iter()
