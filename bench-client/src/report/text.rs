@@ -89,7 +89,13 @@ fn write_header(
         (n, Some(f)) => format!(", {} body from {f}", format::bytes(n as f64)),
         (n, None) => format!(", {} body", format::bytes(n as f64)),
     };
-    let mut mode = format!("  {} {connection}{body}", c.method);
+    // A targets file names each target's method (and maybe its body), so
+    // -m and the payload describe only the targets that set none.
+    let mut mode = if c.targets_file.is_some() {
+        format!("  each target's method, {connection}{body}")
+    } else {
+        format!("  {} {connection}{body}", c.method)
+    };
     if c.warmup_s > 0.0 {
         let _ = write!(mode, ", after {} warm-up", format::duration_s(c.warmup_s));
     }
@@ -735,6 +741,23 @@ Saved: results/20261125T192000Z-smoke.json
         assert!(
             text.contains("\n  client completed 1000 (the server's count includes the warm-up)\n")
         );
+    }
+
+    /// A targets file names each target's method: the header must not
+    /// claim `-m`'s for all of them.
+    #[test]
+    fn a_targets_run_does_not_claim_one_method() {
+        let mut r = closed_loop_result();
+        assert!(render(&r, None).contains("  GET keep-alive"));
+        r.config.targets_file = Some("t.txt".into());
+        r.config.targets_order = Some("random".into());
+        let text = render(&r, None);
+        assert!(!text.contains("GET keep-alive"), "{text}");
+        assert!(
+            text.contains("  each target's method, keep-alive"),
+            "{text}"
+        );
+        assert!(text.contains("  Targets: t.txt, random"), "{text}");
     }
 
     #[test]
