@@ -321,12 +321,7 @@ impl TargetStats {
 
     /// `errors_by_kind`, as in `summary`.
     pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
-        Failure::ALL
-            .iter()
-            .zip(self.errors_by_kind)
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| (k.name().to_string(), n))
-            .collect()
+        kinds_by_name(&self.errors_by_kind)
     }
 
     /// The latency histogram, empty when nothing was recorded.
@@ -540,12 +535,7 @@ impl Stats {
 
     /// `summary.errors_by_kind`: every kind that occurred, by its name.
     pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
-        Failure::ALL
-            .iter()
-            .zip(self.errors_by_kind)
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| (k.name().to_string(), n))
-            .collect()
+        kinds_by_name(&self.errors_by_kind)
     }
 
     /// `summary.errors_by_cause`: `kind:CAUSE` (e.g. `reset:ECONNRESET`,
@@ -703,6 +693,17 @@ pub fn jain_index(xs: impl Iterator<Item = f64> + Clone) -> f64 {
     } else {
         sum * sum / (n * sum_sq)
     }
+}
+
+/// Failure counts indexed like [`Failure::ALL`], as the result names them:
+/// every kind that occurred, by its name.
+fn kinds_by_name(counts: &[u64]) -> BTreeMap<String, u64> {
+    Failure::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, &n)| (k.name().to_string(), n))
+        .collect()
 }
 
 #[cfg(test)]
