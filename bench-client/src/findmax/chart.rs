@@ -129,14 +129,7 @@ fn latency_panel(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
             .iter()
             .map(|&p| Cross::new(p, 5, RGBColor(160, 160, 160))),
     )?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .label_font((FONT, 12))
-        .draw()?;
-    Ok(())
+    legend(&mut chart)
 }
 
 fn rate_panel(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
@@ -177,6 +170,13 @@ fn rate_panel(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
             .label(name)
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
     }
+    legend(&mut chart)
+}
+
+/// Both panels' legend: upper left, framed, over a translucent ground.
+fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
