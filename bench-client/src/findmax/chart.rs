@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use super::summary::{Summary, TrialOutcome};
 use crate::plot::svg::color;
+use crate::report::format;
 
 const WIDTH: u32 = 1000;
 const PANEL_HEIGHT: u32 = 380;
@@ -25,6 +26,9 @@ pub fn knee(summary: &Summary) -> anyhow::Result<String> {
     }
     Ok(svg)
 }
+
+/// Trials that prove nothing (not valid), in both panels.
+const NOT_VALID: RGBColor = RGBColor(160, 160, 160);
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
@@ -115,7 +119,7 @@ fn latency_panel(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
                 vec![(rate, lo), (rate, hi)],
                 BLACK.stroke_width(2),
             ))?
-            .label(format!("max rate {rate:.1} req/s"))
+            .label(format!("max rate {} req/s", format::rate_short(rate)))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
     }
     let invalid: Vec<(f64, f64)> = s
@@ -124,11 +128,7 @@ fn latency_panel(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
         .filter(|t| t.outcome == TrialOutcome::Invalid)
         .filter_map(|t| Some((t.rate, (t.p99_us? as f64 / 1e3).clamp(lo, hi))))
         .collect();
-    chart.draw_series(
-        invalid
-            .iter()
-            .map(|&p| Cross::new(p, 5, RGBColor(160, 160, 160))),
-    )?;
+    chart.draw_series(invalid.iter().map(|&p| Cross::new(p, 5, NOT_VALID)))?;
     legend(&mut chart)
 }
 
@@ -157,7 +157,7 @@ fn rate_panel(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
     for (outcome, c, name) in [
         (TrialOutcome::Pass, color(4), "pass"),
         (TrialOutcome::Fail, color(2), "fail"),
-        (TrialOutcome::Invalid, RGBColor(160, 160, 160), "not valid"),
+        (TrialOutcome::Invalid, NOT_VALID, "not valid"),
     ] {
         let points: Vec<(f64, f64)> = s
             .trials

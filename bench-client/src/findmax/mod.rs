@@ -375,8 +375,7 @@ pub fn judge(r: &RunResult, objectives: &[Check]) -> (Outcome, Vec<CheckOutcome>
 
 /// A rate as a file name part: `40`, `97.5`.
 fn rate_name(rate: f64) -> String {
-    let s = format!("{rate:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    format::number(rate)
 }
 
 fn trial_line(
