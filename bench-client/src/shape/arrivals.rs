@@ -91,10 +91,6 @@ impl ArrivalPlan {
         }
     }
 
-    pub fn curve(&self) -> &RateCurve {
-        &self.curve
-    }
-
     /// The state connection `conn` (0-based, below `connections`) keeps.
     pub fn connection(&self, conn: u32) -> ConnArrivals {
         assert!(

@@ -302,11 +302,6 @@ impl TargetPlan {
         }
     }
 
-    /// The weights of `targets`, for [`TargetPlan::new`].
-    pub fn weights_of(targets: &[RequestTarget]) -> Vec<u32> {
-        targets.iter().map(|t| t.weight).collect()
-    }
-
     /// The state connection `conn` keeps.
     pub fn picker(&self, conn: u32) -> TargetPicker {
         assert!(conn < self.connections);

@@ -471,7 +471,7 @@ fn connect_kind(e: &io::Error) -> Failure {
 }
 
 /// Resets and broken pipes are `reset`; anything else keeps `default`.
-fn io_kind(e: &io::Error, default: Failure) -> Failure {
+pub(super) fn io_kind(e: &io::Error, default: Failure) -> Failure {
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted

@@ -12,7 +12,7 @@ use std::time::Instant;
 use mio::net::TcpStream;
 use rustls::{ClientConnection, HandshakeKind};
 
-use super::socket::READS_PER_TURN;
+use super::socket::{io_kind, READS_PER_TURN};
 use super::{Conn, Step};
 use crate::engine::Ctx;
 use crate::stats::{Cause, Failure};
@@ -71,7 +71,9 @@ impl Tls {
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Handshake::Wait,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Handshake::Failed(io_kind(&e), Cause::from_io(&e)),
+                    Err(e) => {
+                        return Handshake::Failed(io_kind(&e, Failure::Tls), Cause::from_io(&e))
+                    }
                 }
             }
             if !self.conn.is_handshaking() {
@@ -101,7 +103,7 @@ impl Tls {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Handshake::Wait,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Handshake::Failed(io_kind(&e), Cause::from_io(&e)),
+                Err(e) => return Handshake::Failed(io_kind(&e, Failure::Tls), Cause::from_io(&e)),
             }
         }
     }
@@ -181,15 +183,6 @@ impl Tls {
                 Err(_) => return false,
             }
         }
-    }
-}
-
-fn io_kind(e: &io::Error) -> Failure {
-    match e.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => Failure::Reset,
-        _ => Failure::Tls,
     }
 }
 
