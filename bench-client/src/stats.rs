@@ -55,6 +55,12 @@ impl Failure {
         Failure::TlsHandshakeTimeout,
     ];
 
+    /// Its place in [`ALL`](Self::ALL), where the per-kind counts keep it:
+    /// the declaration order, so a cast, not a search.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Failure::ConnectRefused => "connect_refused",
@@ -152,11 +158,13 @@ impl Second {
     /// The histogram to record into, unpacked if it was packed (a late
     /// completion can still land in a second the worker has left).
     fn live(&mut self) -> &mut Histogram<u32> {
-        self.latency = match std::mem::take(&mut self.latency) {
-            SecondLatency::Live(h) => SecondLatency::Live(h),
-            SecondLatency::Empty => SecondLatency::Live(Second::new_histogram()),
-            SecondLatency::Packed(bytes) => SecondLatency::Live(unpack(&bytes)),
-        };
+        // The usual case, already live, moves nothing.
+        if !matches!(self.latency, SecondLatency::Live(_)) {
+            self.latency = SecondLatency::Live(match std::mem::take(&mut self.latency) {
+                SecondLatency::Packed(bytes) => unpack(&bytes),
+                _ => Second::new_histogram(),
+            });
+        }
         match &mut self.latency {
             SecondLatency::Live(h) => h,
             _ => unreachable!("just made live"),
@@ -303,7 +311,7 @@ impl TargetStats {
     #[inline]
     pub fn error(&mut self, kind: Failure, timed_out_us: Option<u64>) {
         self.errors += 1;
-        let k = Failure::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        let k = kind.index();
         self.errors_by_kind[k] += 1;
         if let Some(us) = timed_out_us {
             hdr::record(self.histogram(), us);
@@ -501,7 +509,7 @@ impl Stats {
         timed_out: Option<(u64, Option<u64>)>,
     ) {
         self.errors += 1;
-        let k = Failure::ALL.iter().position(|&x| x == kind).unwrap_or(0);
+        let k = kind.index();
         self.errors_by_kind[k] += 1;
         match self
             .causes
@@ -709,6 +717,15 @@ fn kinds_by_name(counts: &[u64]) -> BTreeMap<String, u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-kind counts index by declaration order: `index` must agree
+    /// with `ALL`, or a count would land under another kind's name.
+    #[test]
+    fn failure_index_is_its_place_in_all() {
+        for (i, kind) in Failure::ALL.iter().enumerate() {
+            assert_eq!(kind.index(), i, "{}", kind.name());
+        }
+    }
 
     #[test]
     fn jain() {
