@@ -319,8 +319,11 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return self.read_failed(&e),
             };
-            if self.first_byte.is_none() {
-                self.first_byte = Some(Instant::now());
+            // The first read's clock serves ttfb and, when the response is
+            // whole in it (the usual case), its end: one clock read, not two.
+            let first_read = self.first_byte.is_none().then(Instant::now);
+            if first_read.is_some() {
+                self.first_byte = first_read;
             }
             if self.measured {
                 ctx.stats.bytes_received += n as u64;
@@ -349,7 +352,7 @@ impl Conn {
                     // the connection cannot be trusted for another.
                     let keep_alive = keep_alive && !peer_closed && self.pending.is_empty();
                     self.pending.clear();
-                    let now = Instant::now();
+                    let now = first_read.unwrap_or_else(Instant::now);
                     return Step::Complete {
                         now,
                         status,
