@@ -124,9 +124,10 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         },
     };
     let addr = preflight(&candidates, config.timeout.min(Duration::from_secs(5)))?;
+    let fatal = Arc::new(std::sync::OnceLock::new());
     let tls = if url.https {
         Some(
-            crate::tls::client_tls(&tls_options, &url.host)
+            crate::tls::client_tls(&tls_options, &url.host, &fatal)
                 .map_err(|e| UsageError(anyhow::Error::new(e)))?,
         )
     } else {
@@ -183,7 +184,7 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             };
             (vec![host], vec![request])
         }
-        Some(targets) => target_plan(config, targets, &tls_options, addr, tls.as_ref())?,
+        Some(targets) => target_plan(config, targets, &tls_options, &fatal, addr, tls.as_ref())?,
     };
     let arrival_curve = config.arrival_curve();
     let plan = Plan {
@@ -237,15 +238,22 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     };
 
     let mut result = build_result(config, &url, &outcome, server);
-    result.phases = Some(phases(&outcome.stats, resolve_us, tls.is_some()));
-    if let Some(t) = &tls {
+    // Any https host, not only the first: a targets file may start with
+    // an http one.
+    let uses_tls = tls.is_some()
+        || config
+            .targets
+            .as_ref()
+            .is_some_and(|t| t.hosts.iter().any(|h| h.https));
+    result.phases = Some(phases(&outcome.stats, resolve_us, uses_tls));
+    if uses_tls {
         result.tls = Some(TlsInfo {
             version: outcome.stats.tls_version.map(str::to_string),
             cipher: outcome.stats.tls_cipher.map(str::to_string),
             handshakes_full: outcome.stats.handshakes_full,
             handshakes_resumed: outcome.stats.handshakes_resumed,
             resumption: tls_options.resume,
-            fatal: t.fatal.get().map(|f| f.message()),
+            fatal: fatal.get().map(|f| f.message()),
         });
     }
     // The verdict first: `--fail-on generator` reads it.
@@ -360,6 +368,7 @@ fn target_plan(
     config: &Config,
     targets: &Targets,
     tls_options: &crate::tls::TlsOptions,
+    fatal: &Arc<std::sync::OnceLock<crate::tls::Fatal>>,
     first: SocketAddr,
     first_tls: Option<&crate::tls::ClientTls>,
 ) -> anyhow::Result<(Vec<HostPlan>, Vec<RequestBytes>)> {
@@ -373,7 +382,7 @@ fn target_plan(
             let addr = preflight(&resolve(h)?, config.timeout.min(Duration::from_secs(5)))?;
             let tls = h
                 .https
-                .then(|| crate::tls::client_tls(tls_options, &h.host))
+                .then(|| crate::tls::client_tls(tls_options, &h.host, fatal))
                 .transpose()
                 .map_err(|e| UsageError(anyhow::Error::new(e)))?;
             (addr, tls)

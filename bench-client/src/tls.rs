@@ -220,9 +220,15 @@ pub enum SetupError {
 /// Builds the run's one configuration for `host` (the name SNI carries; an
 /// IP literal sends none and is checked against the IP addresses in the
 /// certificate).
-pub fn client_tls(opts: &TlsOptions, host: &str) -> Result<ClientTls, SetupError> {
+/// `fatal` is the run's one slot: every host of a run shares it, so that a
+/// refusal on any of them stops the run and is the one reported.
+pub fn client_tls(
+    opts: &TlsOptions,
+    host: &str,
+    fatal: &Arc<OnceLock<Fatal>>,
+) -> Result<ClientTls, SetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let fatal = Arc::new(OnceLock::new());
+    let fatal = Arc::clone(fatal);
     let server_name = ServerName::try_from(host.to_string())
         .map_err(|_| SetupError::ServerName(host.to_string()))?;
     let verifier: Arc<dyn ServerCertVerifier> = if opts.insecure {

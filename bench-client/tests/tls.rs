@@ -530,6 +530,33 @@ fn client_certificates() {
 /// A targets file mixing an https host (by name: SNI per host) and a plain
 /// one: each connection speaks its own host's protocol, and the TLS
 /// server answers exactly the client's count for its targets.
+/// A refused certificate on a host that is not the file's first stops the
+/// run like one on the first: reported, saved, exit 1 (each host has its
+/// own TLS, all of them the run's one stop slot).
+#[test]
+fn a_refused_certificate_on_a_later_host_of_a_targets_file_stops_the_run() {
+    let cert = localhost_cert();
+    let tls = TlsServer::start(&cert, Behaviour::Answer);
+    let (_plain, plain) = serve("selector");
+    let dir = tempdir();
+    let file = dir.path().join("t.txt");
+    let port = tls
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    std::fs::write(
+        &file,
+        format!("GET http://{plain}/\n\nGET https://localhost:{port}/\n"),
+    )
+    .unwrap();
+    // No --cacert: the test certificate is not among the system's roots.
+    let run = refused(&["--targets", path_str(&file)]);
+    assert!(run.stderr.contains("is not trusted"), "{}", run.stderr);
+}
+
 #[test]
 fn a_targets_file_mixes_https_and_http_hosts() {
     let cert = localhost_cert();
