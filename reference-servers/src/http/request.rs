@@ -206,7 +206,6 @@ impl RequestReader {
         }
     }
 
-    /// Parses the head if it is complete and returns the body state it leads to.
     /// A head not complete yet: wait for more bytes, unless it is already
     /// over a limit.
     fn wait_for_head(&mut self) -> Result<Option<State>, HttpError> {
@@ -221,6 +220,7 @@ impl RequestReader {
         Ok(None)
     }
 
+    /// Parses the head if it is complete and returns the body state it leads to.
     fn parse_head(&mut self) -> Result<Option<State>, HttpError> {
         let input = &self.buf[self.pos..];
         if input.is_empty() {
@@ -508,20 +508,23 @@ fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
 /// Whether the request line (after the empty lines a client may send before
 /// it, which httparse skips) has its line ending.
 fn request_line_complete(input: &[u8]) -> bool {
+    skip_empty_lines(input).contains(&b'\n')
+}
+
+/// `input` after the empty lines a client may send before its request line
+/// (RFC 9112 2.2), which httparse skips too.
+fn skip_empty_lines(input: &[u8]) -> &[u8] {
     let start = input
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(input.len());
-    input[start..].contains(&b'\n')
+    &input[start..]
 }
 
 /// httparse reports both a garbled request line and a well-formed but
 /// unsupported version as `Error::Version`; only the latter is 505.
 fn version_error(input: &[u8]) -> HttpError {
-    let input = match input.iter().position(|&b| b != b'\r' && b != b'\n') {
-        Some(start) => &input[start..],
-        None => input,
-    };
+    let input = skip_empty_lines(input);
     let line_end = input
         .iter()
         .position(|&b| b == b'\r' || b == b'\n')
@@ -550,12 +553,7 @@ fn target_too_long(input: &[u8]) -> bool {
     if input.len() <= MAX_TARGET_BYTES {
         return false;
     }
-    // httparse skips empty lines before the request line (RFC 9112 2.2).
-    let start = input
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(input.len());
-    let rest = &input[start..];
+    let rest = skip_empty_lines(input);
     let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
     let Some(space) = line.iter().position(|&b| b == b' ') else {
         return false;
