@@ -944,13 +944,22 @@ fn parse_resolve(text: &str, url: &HttpUrl) -> Result<std::net::SocketAddr, Conf
     };
     const FORM: &str = "HOST:PORT:ADDR with the URL's host and port and an IP address, \
                         e.g. example.com:443:127.0.0.1";
-    let (host, rest) = text.split_once(':').ok_or_else(|| invalid(FORM))?;
+    // HOST:PORT ends at the first colon after a bracketed IPv6 host, if
+    // any; the shared authority rule reads it.
+    let after_host = if text.starts_with('[') {
+        text.find(']').map_or(text.len(), |i| i + 1)
+    } else {
+        0
+    };
+    let end = after_host + text[after_host..].find(':').ok_or_else(|| invalid(FORM))?;
+    let rest = &text[end + 1..];
     let (port, addr) = rest.split_once(':').ok_or_else(|| invalid(FORM))?;
-    let port: u16 = port.parse().map_err(|_| invalid(FORM))?;
+    let host_port = &text[..end + 1 + port.len()];
+    let authority = Authority::parse(host_port).map_err(|_| invalid(FORM))?;
+    let port = authority.port.ok_or_else(|| invalid(FORM))?;
     let addr = addr.trim_start_matches('[').trim_end_matches(']');
     let ip: std::net::IpAddr = addr.parse().map_err(|_| invalid(FORM))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if !host.eq_ignore_ascii_case(&url.host) || port != url.port {
+    if !authority.host.eq_ignore_ascii_case(&url.host) || port != url.port {
         return Err(invalid(FORM));
     }
     Ok(std::net::SocketAddr::new(ip, port))
@@ -1606,6 +1615,9 @@ mod tests {
         assert_eq!(c.resolve, Some("127.0.0.2:8443".parse().unwrap()));
         let c = config(&["--resolve", "h:80:[::1]", "http://h/"]).unwrap();
         assert_eq!(c.resolve, Some("[::1]:80".parse().unwrap()));
+        // A bracketed IPv6 host, read by the shared authority rule.
+        let c = config(&["--resolve", "[::1]:8443:127.0.0.1", "https://[::1]:8443/"]).unwrap();
+        assert_eq!(c.resolve, Some("127.0.0.1:8443".parse().unwrap()));
         for bad in [
             "h:8443",
             "h:x:127.0.0.1",
