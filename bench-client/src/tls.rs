@@ -231,10 +231,10 @@ pub fn client_tls(
     let fatal = Arc::clone(fatal);
     let server_name = ServerName::try_from(host.to_string())
         .map_err(|_| SetupError::ServerName(host.to_string()))?;
-    let verifier: Arc<dyn ServerCertVerifier> = if opts.insecure {
-        Arc::new(AcceptAny {
-            algorithms: provider.signature_verification_algorithms,
-        })
+    // -k: no chain to check, as curl -k and oha; the handshake signatures
+    // are checked all the same, so the peer must hold the key it shows.
+    let webpki = if opts.insecure {
+        None
     } else {
         let mut roots = RootCertStore::empty();
         match &opts.cacert {
@@ -257,12 +257,14 @@ pub fn client_tls(
         let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
             .map_err(|e| SetupError::Rustls(rustls::Error::General(e.to_string())))?;
-        Arc::new(Recording {
-            inner,
-            fatal: Arc::clone(&fatal),
-            asked: host.to_string(),
-        })
+        Some(inner)
     };
+    let verifier: Arc<dyn ServerCertVerifier> = Arc::new(Verifier {
+        webpki,
+        algorithms: provider.signature_verification_algorithms,
+        fatal: Arc::clone(&fatal),
+        asked: host.to_string(),
+    });
     let versions: &[&rustls::SupportedProtocolVersion] = match opts.version {
         None => &[&rustls::version::TLS13, &rustls::version::TLS12],
         Some(TlsVersion::V1_2) => &[&rustls::version::TLS12],
@@ -294,16 +296,20 @@ pub fn client_tls(
     })
 }
 
-/// The WebPKI verifier, recording what it refused (with the certificate's
-/// names, which the error alone does not carry) before saying no.
+/// The server's certificate check: WebPKI against the roots (none with
+/// `-k`, which accepts any certificate), recording what it refused (with
+/// the certificate's names, which the error alone does not carry) before
+/// saying no. The handshake signatures are checked with the provider's
+/// algorithms either way.
 #[derive(Debug)]
-struct Recording {
-    inner: Arc<WebPkiServerVerifier>,
+struct Verifier {
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
     fatal: Arc<OnceLock<Fatal>>,
     asked: String,
 }
 
-impl ServerCertVerifier for Recording {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -312,13 +318,11 @@ impl ServerCertVerifier for Recording {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verified = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
+        let Some(webpki) = &self.webpki else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let verified =
+            webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
         if let Err(rustls::Error::InvalidCertificate(error)) = &verified {
             let names = der::names(end_entity);
             let _ = self.fatal.set(Fatal::Certificate(Rejected {
@@ -329,48 +333,6 @@ impl ServerCertVerifier for Recording {
             }));
         }
         verified
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
-
-/// `-k`: any certificate, as curl -k and oha do; the handshake signatures
-/// are still verified, so the peer must at least hold the key it shows.
-#[derive(Debug)]
-struct AcceptAny {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
