@@ -63,14 +63,20 @@ pub struct ConnectionConfig {
 }
 
 impl ConnectionConfig {
-    /// The per-connection settings a server takes from its command line.
-    pub fn from_args(args: &ServerArgs, allow_keep_alive: bool, log_name: &'static str) -> Self {
+    /// The per-connection settings a server takes from its command line,
+    /// with its TLS set-up when it serves HTTPS.
+    pub fn from_args(
+        args: &ServerArgs,
+        allow_keep_alive: bool,
+        log_name: &'static str,
+        tls: Option<&crate::tls::TlsServer>,
+    ) -> Self {
         ConnectionConfig {
             limits: Limits::new(args.max_body, args.max_buffered),
             read_timeout: args.read_timeout,
             allow_keep_alive,
             log: Log::new(log_name),
-            tls: None,
+            tls: tls.map(|t| Arc::clone(&t.config)),
         }
     }
 }

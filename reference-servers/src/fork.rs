@@ -10,7 +10,6 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroUsize;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -54,9 +53,8 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             .context("cannot read the bound address")?,
         tls.as_ref(),
     );
-    let mut config = ConnectionConfig::from_args(args, true, LOG_NAME);
     // Only the child touches TLS bytes: it wraps its socket after the fork.
-    config.tls = tls.as_ref().map(|tls| Arc::clone(&tls.config));
+    let mut config = ConnectionConfig::from_args(args, true, LOG_NAME, tls.as_ref());
     // The children hold the bodies, so the bound on them all must live in
     // memory they share, not in each child's copy.
     config.limits.budget = leak_shared(BodyBudget::new(args.max_buffered))?;

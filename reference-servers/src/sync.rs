@@ -4,7 +4,6 @@
 //! `--read-timeout` bounds how long one idle client can hold the others up.
 
 use std::io;
-use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -29,8 +28,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<()> {
             .context("cannot read the bound address")?,
         tls.as_ref(),
     );
-    let mut config = ConnectionConfig::from_args(args, args.keep_alive, "sync-server");
-    config.tls = tls.as_ref().map(|tls| Arc::clone(&tls.config));
+    let config = ConnectionConfig::from_args(args, args.keep_alive, "sync-server", tls.as_ref());
     while !shutdown_requested() {
         match listener.accept() {
             Ok((stream, peer)) => {
