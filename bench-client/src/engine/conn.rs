@@ -45,6 +45,7 @@ use mio::event::Event;
 use mio::net::TcpStream;
 use mio::Token;
 
+use super::books::Attempt;
 use super::{Ctx, Schedule};
 use crate::http::ResponseFramer;
 use crate::shape::arrivals::ConnArrivals;
@@ -56,9 +57,6 @@ use crate::stats::{Cause, Failure};
 /// server costs a few attempts per second and connection, not a busy loop.
 const RECONNECT_DELAY: Duration = Duration::from_millis(10);
 const RECONNECT_DELAY_MAX: Duration = Duration::from_millis(320);
-
-/// A request sent later than this after its due time is a late send.
-const LATE: Duration = Duration::from_millis(1);
 
 /// Where a connection is, with what only that phase needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -420,7 +418,7 @@ impl Conn {
             State::Writing { .. } | State::Reading { .. } => Failure::Timeout,
             _ => return,
         };
-        if now.saturating_duration_since(self.attempt) >= ctx.plan.timeout {
+        if now.saturating_duration_since(self.attempt) >= ctx.books.plan.timeout {
             let cause = Cause::None;
             self.drive(ctx, Step::Fail { now, kind, cause });
         }
@@ -434,12 +432,12 @@ impl Conn {
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Step {
-        match ctx.schedule {
+        match ctx.books.schedule {
             Schedule::Curve { origin } => return self.curve_next(origin, now),
             Schedule::Ramp { origin } => return self.ramp_next(origin, now),
             Schedule::Closed | Schedule::Open { .. } => {}
         }
-        match ctx.schedule.due(self.id, self.k) {
+        match ctx.books.schedule.due(self.id, self.k) {
             None => Step::Begin {
                 now,
                 intended: now,
@@ -490,7 +488,7 @@ impl Conn {
     }
 
     fn sleep(&mut self, ctx: &mut Ctx<'_>, at: Instant, wake: Wake) -> Step {
-        if ctx.tickets.exhausted() || ctx.past_end(at) {
+        if ctx.books.tickets.exhausted() || ctx.books.past_end(at) {
             return Step::Finish;
         }
         let preconnecting = self.is_preconnecting();
@@ -511,46 +509,20 @@ impl Conn {
         intended: Instant,
         from_timer: bool,
     ) -> Step {
-        let measured = now >= ctx.measure_start;
-        if (measured && !ctx.tickets.take()) || ctx.too_late(now, intended) {
+        let Some(measured) = ctx.books.may_start(now, intended) else {
             return Step::Finish;
-        }
+        };
         self.measured = measured;
         self.intended = intended;
         self.retried = false;
         if let Some(p) = self.picker.as_deref_mut() {
-            let host = &ctx.plan.hosts[self.host];
+            let host = &ctx.books.plan.hosts[self.host];
             self.target = host.targets[p.next_target()];
             self.framer
-                .set_head_request(ctx.plan.requests[self.target].head);
+                .set_head_request(ctx.books.plan.requests[self.target].head);
         }
-        if measured && ctx.schedule.is_open() {
-            let late = now.saturating_duration_since(intended);
-            let sent_in = ctx.second_of(now);
-            let since_start = now.saturating_duration_since(ctx.measure_start);
-            // A curve's late requests still go out after the end
-            // (`Ctx::too_late`), but the rate achieved is what went out in
-            // time: counted where it was sent, not where it was due.
-            let in_window = !ctx.past_end(now);
-            let stage = ctx.stage_of(now).filter(|_| in_window);
-            let stats = &mut ctx.stats;
-            if in_window {
-                stats.sent += 1;
-                stats.last_sent = stats.last_sent.max(since_start);
-                stats.second(sent_in).sent += 1;
-            }
-            if let Some(i) = stage {
-                stats.stages[i].sent += 1;
-            }
-            if late > LATE {
-                stats.late_sends += 1;
-                if !from_timer {
-                    stats.late_busy += 1;
-                }
-            }
-            if from_timer {
-                crate::hdr::record(&mut stats.schedule_error, late.as_micros() as u64);
-            }
+        if measured && ctx.books.schedule.is_open() {
+            ctx.books.sent(now, intended, from_timer);
         }
         if self.sock.is_none() {
             Step::Connect { now }
@@ -577,25 +549,11 @@ impl Conn {
 
     fn complete(&mut self, ctx: &mut Ctx<'_>, now: Instant, status: u16, keep_alive: bool) -> Step {
         self.served += 1;
-        if self.measured && ctx.counts(now) {
-            let t = ctx.second_of(now);
-            let (latency, uncorrected) = self.latencies(ctx, now);
-            ctx.stats
-                .response(t, self.client, status, latency, uncorrected);
-            if let Some(s) = ctx.stats.targets.get_mut(self.target) {
-                s.response(status, latency);
-            }
-            if let Some(i) = ctx.stage_of(self.intended) {
-                ctx.stats.stages[i].response(latency);
-            }
-            self.count_in(ctx, t);
-            if let Some(first) = self.first_byte {
-                let us = first.saturating_duration_since(self.ttfb_from).as_micros() as u64;
-                crate::hdr::record(&mut ctx.stats.ttfb, us);
-            }
-            ctx.publish();
-        }
-        if !keep_alive || ctx.plan.connection_per_request {
+        let attempt = self.attempt_record();
+        let ttfb = self.first_byte.map(|first| (first, self.ttfb_from));
+        ctx.books
+            .response(&attempt, now, status, ttfb, &mut self.counted_second);
+        if !keep_alive || ctx.books.plan.connection_per_request {
             self.close();
         }
         self.state = State::Idle {
@@ -607,19 +565,9 @@ impl Conn {
     /// A failed attempt: counted (timeouts with their latency), the socket
     /// dropped, and the next request started, after a pause if the connect failed.
     fn fail(&mut self, ctx: &mut Ctx<'_>, now: Instant, kind: Failure, cause: Cause) -> Step {
-        if self.measured && ctx.counts(now) {
-            let t = ctx.second_of(now);
-            let timed_out = (kind == Failure::Timeout).then(|| self.latencies(ctx, now));
-            ctx.stats.error(t, self.client, kind, cause, timed_out);
-            if let Some(s) = ctx.stats.targets.get_mut(self.target) {
-                s.error(kind, timed_out.map(|l| l.0));
-            }
-            if let Some(i) = ctx.stage_of(self.intended) {
-                ctx.stats.stages[i].error(timed_out.map(|l| l.0));
-            }
-            self.count_in(ctx, t);
-            ctx.publish();
-        }
+        let attempt = self.attempt_record();
+        ctx.books
+            .failure(&attempt, now, kind, cause, &mut self.counted_second);
         self.close();
         self.state = State::Idle {
             preconnecting: false,
@@ -633,7 +581,7 @@ impl Conn {
                 | Failure::Tls
                 | Failure::TlsHandshakeTimeout
         );
-        if connect_failed && !ctx.schedule.is_open() {
+        if connect_failed && !ctx.books.schedule.is_open() {
             self.connect_failures = self.connect_failures.saturating_add(1);
             let doublings = (self.connect_failures - 1).min(5);
             let delay = (RECONNECT_DELAY * (1 << doublings)).min(RECONNECT_DELAY_MAX);
@@ -646,23 +594,14 @@ impl Conn {
         }
     }
 
-    /// Counts this connection once in second `t`'s connections in force.
-    #[inline]
-    fn count_in(&mut self, ctx: &mut Ctx<'_>, t: usize) {
-        if self.counted_second != t {
-            self.counted_second = t;
-            ctx.stats.second(t).connections += 1;
-        }
-    }
-
-    /// (recorded latency, uncorrected latency in open-loop runs), in µs.
-    fn latencies(&self, ctx: &Ctx<'_>, now: Instant) -> (u64, Option<u64>) {
-        let since_sent = now.saturating_duration_since(self.sent).as_micros() as u64;
-        if ctx.schedule.is_open() {
-            let since_due = now.saturating_duration_since(self.intended).as_micros() as u64;
-            (since_due, Some(since_sent))
-        } else {
-            (since_sent, None)
+    /// The current request, for the books.
+    fn attempt_record(&self) -> Attempt {
+        Attempt {
+            client: self.client,
+            target: self.target,
+            intended: self.intended,
+            sent: self.sent,
+            measured: self.measured,
         }
     }
 

@@ -11,6 +11,7 @@
 //! from each connection's arrivals, or connections opening and closing on
 //! the connection curve) it asks before each request.
 
+mod books;
 mod conn;
 mod counters;
 mod load;
@@ -33,6 +34,7 @@ use crate::shape::curve::ConnectionCurve;
 use crate::shape::targets::TargetPlan;
 use crate::signals;
 use crate::stats::{StageStats, Stats, TargetStats};
+use books::Books;
 use conn::Conn;
 pub use counters::{Counters, Slot};
 pub use load::WorkerLoad;
@@ -341,14 +343,9 @@ impl Tickets<'_> {
 /// A worker's state that every connection touches: passed to the
 /// connection's methods beside the connection itself.
 pub(crate) struct Ctx<'a> {
-    pub plan: &'a Plan,
-    pub schedule: Schedule,
+    pub books: Books<'a>,
     pub registry: Registry,
-    pub stats: Stats,
-    pub tickets: Tickets<'a>,
     pub timers: schedule::Timers,
-    pub measure_start: Instant,
-    pub measure_end: Option<Instant>,
     /// Connections not yet done.
     pub active: usize,
     /// Every read of this worker lands here (see `Conn::read`).
@@ -357,100 +354,6 @@ pub(crate) struct Ctx<'a> {
     /// (see `conn::socket::READS_PER_TURN`): served once per turn of the loop,
     /// after the checks of `-d`, `--timeout` and signals.
     pub resume: Vec<usize>,
-    /// The last timeline second of the window: open-loop requests that
-    /// complete after `-d` ran out are counted in it.
-    last_second: usize,
-    slot: &'a Slot,
-}
-
-impl Ctx<'_> {
-    /// The timeline second `t` falls in (0 before the measured phase).
-    #[inline]
-    pub fn second_of(&self, t: Instant) -> usize {
-        (t.saturating_duration_since(self.measure_start).as_secs() as usize).min(self.last_second)
-    }
-
-    /// Whether the outcome, at `now`, of a request started in the measured
-    /// phase counts. Closed loop: only within `-d` (requests in flight when
-    /// it runs out are dropped, as in wrk; their connections were ready to
-    /// go on). Open loop: always; every request sent in the window is waited
-    /// for (at most `--timeout`), because dropping the slow ones at the end
-    /// is the very omission the open loop exists to avoid.
-    #[inline]
-    pub fn counts(&self, now: Instant) -> bool {
-        match self.measure_end {
-            Some(end) => now < end || self.schedule.is_open(),
-            None => true,
-        }
-    }
-
-    /// `-d` has run out: no new request may start.
-    #[inline]
-    pub fn past_end(&self, t: Instant) -> bool {
-        self.measure_end.is_some_and(|end| t >= end)
-    }
-
-    /// The stage that a request intended at `t` belongs to; `None` without
-    /// stages (or before the measured phase).
-    #[inline]
-    pub fn stage_of(&self, t: Instant) -> Option<usize> {
-        let ends = &self.plan.stage_ends;
-        if ends.is_empty() || t < self.measure_start {
-            return None;
-        }
-        let since = t - self.measure_start;
-        Some(ends.partition_point(|&e| e <= since).min(ends.len() - 1))
-    }
-
-    /// Whether a request intended at `intended` comes too late to start at
-    /// `now`. A curve's requests are the curve's integral, all of them
-    /// (what the run promises to send), so a late one still goes out if it
-    /// was due within the run, for up to `--timeout` after the end: a
-    /// server that hangs must not keep the run going for every request
-    /// still owed. Elsewhere nothing starts after `-d`.
-    #[inline]
-    pub fn too_late(&self, now: Instant, intended: Instant) -> bool {
-        match self.schedule {
-            Schedule::Curve { .. } => {
-                self.past_end(intended)
-                    || self
-                        .measure_end
-                        .is_some_and(|end| now >= end + self.plan.timeout)
-            }
-            _ => self.past_end(now),
-        }
-    }
-
-    /// Lets the progress thread see this worker's totals.
-    #[inline]
-    pub fn publish(&self) {
-        self.slot
-            .requests
-            .store(self.stats.requests, Ordering::Relaxed);
-        self.slot.errors.store(self.stats.errors, Ordering::Relaxed);
-    }
-}
-
-impl Ctx<'_> {
-    /// Sets the schedule and the measured window from the run's origin.
-    fn start_at(&mut self, origin: Instant) {
-        let plan = self.plan;
-        self.schedule = match (plan.rate, &plan.arrivals, &plan.connection_curve) {
-            (Some(rate), _, _) => Schedule::Open {
-                origin,
-                rate,
-                connections: plan.connections(),
-            },
-            (None, Some(_), _) => Schedule::Curve { origin },
-            (None, None, Some(_)) => Schedule::Ramp { origin },
-            (None, None, None) => Schedule::Closed,
-        };
-        self.measure_start = origin + plan.warmup;
-        self.measure_end = match plan.stop {
-            Stop::Duration(d) => Some(self.measure_start + d),
-            Stop::Requests(_) => None,
-        };
-    }
 }
 
 /// A worker before the start: its event loop, connections and context.
@@ -472,7 +375,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         mut ctx,
     } = prepared?;
     let plan = shared.plan;
-    ctx.start_at(origin);
+    ctx.books.start_at(origin);
     let now = Instant::now();
     let sweep_every = (plan.timeout / 20).clamp(Duration::from_millis(1), POLL_CAP);
     for c in conns.iter_mut() {
@@ -486,7 +389,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     let mut clock = load::LoopClock::default();
     let end = loop {
         let now = Instant::now();
-        clock.start_if_due(now, ctx.measure_start);
+        clock.start_if_due(now, ctx.books.measure_start);
         if let Some(signal) = signals::received() {
             interrupted = Some(signal);
             break now;
@@ -494,11 +397,11 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         if plan.stopped() {
             break now;
         }
-        if ctx.past_end(now) {
-            if !ctx.schedule.is_open() {
+        if ctx.books.past_end(now) {
+            if !ctx.books.schedule.is_open() {
                 break now;
             }
-            if !draining && matches!(ctx.schedule, Schedule::Curve { .. }) {
+            if !draining && matches!(ctx.books.schedule, Schedule::Curve { .. }) {
                 // Every connection finishes when its curve sends no more
                 // (a late due time still goes out: `Ctx::too_late`).
                 draining = true;
@@ -520,7 +423,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
             }
             next_sweep = now + sweep_every;
         }
-        if !released && ctx.tickets.exhausted() {
+        if !released && ctx.books.tickets.exhausted() {
             // Connections waiting for a due time (open loop) or a reconnect
             // would otherwise keep the run alive just to find nothing to send.
             for c in conns.iter_mut() {
@@ -538,7 +441,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         }
         ctx.timers.arm()?;
         let mut timeout = next_sweep.saturating_duration_since(now).min(POLL_CAP);
-        if let Some(e) = ctx.measure_end.filter(|&e| e > now) {
+        if let Some(e) = ctx.books.measure_end.filter(|&e| e > now) {
             timeout = timeout.min(e - now);
         }
         if !ctx.resume.is_empty() {
@@ -566,10 +469,10 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
         }
     };
     // Report the final totals even if the last request was not published.
-    ctx.publish();
+    ctx.books.publish();
     drop(conns);
     Ok(WorkerEnd {
-        stats: ctx.stats,
+        stats: ctx.books.stats,
         end,
         interrupted,
         load: clock.finish(end),
@@ -588,7 +491,6 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
     let registry = poll.registry().try_clone()?;
     let timers = schedule::Timers::new(ids.len())?;
     timers.register(&registry, TIMER)?;
-    let threads = plan.threads.clamp(1, plan.connections().max(1)) as u64;
     let now = Instant::now();
     let conns: Vec<Conn> = ids
         .iter()
@@ -616,33 +518,13 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
             c
         })
         .collect();
-    let mut stats = Stats::new(plan.clients);
-    stats.stages = vec![StageStats::default(); plan.stage_ends.len()];
-    if plan.per_target {
-        stats.targets = vec![TargetStats::default(); plan.requests.len()];
-    }
     let ctx = Ctx {
-        plan,
-        // Placeholders until the gate opens (`Ctx::start_at`).
-        schedule: Schedule::Closed,
-        measure_start: now,
-        measure_end: None,
+        books: books(shared),
         registry,
-        stats,
-        tickets: Tickets {
-            left: shared.tickets,
-            local: 0,
-            divisor: threads * 16,
-        },
         timers,
         active: conns.len(),
         scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
         resume: Vec::with_capacity(conns.len()),
-        last_second: match plan.stop {
-            Stop::Duration(d) => (d.as_secs_f64().ceil() as usize).saturating_sub(1),
-            Stop::Requests(_) => usize::MAX,
-        },
-        slot: shared.slot,
     };
     let mut prepared = Prepared {
         poll,
@@ -656,18 +538,35 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
     Ok(prepared)
 }
 
+/// A worker's books, empty, with its share of `-n`'s tickets.
+fn books<'a>(shared: &Shared<'a>) -> Books<'a> {
+    let plan = shared.plan;
+    let threads = plan.threads.clamp(1, plan.connections().max(1)) as u64;
+    let mut stats = Stats::new(plan.clients);
+    stats.stages = vec![StageStats::default(); plan.stage_ends.len()];
+    if plan.per_target {
+        stats.targets = vec![TargetStats::default(); plan.requests.len()];
+    }
+    let tickets = Tickets {
+        left: shared.tickets,
+        local: 0,
+        divisor: threads * 16,
+    };
+    Books::new(plan, stats, tickets, shared.slot)
+}
+
 /// Connects every connection ahead of the schedule and waits for the
 /// connects to finish (failures are left to the requests to count).
 fn preconnect(w: &mut Prepared<'_>) -> io::Result<()> {
     for c in w.conns.iter_mut() {
         c.preconnect(&mut w.ctx);
     }
-    let deadline = Instant::now() + w.ctx.plan.timeout;
+    let deadline = Instant::now() + w.ctx.books.plan.timeout;
     loop {
         let now = Instant::now();
         if now >= deadline
             || signals::received().is_some()
-            || w.ctx.plan.stopped()
+            || w.ctx.books.plan.stopped()
             || !w.conns.iter().any(Conn::is_preconnecting)
         {
             return Ok(());

@@ -40,7 +40,7 @@ impl Conn {
         self.served = 0;
         self.connect_started = now;
         self.gen = self.gen.wrapping_add(1);
-        let mut sock = TcpStream::connect(ctx.plan.hosts[self.host].addr)
+        let mut sock = TcpStream::connect(ctx.books.plan.hosts[self.host].addr)
             .map_err(|e| (connect_kind(&e), e))?;
         let token = token(self.idx, self.gen());
         ctx.registry
@@ -112,7 +112,7 @@ impl Conn {
             let _ = sock.set_nodelay(true);
             let now = Instant::now();
             self.connected_at(ctx, now);
-            if ctx.plan.hosts[self.host].tls.is_some() {
+            if ctx.books.plan.hosts[self.host].tls.is_some() {
                 if self.start_tls(ctx, now).is_err() {
                     return self.close();
                 }
@@ -130,7 +130,7 @@ impl Conn {
             let us = now
                 .saturating_duration_since(self.connect_started)
                 .as_micros() as u64;
-            crate::hdr::record(&mut ctx.stats.connect, us);
+            crate::hdr::record(&mut ctx.books.stats.connect, us);
         }
     }
 
@@ -139,9 +139,9 @@ impl Conn {
     /// unless a warm-up (whose connections are not measured) comes first.
     pub(super) fn phase_counts(&self, ctx: &Ctx<'_>, now: Instant) -> bool {
         if self.is_preconnecting() {
-            ctx.plan.warmup.is_zero()
+            ctx.books.plan.warmup.is_zero()
         } else {
-            self.measured && ctx.counts(now)
+            self.measured && ctx.books.counts(now)
         }
     }
 
@@ -168,7 +168,7 @@ impl Conn {
         // Requests are small writes that must not wait for Nagle.
         let _ = sock.set_nodelay(true);
         self.connected_at(ctx, now);
-        if ctx.plan.hosts[self.host].tls.is_some() {
+        if ctx.books.plan.hosts[self.host].tls.is_some() {
             if let Err(e) = self.start_tls(ctx, now) {
                 return Step::Fail {
                     now,
@@ -188,7 +188,7 @@ impl Conn {
     /// The connection is up (and, with TLS, its handshake done): the
     /// request goes out.
     pub(super) fn ready(&mut self, ctx: &Ctx<'_>, now: Instant) -> Step {
-        if !ctx.plan.connection_per_request {
+        if !ctx.books.plan.connection_per_request {
             // Keep-alive: latency and timeout start at the first byte written.
             self.sent = now;
             self.attempt = now;
@@ -220,7 +220,7 @@ impl Conn {
         if self.tls.is_some() {
             return self.write_tls(ctx, written, read_pending, peer_closed);
         }
-        let request = &ctx.plan.requests[self.target].bytes[..];
+        let request = &ctx.books.plan.requests[self.target].bytes[..];
         let Some(sock) = self.sock.as_mut() else {
             return Step::Wait;
         };
@@ -255,7 +255,7 @@ impl Conn {
         peer_closed: bool,
     ) -> Step {
         if self.measured {
-            ctx.stats.bytes_sent += ctx.plan.requests[self.target].bytes.len() as u64;
+            ctx.books.stats.bytes_sent += ctx.books.plan.requests[self.target].bytes.len() as u64;
         }
         self.state = State::Reading {
             peer_closed,
@@ -326,7 +326,7 @@ impl Conn {
                 self.first_byte = first_read;
             }
             if self.measured {
-                ctx.stats.bytes_received += n as u64;
+                ctx.books.stats.bytes_received += n as u64;
             }
             let framed = if self.pending.is_empty() {
                 let bytes = &ctx.scratch[..n];

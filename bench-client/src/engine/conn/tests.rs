@@ -14,9 +14,10 @@ use mio::{Events, Poll};
 use super::socket::READS_PER_TURN;
 use super::*;
 use crate::config::Stop;
+use crate::engine::books::Books;
 use crate::engine::schedule::Timers;
 use crate::engine::Slot;
-use crate::engine::{HostPlan, Plan, RequestBytes, Schedule, Tickets, READ_BUFFER_BYTES, TIMER};
+use crate::engine::{HostPlan, Plan, RequestBytes, Tickets, READ_BUFFER_BYTES, TIMER};
 use crate::stats::Stats;
 
 /// Only a hang takes this long.
@@ -78,26 +79,20 @@ impl Harness {
         let timers = Timers::new(1).unwrap();
         timers.register(&registry, TIMER).unwrap();
         let now = Instant::now();
+        let tickets = Tickets {
+            left: Some(left),
+            local: 0,
+            divisor: 1,
+        };
         let mut ctx = Ctx {
-            plan,
-            schedule: Schedule::Closed,
+            books: Books::new(plan, Stats::new(plan.clients), tickets, slot),
             registry,
-            stats: Stats::new(plan.clients),
-            tickets: Tickets {
-                left: Some(left),
-                local: 0,
-                divisor: 1,
-            },
             timers,
-            measure_start: now,
-            measure_end: None,
             active: 1,
             scratch: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
             resume: Vec::new(),
-            last_second: usize::MAX,
-            slot,
         };
-        ctx.start_at(origin);
+        ctx.books.start_at(origin);
         Harness {
             poll,
             events: Events::with_capacity(16),
@@ -212,8 +207,11 @@ fn partial_writes_resume_where_they_stopped() {
     let mut h = Harness::new(plan(addr, &request, Stop::Requests(1)), 1, Instant::now());
     h.run();
     server.join().unwrap();
-    assert_eq!((h.ctx.stats.requests, h.ctx.stats.errors), (1, 0));
-    assert_eq!(h.ctx.stats.bytes_sent, (head_len + body.len()) as u64);
+    assert_eq!(
+        (h.ctx.books.stats.requests, h.ctx.books.stats.errors),
+        (1, 0)
+    );
+    assert_eq!(h.ctx.books.stats.bytes_sent, (head_len + body.len()) as u64);
 }
 
 /// One keep-alive connection; response `k` arrives in two writes split at
@@ -234,7 +232,7 @@ fn a_response_split_at_every_byte_is_framed() {
     let mut h = Harness::new(plan(addr, GET, Stop::Requests(0)), n as u64, Instant::now());
     h.run();
     server.join().unwrap();
-    let s = &h.ctx.stats;
+    let s = &h.ctx.books.stats;
     assert_eq!((s.requests, s.errors), (n as u64, 0), "{:?}", s.causes);
     assert_eq!(s.status[200], n as u64);
 }
@@ -259,7 +257,10 @@ fn a_close_between_requests_opens_a_new_connection() {
     let mut h = Harness::new(plan(addr, GET, Stop::Requests(0)), 5, Instant::now());
     h.run();
     server.join().unwrap();
-    assert_eq!((h.ctx.stats.requests, h.ctx.stats.errors), (5, 0));
+    assert_eq!(
+        (h.ctx.books.stats.requests, h.ctx.books.stats.errors),
+        (5, 0)
+    );
     assert_eq!(answered.load(Ordering::SeqCst), 5);
 }
 
@@ -278,10 +279,10 @@ fn a_stale_keep_alive_connection_gets_the_request_again_once() {
     h.run();
     server.join().unwrap();
     assert_eq!(
-        (h.ctx.stats.requests, h.ctx.stats.errors),
+        (h.ctx.books.stats.requests, h.ctx.books.stats.errors),
         (4, 0),
         "{:?}",
-        h.ctx.stats.causes
+        h.ctx.books.stats.causes
     );
 }
 
@@ -305,7 +306,7 @@ fn a_request_is_sent_again_only_once() {
     let mut h = Harness::new(plan(addr, GET, Stop::Requests(0)), 2, Instant::now());
     h.run();
     server.join().unwrap();
-    let s = &h.ctx.stats;
+    let s = &h.ctx.books.stats;
     assert_eq!((s.requests, s.errors), (1, 1));
     assert_eq!(s.causes, vec![(Failure::Read, Cause::Eof, 1)]);
     assert_eq!(
@@ -352,9 +353,9 @@ fn a_turn_of_reading_is_bounded_and_resumes() {
     assert_eq!(h.ctx.resume, vec![0]);
     // The worker's loop takes the list, then serves it.
     h.ctx.resume.clear();
-    let before = h.ctx.stats.bytes_received;
+    let before = h.ctx.books.stats.bytes_received;
     h.conn.resume(&mut h.ctx);
-    let read = h.ctx.stats.bytes_received - before;
+    let read = h.ctx.books.stats.bytes_received - before;
     let turn = (READS_PER_TURN * h.ctx.scratch.len()) as u64;
     assert!(read > 0 && read <= turn, "{read}");
     if read == turn {
@@ -379,7 +380,7 @@ fn connects_failing_at_once_for_100k_overdue_requests_do_not_recurse() {
     let origin = Instant::now() - Duration::from_millis(100);
     let mut h = Harness::new(p, u64::MAX, origin);
     h.start();
-    let s = &h.ctx.stats;
+    let s = &h.ctx.books.stats;
     assert!(s.errors >= 100_000, "{}", s.errors);
     let connect = Failure::ALL.iter().position(|&k| k == Failure::Connect);
     assert_eq!(
@@ -410,7 +411,7 @@ fn refused_connects_in_an_open_loop_are_each_counted() {
     let origin = Instant::now() - Duration::from_millis(1);
     let mut h = Harness::new(p, 500, origin);
     h.run();
-    let s = &h.ctx.stats;
+    let s = &h.ctx.books.stats;
     assert_eq!((s.requests, s.errors), (0, 500));
     assert_eq!(
         s.causes,

@@ -189,7 +189,7 @@ impl Tls {
 impl Conn {
     /// A TLS session for the socket that just connected.
     pub(super) fn start_tls(&mut self, ctx: &Ctx<'_>, now: Instant) -> Result<(), rustls::Error> {
-        let Some(tls) = ctx.plan.hosts[self.host].tls.as_ref() else {
+        let Some(tls) = ctx.books.plan.hosts[self.host].tls.as_ref() else {
             return Ok(());
         };
         let conn = ClientConnection::new(Arc::clone(&tls.config), tls.server_name.clone())?;
@@ -208,7 +208,7 @@ impl Conn {
         };
         let h = t.handshake(sock);
         if let Handshake::Failed(_, Cause::Tls("plain_http")) = h {
-            if let Some(tls) = &ctx.plan.hosts[self.host].tls {
+            if let Some(tls) = &ctx.books.plan.hosts[self.host].tls {
                 let _ = tls.fatal.set(Fatal::PlainHttp);
             }
         }
@@ -253,7 +253,7 @@ impl Conn {
         let Some(t) = self.tls.as_deref() else {
             return;
         };
-        let stats = &mut ctx.stats;
+        let stats = &mut ctx.books.stats;
         let us = now.saturating_duration_since(t.started).as_micros() as u64;
         crate::hdr::record(&mut stats.tls_handshake, us);
         match t.conn.handshake_kind() {
@@ -280,7 +280,11 @@ impl Conn {
         let (Some(sock), Some(t)) = (self.sock.as_mut(), self.tls.as_deref_mut()) else {
             return Step::Wait;
         };
-        match t.send(sock, &ctx.plan.requests[self.target].bytes, &mut written) {
+        match t.send(
+            sock,
+            &ctx.books.plan.requests[self.target].bytes,
+            &mut written,
+        ) {
             Ok(true) => self.sent_all(ctx, read_pending, peer_closed),
             Ok(false) => {
                 self.state = super::State::Writing {
