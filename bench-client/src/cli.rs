@@ -218,8 +218,28 @@ pub struct RunArgs {
     pub headers: Vec<String>,
 
     /// Open a new TCP connection for every request (connect time is part of the latency).
+    /// With --http2: one stream per connection, then close.
     #[arg(long)]
     pub connection_per_request: bool,
+
+    /// Speak HTTP/2: h2 by ALPN for https:// (failing clearly if the server offers only
+    /// http/1.1), h2c with prior knowledge for http://. --http2=auto falls back to HTTP/1.1
+    /// when the server does not speak HTTP/2, and records what was used. h2load's
+    /// `-c N -m M` is `--max-clients N --http2 --streams M` here (our -m is the method).
+    #[arg(
+        long = "http2",
+        visible_alias = "h2",
+        value_name = "auto",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "on"
+    )]
+    pub http2: Option<String>,
+
+    /// HTTP/2: concurrent streams per connection (the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS caps it) [default: 1].
+    #[arg(long, value_name = "M", requires = "http2")]
+    pub streams: Option<u32>,
 
     /// Per-request timeout; a timed-out request is counted and its connection replaced.
     #[arg(

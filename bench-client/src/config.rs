@@ -36,6 +36,28 @@ pub const DEFAULT_CHECK: &str = "succeeded<1";
 /// Connections when neither `-c` nor `--max-clients` says: wrk's default.
 pub const DEFAULT_CONNECTIONS: u32 = 10;
 
+/// `--http2` as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Http2Mode {
+    /// HTTP/2 or a clear failure.
+    On,
+    /// HTTP/2 when the server speaks it, else HTTP/1.1.
+    Auto,
+}
+
+impl Http2Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Http2Mode::On => "on",
+            Http2Mode::Auto => "auto",
+        }
+    }
+}
+
+/// Most `--streams` per connection: far above any server's
+/// SETTINGS_MAX_CONCURRENT_STREAMS in practice (nginx: 128).
+const MAX_STREAMS: u32 = 10_000;
+
 /// Why the command line does not describe a run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -448,6 +470,10 @@ pub struct Config {
     /// How an open loop spreads its requests (`--arrivals`, `--seed`).
     pub arrivals: Arrivals,
     pub connection_per_request: bool,
+    /// `--http2` (`on`) or `--http2=auto`; `None`: HTTP/1.1.
+    pub http2: Option<Http2Mode>,
+    /// `--streams`: HTTP/2 streams in flight per connection (1 without).
+    pub streams: u32,
     /// Open loop: ask for a short scheduler slice (off with `--no-short-slice`).
     pub short_slice: bool,
     pub timeout: Duration,
@@ -671,6 +697,47 @@ impl Config {
             .as_deref()
             .map(|r| parse_resolve(r, &url))
             .transpose()?;
+        let http2 = match args.http2.as_deref() {
+            None => None,
+            Some("on") => Some(Http2Mode::On),
+            Some("auto") => Some(Http2Mode::Auto),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    flag: "--http2",
+                    value: other.to_string(),
+                    expected: "no value (HTTP/2 or a clear failure) or =auto (HTTP/1.1 when the \
+                               server does not speak HTTP/2)",
+                })
+            }
+        };
+        let streams = match args.streams {
+            None => 1,
+            Some(m) if (1..=MAX_STREAMS).contains(&m) => m,
+            Some(m) => {
+                return Err(ConfigError::Invalid {
+                    flag: "--streams",
+                    value: m.to_string(),
+                    expected: "a whole number of streams per connection from 1 to 10000",
+                })
+            }
+        };
+        if args.connection_per_request && streams > 1 {
+            return Err(ConfigError::Invalid {
+                flag: "--streams",
+                value: streams.to_string(),
+                expected: "1 with --connection-per-request (one stream per connection, then \
+                           close); drop one of the two",
+            });
+        }
+        if http2.is_some() {
+            let dropped = crate::http::h2_dropped_headers(&args.headers);
+            if !dropped.is_empty() {
+                notices.push(format!(
+                    "HTTP/2 has no connection-specific headers: dropped {} (RFC 9113 8.2.2)",
+                    dropped.join(", ")
+                ));
+            }
+        }
         let output = match (&args.output, args.no_save) {
             (_, true) => Output::None,
             (Some(p), false) if p.as_os_str() == "-" => Output::Stdout,
@@ -692,6 +759,8 @@ impl Config {
             stages,
             arrivals,
             connection_per_request: args.connection_per_request,
+            http2,
+            streams,
             short_slice: !args.no_short_slice,
             timeout,
             warmup,
@@ -768,6 +837,17 @@ impl Config {
         Some(curve.total() / stages.total().as_secs_f64())
     }
 
+    /// The protocol asked for: `h2` (https) or `h2c` (http) with
+    /// `--http2`, else `http/1.1`. `--http2=auto` may end on `http/1.1`;
+    /// the result records what was used.
+    pub fn protocol(&self) -> &'static str {
+        match (self.http2, self.url.https) {
+            (None, _) => "http/1.1",
+            (Some(_), true) => "h2",
+            (Some(_), false) => "h2c",
+        }
+    }
+
     /// `--max-clients * --max-conns`.
     pub fn connections(&self) -> u32 {
         self.max_clients * self.max_conns
@@ -805,6 +885,8 @@ impl Config {
                 _ => None,
             },
             connection_per_request: self.connection_per_request,
+            protocol: Some(self.protocol().to_string()),
+            streams: self.http2.map(|_| self.streams),
             timeout_s: self.timeout.as_secs_f64(),
             warmup_s: self.warmup.as_secs_f64(),
             rate: self.rate,

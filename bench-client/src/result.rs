@@ -90,6 +90,9 @@ pub struct RunResult {
     /// https runs only: the TLS session figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsInfo>,
+    /// `--http2` runs: what was negotiated and how the streams fared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Option<Http2Info>,
     /// What bench-client measured about itself over the measured phase.
     /// Absent from older results; `merge` lists every input's workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,6 +236,16 @@ pub struct RunConfig {
     /// With `--targets`: `random` (by weight, from `seed`) or `round-robin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets_order: Option<String>,
+    /// The protocol the load went over: `http/1.1`, `h2` (HTTP/2 over TLS,
+    /// by ALPN) or `h2c` (cleartext HTTP/2 with prior knowledge). Absent
+    /// from results made before HTTP/2, which were all `http/1.1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// HTTP/2: `--streams`, the concurrent streams asked for per
+    /// connection (the server's SETTINGS_MAX_CONCURRENT_STREAMS may cap
+    /// it: see `http2.streams_in_flight`). Absent over HTTP/1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<u32>,
 }
 
 /// One `--stage`: over `duration_s` the load moves linearly from the
@@ -428,6 +441,31 @@ pub struct TlsInfo {
     /// HTTP server), as printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fatal: Option<String>,
+}
+
+/// `--http2` runs: the protocol chosen and the streams' figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Http2Info {
+    /// `--http2` as given: `on` (HTTP/2 or a clear failure) or `auto`
+    /// (HTTP/1.1 when the server does not speak HTTP/2).
+    pub requested: String,
+    /// `auto` fell back to HTTP/1.1 (`config.protocol` says `http/1.1`).
+    pub fell_back: bool,
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS as first seen; null
+    /// when it set none (unlimited) or no connection was made.
+    pub server_max_streams: Option<u64>,
+    /// Streams in flight per connection: `--streams`, capped by the server.
+    pub streams_in_flight: u32,
+    /// The receive windows bench-client announced, bytes: per stream
+    /// (SETTINGS_INITIAL_WINDOW_SIZE) and for the connection.
+    pub stream_window: u32,
+    pub connection_window: u32,
+    /// Connections that received a GOAWAY.
+    pub goaways: u64,
+    /// Requests the server refused unprocessed (above a GOAWAY's last
+    /// stream id, or reset with REFUSED_STREAM) and that were sent again
+    /// on another connection; each counts once, as the one request it is.
+    pub resent: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -357,6 +357,7 @@ pub fn build_result(
         targets: target_results(config, stats),
         phases: None,
         tls: None,
+        http2: None,
     }
 }
 

@@ -39,10 +39,16 @@ pub enum Failure {
     Tls,
     /// The TLS handshake did not finish within `--timeout`.
     TlsHandshakeTimeout,
+    /// HTTP/2: the server reset the stream (RST_STREAM) with a reason
+    /// other than REFUSED_STREAM (refused streams are sent again).
+    StreamReset,
+    /// HTTP/2: the connection failed at the protocol level (a GOAWAY
+    /// with an error, a frame the client could not accept).
+    Http2,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 10] = [
+    pub const ALL: [Failure; 12] = [
         Failure::ConnectRefused,
         Failure::ConnectTimeout,
         Failure::Connect,
@@ -53,6 +59,8 @@ impl Failure {
         Failure::InvalidResponse,
         Failure::Tls,
         Failure::TlsHandshakeTimeout,
+        Failure::StreamReset,
+        Failure::Http2,
     ];
 
     /// Its place in [`ALL`](Self::ALL), where the per-kind counts keep it:
@@ -73,6 +81,8 @@ impl Failure {
             Failure::InvalidResponse => "invalid_response",
             Failure::Tls => "tls",
             Failure::TlsHandshakeTimeout => "tls_handshake_timeout",
+            Failure::StreamReset => "stream_reset",
+            Failure::Http2 => "http2",
         }
     }
 }
@@ -412,6 +422,13 @@ pub struct Stats {
     /// The TLS version and cipher suite of the last handshake.
     pub tls_version: Option<&'static str>,
     pub tls_cipher: Option<&'static str>,
+    /// HTTP/2: connections that received a GOAWAY, and requests sent again
+    /// because the server refused them unprocessed.
+    pub goaways: u64,
+    pub resent: u64,
+    /// HTTP/2: the server's SETTINGS_MAX_CONCURRENT_STREAMS, the smallest
+    /// seen (`None`: none seen, or unlimited).
+    pub server_max_streams: Option<u64>,
     /// Open loop: requests sent more than 1 ms after they were due.
     pub late_sends: u64,
     /// Of `late_sends`: the connection was still busy with an earlier
@@ -450,6 +467,9 @@ impl Stats {
             ttfb: hdr::new_histogram(),
             handshakes_full: 0,
             handshakes_resumed: 0,
+            goaways: 0,
+            resent: 0,
+            server_max_streams: None,
             tls_version: None,
             tls_cipher: None,
             late_sends: 0,
@@ -660,6 +680,12 @@ impl AddAssign for Stats {
         self.handshakes_resumed += o.handshakes_resumed;
         self.tls_version = self.tls_version.or(o.tls_version);
         self.tls_cipher = self.tls_cipher.or(o.tls_cipher);
+        self.goaways += o.goaways;
+        self.resent += o.resent;
+        self.server_max_streams = match (self.server_max_streams, o.server_max_streams) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.late_sends += o.late_sends;
         self.late_busy += o.late_busy;
         self.sent += o.sent;

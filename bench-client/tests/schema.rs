@@ -90,6 +90,8 @@ fn closed_loop() -> RunResult {
             server_cpus: Some(vec![0]),
             targets_file: None,
             targets_order: None,
+            protocol: Some("h2".into()),
+            streams: Some(10),
         },
         target: Target {
             url: "http://127.0.0.1:1/".into(),
@@ -167,6 +169,16 @@ fn closed_loop() -> RunResult {
             handshakes_resumed: 5,
             resumption: true,
             fatal: Some("TLS: the server's certificate has expired".into()),
+        }),
+        http2: Some(Http2Info {
+            requested: "auto".into(),
+            fell_back: false,
+            server_max_streams: Some(128),
+            streams_in_flight: 10,
+            stream_window: 4 << 20,
+            connection_window: 16 << 20,
+            goaways: 1,
+            resent: 3,
         }),
     }
 }

@@ -323,6 +323,8 @@ impl Plan {
             method: a.method.clone(),
             headers: a.headers.clone(),
             connection_per_request: a.connection_per_request,
+            http2: None,
+            streams: None,
             timeout: a.timeout.clone(),
             warmup: a.warmup.clone(),
             fail_on: Vec::new(),

@@ -22,7 +22,7 @@ mod cause;
 mod request;
 
 pub use cause::{describe_cause, FrameError};
-pub use request::{build_request, RequestSpec};
+pub use request::{build_h2_request, build_request, h2_dropped_headers, H2Request, RequestSpec};
 
 use reference_servers::wire::http1;
 

@@ -55,3 +55,112 @@ pub fn build_request(spec: &RequestSpec<'_>) -> Arc<[u8]> {
     bytes.extend_from_slice(spec.body);
     bytes.into()
 }
+
+/// Headers that HTTP/2 forbids (RFC 9113 8.2.2): they describe the
+/// HTTP/1.1 connection, which HTTP/2 replaces. `TE` is allowed only as
+/// `trailers`.
+const CONNECTION_SPECIFIC: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+fn is_connection_specific(name: &str, value: &str) -> bool {
+    let name = name.trim();
+    CONNECTION_SPECIFIC
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
+        || (name.eq_ignore_ascii_case("te") && !value.trim().eq_ignore_ascii_case("trailers"))
+}
+
+/// The `-H` names an HTTP/2 request drops, as given, for the notice.
+pub fn h2_dropped_headers(headers: &[String]) -> Vec<String> {
+    headers
+        .iter()
+        .filter_map(|h| {
+            let (name, value) = h.split_once(':').unwrap_or((h, ""));
+            is_connection_specific(name, value).then(|| name.trim().to_string())
+        })
+        .collect()
+}
+
+/// The request as HTTP/2 sends it, built once: the head is cloned into
+/// each stream's request, the body is shared.
+#[derive(Debug, Clone)]
+pub struct H2Request {
+    pub method: http::Method,
+    /// `scheme://authority/path`: the `:scheme`, `:authority` and `:path`
+    /// pseudo-headers.
+    pub uri: http::Uri,
+    pub headers: http::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl H2Request {
+    /// One stream's request head.
+    pub fn head(&self) -> http::Request<()> {
+        let mut req = http::Request::new(());
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.headers_mut() = self.headers.clone();
+        req
+    }
+}
+
+/// The HTTP/2 form of `spec`: the same defaults as [`build_request`],
+/// names lower-cased (HTTP/2 requires it), `Host` carried as
+/// `:authority`, and the connection-specific headers dropped
+/// ([`h2_dropped_headers`] names them for the notice).
+pub fn build_h2_request(spec: &RequestSpec<'_>, https: bool) -> Result<H2Request, String> {
+    let mut authority = spec.host.to_string();
+    let mut headers = http::HeaderMap::new();
+    let mut user_agent = false;
+    for h in spec.headers {
+        let (name, value) = h.split_once(':').unwrap_or((h, ""));
+        let (name, value) = (name.trim(), value.trim());
+        if is_connection_specific(name, value) {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("host") {
+            authority = value.to_string();
+            continue;
+        }
+        user_agent |= name.eq_ignore_ascii_case("user-agent");
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("-H {h:?}: not a valid HTTP/2 header name"))?;
+        let value = http::HeaderValue::from_str(value)
+            .map_err(|_| format!("-H {h:?}: not a valid HTTP/2 header value"))?;
+        headers.append(name, value);
+    }
+    if !user_agent {
+        headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(concat!("bench-client/", env!("CARGO_PKG_VERSION"))),
+        );
+    }
+    if !spec.body.is_empty() || matches!(spec.method, "POST" | "PUT" | "PATCH") {
+        headers.insert(http::header::CONTENT_LENGTH, spec.body.len().into());
+    }
+    let scheme = if https { "https" } else { "http" };
+    let uri = http::Uri::builder()
+        .scheme(scheme)
+        .authority(authority.as_str())
+        .path_and_query(spec.path)
+        .build()
+        .map_err(|e| {
+            format!(
+                "cannot make an HTTP/2 request of {scheme}://{authority}{}: {e}",
+                spec.path
+            )
+        })?;
+    let method = http::Method::from_bytes(spec.method.as_bytes())
+        .map_err(|_| format!("-m {}: not a valid method", spec.method))?;
+    Ok(H2Request {
+        method,
+        uri,
+        headers,
+        body: bytes::Bytes::copy_from_slice(spec.body),
+    })
+}

@@ -66,6 +66,8 @@ pub(crate) mod testing {
                 server_cpus: None,
                 targets_file: None,
                 targets_order: None,
+                protocol: None,
+                streams: None,
             },
             target: Target {
                 url: "http://127.0.0.1:40000/".into(),
@@ -145,6 +147,7 @@ pub(crate) mod testing {
             targets: Vec::new(),
             phases: None,
             tls: None,
+            http2: None,
         }
     }
 
