@@ -38,7 +38,6 @@
 mod socket;
 mod tls;
 
-use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
@@ -46,9 +45,9 @@ use mio::net::TcpStream;
 use mio::Token;
 
 use super::books::Attempt;
-use super::{Ctx, Schedule};
+use super::schedule::{Pacer, Turn};
+use super::Ctx;
 use crate::http::ResponseFramer;
-use crate::shape::arrivals::ConnArrivals;
 use crate::shape::targets::TargetPicker;
 use crate::stats::{Cause, Failure};
 
@@ -162,8 +161,6 @@ pub fn split_token(t: Token) -> (usize, u32) {
 pub struct Conn {
     /// Position in the worker's connection list (the token).
     idx: usize,
-    /// Run-wide connection number (its place in the schedule).
-    id: u32,
     /// The client (group of `--max-conns` connections) it belongs to.
     client: u32,
     gen: u32,
@@ -181,8 +178,6 @@ pub struct Conn {
     attempt: Instant,
     /// Started in the measured phase (after warm-up), so it counts.
     measured: bool,
-    /// Open loop: index of the next request in this connection's schedule.
-    k: u64,
     /// Responses completed on the current socket (0: a fresh connection).
     served: u32,
     /// The current request was already re-sent once on a fresh connection.
@@ -198,13 +193,9 @@ pub struct Conn {
     ttfb_from: Instant,
     /// When the current response's first byte was read.
     first_byte: Option<Instant>,
-    /// Open loop on a curve ([`Schedule::Curve`]): this connection's due
-    /// times. Boxed: closed-loop connections should not carry its size.
-    arrivals: Option<Box<ConnArrivals>>,
-    /// Closed loop on stages ([`Schedule::Ramp`]): when this connection is
-    /// open, from the origin, and the first interval not yet over.
-    intervals: Vec<Range<Duration>>,
-    interval: usize,
+    /// Its place in the schedule (run-wide connection number, due times,
+    /// open intervals).
+    pacer: Pacer,
     /// The last timeline second this connection was counted in (the
     /// timeline's connections in force).
     counted_second: usize,
@@ -221,7 +212,6 @@ impl Conn {
     pub fn new(idx: usize, id: u32, client: u32, now: Instant) -> Conn {
         Conn {
             idx,
-            id,
             client,
             gen: 0,
             sock: None,
@@ -234,7 +224,6 @@ impl Conn {
             sent: now,
             attempt: now,
             measured: false,
-            k: 0,
             served: 0,
             retried: false,
             connect_failures: 0,
@@ -242,9 +231,7 @@ impl Conn {
             connect_started: now,
             ttfb_from: now,
             first_byte: None,
-            arrivals: None,
-            intervals: Vec::new(),
-            interval: 0,
+            pacer: Pacer::new(id),
             counted_second: usize::MAX,
             host: 0,
             target: 0,
@@ -267,12 +254,8 @@ impl Conn {
         self.picker = picker.map(Box::new);
     }
 
-    pub fn set_arrivals(&mut self, arrivals: ConnArrivals) {
-        self.arrivals = Some(Box::new(arrivals));
-    }
-
-    pub fn set_intervals(&mut self, intervals: Vec<Range<Duration>>) {
-        self.intervals = intervals;
+    pub fn pacer(&mut self) -> &mut Pacer {
+        &mut self.pacer
     }
 
     pub fn gen(&self) -> u32 {
@@ -432,58 +415,23 @@ impl Conn {
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Step {
-        match ctx.books.schedule {
-            Schedule::Curve { origin } => return self.curve_next(origin, now),
-            Schedule::Ramp { origin } => return self.ramp_next(origin, now),
-            Schedule::Closed | Schedule::Open { .. } => {}
-        }
-        match ctx.books.schedule.due(self.id, self.k) {
-            None => Step::Begin {
+        match self.pacer.next(&ctx.books.schedule, now) {
+            Turn::Now => Step::Begin {
                 now,
                 intended: now,
                 from_timer: false,
             },
-            Some(due) => {
-                self.k += 1;
-                due_step(now, due)
-            }
-        }
-    }
-
-    /// The next due time on the curve; none left: this connection is done.
-    fn curve_next(&mut self, origin: Instant, now: Instant) -> Step {
-        let Some(due) = self.arrivals.as_mut().and_then(|a| a.next_due()) else {
-            return Step::Finish;
-        };
-        due_step(now, origin + due)
-    }
-
-    /// A closed loop on stages: send now while this connection's interval
-    /// is open; once it is over, close the socket (the request in flight
-    /// has just completed) and sleep until the next interval opens.
-    fn ramp_next(&mut self, origin: Instant, now: Instant) -> Step {
-        let since = now.saturating_duration_since(origin);
-        while self
-            .intervals
-            .get(self.interval)
-            .is_some_and(|iv| iv.end <= since)
-        {
-            self.interval += 1;
-        }
-        match self.intervals.get(self.interval).map(|iv| iv.start) {
-            None => Step::Finish,
-            Some(start) if start > since => {
+            Turn::Due(due) => due_step(now, due),
+            // The request in flight has just completed: close the socket
+            // and sleep until the next interval opens.
+            Turn::ClosedUntil(at) => {
                 self.close();
                 Step::Sleep {
-                    at: origin + start,
+                    at,
                     wake: Wake::Retry,
                 }
             }
-            Some(_) => Step::Begin {
-                now,
-                intended: now,
-                from_timer: false,
-            },
+            Turn::Done => Step::Finish,
         }
     }
 

@@ -403,7 +403,7 @@ fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
             }
             if !draining && matches!(ctx.books.schedule, Schedule::Curve { .. }) {
                 // Every connection finishes when its curve sends no more
-                // (a late due time still goes out: `Ctx::too_late`).
+                // (a late due time still goes out: `Books::too_late`).
                 draining = true;
             }
             if !draining {
@@ -506,10 +506,10 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
                 h.picker.as_ref().map(|p| p.picker(id - h.first_conn)),
             );
             if let Some(arrivals) = &plan.arrivals {
-                c.set_arrivals(arrivals.connection(id));
+                c.pacer().set_arrivals(arrivals.connection(id));
             }
             if let Some(curve) = &plan.connection_curve {
-                c.set_intervals(curve.connection_intervals(
+                c.pacer().set_intervals(curve.connection_intervals(
                     id,
                     plan.clients,
                     plan.conns_per_client,

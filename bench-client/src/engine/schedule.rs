@@ -9,11 +9,14 @@
 //! no spinning.
 
 use std::io;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use reference_servers::timers::{Alarm, TimerQueue};
+
+use crate::shape::arrivals::ConnArrivals;
 
 /// A due time this far ahead (100 years, in seconds) is never reached.
 const NEVER_S: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
@@ -67,6 +70,92 @@ impl Schedule {
 
     pub fn is_open(&self) -> bool {
         matches!(self, Schedule::Open { .. } | Schedule::Curve { .. })
+    }
+}
+
+/// What a connection (or an HTTP/2 stream slot) does next, by its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Send now (closed loop).
+    Now,
+    /// Send the request due at this instant (open loop); one already past
+    /// is sent at once and keeps its intended time.
+    Due(Instant),
+    /// Closed-loop stages: this connection's interval is over; close it
+    /// and ask again at this instant, when its next one opens.
+    ClosedUntil(Instant),
+    /// No more requests.
+    Done,
+}
+
+/// One connection's place in the schedule: its request count under
+/// [`Schedule::Open`], its own arrivals under [`Schedule::Curve`], its open
+/// intervals under [`Schedule::Ramp`]. Both protocols' connections pace
+/// themselves with it.
+#[derive(Debug, Default)]
+pub struct Pacer {
+    /// Run-wide connection number (its place in the schedule).
+    id: u32,
+    /// Open loop: index of the next request.
+    k: u64,
+    /// Boxed: closed-loop connections should not carry its size.
+    arrivals: Option<Box<ConnArrivals>>,
+    /// When this connection is open, from the origin, and the first
+    /// interval not yet over.
+    intervals: Vec<Range<Duration>>,
+    interval: usize,
+}
+
+impl Pacer {
+    pub fn new(id: u32) -> Pacer {
+        Pacer {
+            id,
+            ..Pacer::default()
+        }
+    }
+
+    pub fn set_arrivals(&mut self, arrivals: ConnArrivals) {
+        self.arrivals = Some(Box::new(arrivals));
+    }
+
+    pub fn set_intervals(&mut self, intervals: Vec<Range<Duration>>) {
+        self.intervals = intervals;
+    }
+
+    /// The next turn at `now`.
+    pub fn next(&mut self, schedule: &Schedule, now: Instant) -> Turn {
+        match *schedule {
+            Schedule::Curve { origin } => match self.arrivals.as_mut().and_then(|a| a.next_due()) {
+                Some(due) => Turn::Due(origin + due),
+                None => Turn::Done,
+            },
+            Schedule::Ramp { origin } => self.ramp(origin, now),
+            Schedule::Closed | Schedule::Open { .. } => match schedule.due(self.id, self.k) {
+                None => Turn::Now,
+                Some(due) => {
+                    self.k += 1;
+                    Turn::Due(due)
+                }
+            },
+        }
+    }
+
+    /// A closed loop on stages: send while this connection's interval is
+    /// open; once it is over, wait for the next interval to open.
+    fn ramp(&mut self, origin: Instant, now: Instant) -> Turn {
+        let since = now.saturating_duration_since(origin);
+        while self
+            .intervals
+            .get(self.interval)
+            .is_some_and(|iv| iv.end <= since)
+        {
+            self.interval += 1;
+        }
+        match self.intervals.get(self.interval).map(|iv| iv.start) {
+            None => Turn::Done,
+            Some(start) if start > since => Turn::ClosedUntil(origin + start),
+            Some(_) => Turn::Now,
+        }
     }
 }
 
