@@ -11,15 +11,16 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
 
-use crate::config::{Config, HttpUrl, Output, Stop, Targets};
+use crate::config::{Config, Http2Mode, HttpUrl, Output, Stop, Targets};
+use crate::engine::h2::Probe;
 use crate::engine::Counters;
 use crate::engine::{self, HostPlan, Outcome, Plan, RequestBytes, WorkerLoad};
 use crate::exit::{self, TargetError, UsageError};
 use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{
-    Generator, GeneratorWorker, Pacing, PhaseLatency, Phases, RunResult, ServerInfo, StageResult,
-    Summary, Target, TargetResult, TlsInfo, Tool, SCHEMA_VERSION,
+    Generator, GeneratorWorker, Http2Info, Pacing, PhaseLatency, Phases, RunResult, ServerInfo,
+    StageResult, Summary, Target, TargetResult, TlsInfo, Tool, SCHEMA_VERSION,
 };
 use crate::shape::arrivals::ArrivalPlan;
 use crate::shape::curve::{ConnectionCurve, RateCurve};
@@ -186,6 +187,12 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         }
         Some(targets) => target_plan(config, targets, &tls_options, &fatal, addr, tls.as_ref())?,
     };
+    // HTTP/1.1 (asked for, or `--http2=auto` fell back): the hosts keep
+    // the ALPN of http/1.1.
+    let (hosts, http2, probed) = match config.http2 {
+        None => (hosts, None, None),
+        Some(mode) => http2_plan(config, hosts, &requests_for_h2(config, &url)?, mode)?,
+    };
     let arrival_curve = config.arrival_curve();
     let plan = Plan {
         hosts,
@@ -208,6 +215,7 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             .map(Arc::new),
         stage_ends: stage_spans(config).into_iter().map(|r| r.end).collect(),
         short_slice: config.short_slice,
+        http2: http2.clone(),
     };
     let counters = Arc::new(Counters::new(plan.threads as usize));
     let progress = Progress::start(
@@ -246,6 +254,35 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             .as_ref()
             .is_some_and(|t| t.hosts.iter().any(|h| h.https));
     result.phases = Some(phases(&outcome.stats, resolve_us, uses_tls));
+    if let (Some(mode), Some(probed)) = (config.http2, &probed) {
+        result.config.protocol = Some(
+            if http2.is_some() {
+                config.protocol()
+            } else {
+                "http/1.1"
+            }
+            .to_string(),
+        );
+        let streams_in_flight = match probed {
+            Probe::Http2 {
+                server_max_streams: Some(max),
+            } => (config.streams as u64).min(*max).max(1) as u32,
+            _ => config.streams,
+        };
+        result.http2 = Some(Http2Info {
+            requested: mode.name().to_string(),
+            fell_back: http2.is_none(),
+            server_max_streams: outcome.stats.server_max_streams.or(match probed {
+                Probe::Http2 { server_max_streams } => *server_max_streams,
+                Probe::Http1(_) => None,
+            }),
+            streams_in_flight,
+            stream_window: engine::h2::STREAM_WINDOW,
+            connection_window: engine::h2::CONNECTION_WINDOW,
+            goaways: outcome.stats.goaways,
+            resent: outcome.stats.resent,
+        });
+    }
     if uses_tls {
         result.tls = Some(TlsInfo {
             version: outcome.stats.tls_version.map(str::to_string),
@@ -419,6 +456,81 @@ fn target_plan(
         })
         .collect();
     Ok((hosts, requests))
+}
+
+/// Each target's request in HTTP/2's form, in `Plan::requests`' order.
+fn requests_for_h2(config: &Config, url: &HttpUrl) -> anyhow::Result<Vec<http::H2Request>> {
+    let build = |method: &str, u: &HttpUrl, headers: &[String], body: &[u8]| {
+        http::build_h2_request(
+            &http::RequestSpec {
+                method,
+                path: &u.path,
+                host: &u.authority(),
+                headers,
+                body,
+                connection_close: false,
+            },
+            u.https,
+        )
+        .map_err(|e| UsageError(anyhow!(e)).into())
+    };
+    match &config.targets {
+        None => Ok(vec![build(
+            &config.method,
+            url,
+            &config.headers,
+            &config.body,
+        )?]),
+        Some(t) => t
+            .list
+            .iter()
+            .enumerate()
+            .map(|(i, target)| build(&target.method, &target.url, &t.headers[i], &t.bodies[i]))
+            .collect(),
+    }
+}
+
+/// `--http2`: asks the first host what it speaks. HTTP/2: the hosts offer
+/// `h2` alone by ALPN and the plan carries the HTTP/2 requests. HTTP/1.1:
+/// a clear failure, or with `--http2=auto` the HTTP/1.1 engine. A probe
+/// that fails (a refused connect, a certificate) leaves the run to meet
+/// and count the failure as every request would.
+fn http2_plan(
+    config: &Config,
+    mut hosts: Vec<HostPlan>,
+    requests: &[http::H2Request],
+    mode: Http2Mode,
+) -> anyhow::Result<(
+    Vec<HostPlan>,
+    Option<Arc<engine::h2::Http2Plan>>,
+    Option<Probe>,
+)> {
+    let probed = engine::h2::probe(&hosts[0], config.timeout.min(Duration::from_secs(5)));
+    let probe = match probed {
+        Ok(p) => p,
+        Err(_) => Probe::Http2 {
+            server_max_streams: None,
+        },
+    };
+    if let Probe::Http1(how) = probe {
+        if mode == Http2Mode::On {
+            let said = match how {
+                "answered_http1" => "the server answered in HTTP/1.1",
+                "alpn_http1" => "the server chose http/1.1 by ALPN (it does not offer h2)",
+                _ => "the server did not negotiate h2 by ALPN",
+            };
+            return Err(TargetError(anyhow!("{said}; drop --http2 or use --http2=auto")).into());
+        }
+        return Ok((hosts, None, Some(probe)));
+    }
+    for h in &mut hosts {
+        h.tls = h.tls.as_ref().map(|t| t.with_alpn(&[b"h2"]));
+    }
+    let plan = engine::h2::Http2Plan {
+        streams: config.streams,
+        requests: requests.to_vec(),
+    };
+    Ok((hosts, Some(Arc::new(plan)), Some(probe)))
 }
 
 /// `targets`: each target's figures, in file order.

@@ -193,6 +193,18 @@ pub struct ClientTls {
 }
 
 impl ClientTls {
+    /// The same set-up offering `protocols` by ALPN instead of
+    /// `http/1.1` (HTTP/2 offers `h2` alone: a server without it must say
+    /// so, not fall back silently). The session cache is shared.
+    pub fn with_alpn(&self, protocols: &[&[u8]]) -> ClientTls {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        ClientTls {
+            config: Arc::new(config),
+            ..self.clone()
+        }
+    }
+
     /// Whether the run must stop (see [`Fatal`]).
     #[inline]
     pub fn stopped(&self) -> bool {

@@ -38,6 +38,8 @@
 mod socket;
 mod tls;
 
+pub(crate) use socket::{connect_kind, io_kind};
+
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
@@ -531,10 +533,8 @@ impl Conn {
         );
         if connect_failed && !ctx.books.schedule.is_open() {
             self.connect_failures = self.connect_failures.saturating_add(1);
-            let doublings = (self.connect_failures - 1).min(5);
-            let delay = (RECONNECT_DELAY * (1 << doublings)).min(RECONNECT_DELAY_MAX);
             Step::Sleep {
-                at: now + delay,
+                at: now + reconnect_delay(self.connect_failures),
                 wake: Wake::Retry,
             }
         } else {
@@ -562,6 +562,12 @@ impl Conn {
         self.state = State::Done;
         ctx.active -= 1;
     }
+}
+
+/// The pause before the next connect after `failures` failed in a row.
+pub(crate) fn reconnect_delay(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(5);
+    (RECONNECT_DELAY * (1 << doublings)).min(RECONNECT_DELAY_MAX)
 }
 
 /// A request due at `due`: begun now if that time has come (late sends

@@ -14,6 +14,7 @@
 mod books;
 mod conn;
 mod counters;
+pub mod h2;
 mod load;
 mod schedule;
 
@@ -48,7 +49,7 @@ const TIMER: Token = Token(usize::MAX);
 const READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Longest a worker sleeps in `poll`, so that it sees a signal promptly.
-const POLL_CAP: Duration = Duration::from_millis(50);
+pub(crate) const POLL_CAP: Duration = Duration::from_millis(50);
 
 /// A request the run sends, built once and shared by every connection.
 #[derive(Debug, Clone)]
@@ -104,6 +105,8 @@ pub struct Plan {
     /// Open loop: ask the kernel for a short scheduler slice per worker
     /// ([`schedule::request_short_slice`]); `--no-short-slice` turns it off.
     pub short_slice: bool,
+    /// `--http2`: the load goes over HTTP/2 ([`h2`]); `None`: HTTP/1.1.
+    pub http2: Option<Arc<h2::Http2Plan>>,
 }
 
 impl Plan {
@@ -173,7 +176,10 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
                 };
                 let spawned = std::thread::Builder::new()
                     .name(format!("bench-worker-{t}"))
-                    .spawn_scoped(scope, move || worker(shared, ids));
+                    .spawn_scoped(scope, move || match plan.http2.as_deref() {
+                        Some(h2) => h2::worker(shared, h2, ids),
+                        None => worker(shared, ids),
+                    });
                 if spawned.is_err() {
                     // Nobody must wait at the gate for a thread that never ran.
                     gate.forfeit();

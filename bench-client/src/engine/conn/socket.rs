@@ -465,7 +465,7 @@ impl Conn {
     }
 }
 
-fn connect_kind(e: &io::Error) -> Failure {
+pub(crate) fn connect_kind(e: &io::Error) -> Failure {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => Failure::ConnectRefused,
         io::ErrorKind::TimedOut => Failure::ConnectTimeout,
@@ -474,7 +474,7 @@ fn connect_kind(e: &io::Error) -> Failure {
 }
 
 /// Resets and broken pipes are `reset`; anything else keeps `default`.
-pub(super) fn io_kind(e: &io::Error, default: Failure) -> Failure {
+pub(crate) fn io_kind(e: &io::Error, default: Failure) -> Failure {
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted

@@ -1,0 +1,165 @@
+//! One HTTP/2 request and its response on a stream, and what its errors
+//! mean in the run's failure kinds.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2::client::ResponseFuture;
+use h2::Reason;
+use h2::SendStream;
+
+use crate::stats::{Cause, Failure};
+
+/// What a stream came to.
+#[derive(Debug)]
+pub enum Ending {
+    /// The whole response: its status, when its head came, and the body's
+    /// bytes.
+    Response {
+        status: u16,
+        first_byte: Instant,
+        body_bytes: u64,
+    },
+    /// The server did not process it (above a GOAWAY's last stream id, or
+    /// reset with REFUSED_STREAM): it may be sent again elsewhere.
+    Refused,
+    /// It failed.
+    Failed(Failure, Cause),
+    /// No response within `--timeout`; dropping the stream resets it
+    /// (RST_STREAM CANCEL).
+    TimedOut,
+}
+
+/// Sends `body` (flow control is `h2`'s: it sends as the windows open) and
+/// reads the response to its end, returning each DATA frame's window.
+pub async fn exchange(
+    response: ResponseFuture,
+    mut tx: Option<SendStream<Bytes>>,
+    body: Bytes,
+) -> Ending {
+    if let Some(tx) = tx.as_mut() {
+        if let Err(e) = tx.send_data(body, true) {
+            return ending_of(&e);
+        }
+    }
+    let response = match response.await {
+        Ok(r) => r,
+        Err(e) => return ending_of(&e),
+    };
+    let first_byte = Instant::now();
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let mut body_bytes = 0u64;
+    while let Some(chunk) = body.data().await {
+        match chunk {
+            Ok(chunk) => {
+                body_bytes += chunk.len() as u64;
+                // Reading it is consuming it: the window reopens at once.
+                let _ = body.flow_control().release_capacity(chunk.len());
+            }
+            Err(e) => return ending_of(&e),
+        }
+    }
+    // The request's own stream is done once its response is; a send side
+    // still open would be reset by the drop.
+    drop(tx);
+    Ending::Response {
+        status,
+        first_byte,
+        body_bytes,
+    }
+}
+
+fn ending_of(e: &h2::Error) -> Ending {
+    if refused(e) {
+        Ending::Refused
+    } else {
+        let (kind, cause) = classify(e);
+        Ending::Failed(kind, cause)
+    }
+}
+
+/// Whether the server promised it did not process the stream: a graceful
+/// GOAWAY (NO_ERROR) that the stream was above, or REFUSED_STREAM (RFC 9113
+/// 8.7). Streams at or below a GOAWAY's last id finish on the old
+/// connection, so only refused ones see a graceful GOAWAY's error.
+fn refused(e: &h2::Error) -> bool {
+    match e.reason() {
+        Some(Reason::REFUSED_STREAM) => true,
+        Some(Reason::NO_ERROR) => e.is_go_away() && e.is_remote(),
+        _ => false,
+    }
+}
+
+/// An `h2` error in the run's failure kinds: the socket's errors as over
+/// HTTP/1.1, a reset from the server as `stream_reset`, anything else at
+/// the protocol level as `http2`, each with its reason's name.
+pub fn classify(e: &h2::Error) -> (Failure, Cause) {
+    if let Some(io) = e.get_io() {
+        let kind = crate::engine::conn::io_kind(io, Failure::Read);
+        let cause = match io.kind() {
+            std::io::ErrorKind::UnexpectedEof => Cause::Eof,
+            _ => Cause::from_io(io),
+        };
+        return (kind, cause);
+    }
+    let cause = Cause::Protocol(e.reason().map_or("h2_error", reason_name));
+    if e.is_reset() && e.is_remote() {
+        (Failure::StreamReset, cause)
+    } else {
+        (Failure::Http2, cause)
+    }
+}
+
+/// RFC 9113 7's name of an error code (unknown codes are `UNKNOWN_CODE`).
+pub fn reason_name(r: Reason) -> &'static str {
+    match u32::from(r) {
+        0x0 => "NO_ERROR",
+        0x1 => "PROTOCOL_ERROR",
+        0x2 => "INTERNAL_ERROR",
+        0x3 => "FLOW_CONTROL_ERROR",
+        0x4 => "SETTINGS_TIMEOUT",
+        0x5 => "STREAM_CLOSED",
+        0x6 => "FRAME_SIZE_ERROR",
+        0x7 => "REFUSED_STREAM",
+        0x8 => "CANCEL",
+        0x9 => "COMPRESSION_ERROR",
+        0xa => "CONNECT_ERROR",
+        0xb => "ENHANCE_YOUR_CALM",
+        0xc => "INADEQUATE_SECURITY",
+        0xd => "HTTP_1_1_REQUIRED",
+        _ => "UNKNOWN_CODE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_have_their_rfc_names() {
+        assert_eq!(reason_name(Reason::NO_ERROR), "NO_ERROR");
+        assert_eq!(reason_name(Reason::REFUSED_STREAM), "REFUSED_STREAM");
+        assert_eq!(reason_name(Reason::HTTP_1_1_REQUIRED), "HTTP_1_1_REQUIRED");
+        assert_eq!(reason_name(Reason::from(0xff)), "UNKNOWN_CODE");
+    }
+
+    #[test]
+    fn a_refused_stream_is_sent_again_and_other_resets_are_failures() {
+        let refused_reset = h2::Error::from(Reason::REFUSED_STREAM);
+        assert!(refused(&refused_reset));
+        let internal = h2::Error::from(Reason::INTERNAL_ERROR);
+        assert!(!refused(&internal));
+        let (kind, cause) = classify(&internal);
+        assert_eq!(
+            kind,
+            Failure::Http2,
+            "a reason made locally is not the server's reset"
+        );
+        assert_eq!(cause, Cause::Protocol("INTERNAL_ERROR"));
+        let io = h2::Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(classify(&io).0, Failure::Reset);
+        let eof = h2::Error::from(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+        assert_eq!(classify(&eof), (Failure::Read, Cause::Eof));
+    }
+}
