@@ -551,3 +551,40 @@ impl Peer {
         }
     }
 }
+
+#[test]
+fn body_limits_answer_413_and_503_as_the_models_do() {
+    require_curl_http2();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body");
+    std::fs::write(&file, vec![b'x'; 2048]).unwrap();
+    let data = format!("@{}", file.display());
+    let server = Server::start(&["--max-body", "4k", "--max-buffered", "1k"]);
+    let out = server.curl(
+        &["--data-binary", &data, "--write-out", " %{http_code}"],
+        &["/echo"],
+    );
+    assert!(
+        assert_ok(&out).ends_with("--max-buffered bytes of request bodies; retry later\n 503"),
+        "{}",
+        stdout(&out)
+    );
+    // Discarded bodies do not hold the budget; --max-body still bounds them.
+    let out = server.curl(
+        &["--data-binary", &data, "--write-out", " %{http_code}"],
+        &["/"],
+    );
+    assert_eq!(assert_ok(&out), "Hello, World!\n 200");
+    std::fs::write(&file, vec![b'x'; 5000]).unwrap();
+    let out = server.curl(
+        &["--data-binary", &data, "--write-out", " %{http_code}"],
+        &["/"],
+    );
+    assert!(
+        assert_ok(&out).ends_with("request body larger than --max-body\n 413"),
+        "{}",
+        stdout(&out)
+    );
+    let totals = server.stop();
+    assert_eq!((totals.connections, totals.requests), (3, 3));
+}

@@ -76,11 +76,18 @@ pub(super) async fn serve(
         return;
     }
     let plan = plan(head.method.as_str(), target);
+    // An echoed body's share of --max-buffered, held until its response is
+    // out (or the stream is gone).
+    let mut _hold = None;
     let (status, content_type, response_body, received) =
         match read_body(body, plan == Plan::Echo, &config).await {
             Ok((kept, received)) => {
+                let kept = kept.map(|(bytes, hold)| {
+                    _hold = Some(hold);
+                    bytes
+                });
                 let body = match plan {
-                    Plan::Echo => Body::Bytes(kept.map(|(bytes, _)| bytes).unwrap_or_default()),
+                    Plan::Echo => Body::Bytes(kept.unwrap_or_default()),
                     Plan::Hello | Plan::Delay(_) => Body::Bytes(Bytes::from_static(HELLO)),
                     Plan::Bytes(n) => Body::Fill(n),
                     Plan::BadRequest(why) => Body::Bytes(format!("{why}\n").into()),
