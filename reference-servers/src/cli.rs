@@ -1,4 +1,4 @@
-//! Command-line options shared by the three server binaries and by
+//! Command-line options shared by the server binaries and by
 //! `bench-client serve`: clap types plus the value parsers they need.
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -14,6 +14,10 @@ pub enum Model {
     Sync,
     Selector,
     Fork,
+    /// The HTTP/2 test target (h2 on tokio; h2c with prior knowledge, or h2
+    /// over TLS): a server to test HTTP/2 clients against, not a fourth
+    /// classic concurrency model.
+    H2,
 }
 
 impl Model {
@@ -23,6 +27,7 @@ impl Model {
             Model::Sync => "sync",
             Model::Selector => "selector",
             Model::Fork => "fork",
+            Model::H2 => "h2",
         }
     }
 }
@@ -76,6 +81,49 @@ pub struct ServerArgs {
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+
+    /// SETTINGS_MAX_CONCURRENT_STREAMS the server announces (h2 server only);
+    /// a small value tests how a client queues or spreads its streams
+    /// [default: 256].
+    #[arg(long, value_name = "N", value_parser = parse_at_least_one::<u32>)]
+    pub max_concurrent_streams: Option<u32>,
+
+    /// Send a graceful GOAWAY once the Nth stream of a connection is accepted
+    /// (h2 server only): streams up to the last id it names are served, later
+    /// ones are refused and the client must send them again elsewhere.
+    #[arg(long, value_name = "N", value_parser = parse_at_least_one::<u64>)]
+    pub goaway_after: Option<u64>,
+
+    /// Answer requests for this path (query ignored) with RST_STREAM
+    /// INTERNAL_ERROR instead of a response (h2 server only), e.g. /reset.
+    #[arg(long, value_name = "PATH", value_parser = parse_reset_path)]
+    pub reset_path: Option<String>,
+}
+
+impl ServerArgs {
+    /// Refuses the flags that only `model` does not have, so that a test
+    /// that asks a classic model to misbehave fails instead of passing
+    /// against a server that never did.
+    pub fn check_for(&self, model: Model) -> Result<(), String> {
+        if model == Model::H2 {
+            return Ok(());
+        }
+        let h2_only = [
+            (
+                "--max-concurrent-streams",
+                self.max_concurrent_streams.is_some(),
+            ),
+            ("--goaway-after", self.goaway_after.is_some()),
+            ("--reset-path", self.reset_path.is_some()),
+        ];
+        match h2_only.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(format!(
+                "{flag} is for the HTTP/2 test target only (h2), not the {} server",
+                model.name()
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Largest `--max-body`: a body is counted, not kept whole, but a limit
@@ -127,6 +175,30 @@ pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
             authority.host
         )
     })
+}
+
+/// A count of at least one: zero streams or a GOAWAY before any stream
+/// would make a server that serves nothing.
+fn parse_at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(
+    text: &str,
+) -> Result<T, String> {
+    match text.trim().parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        _ => Err(format!(
+            "invalid count '{text}': expected a whole number of at least 1"
+        )),
+    }
+}
+
+/// An origin-form path, as `:path` carries it (the query is not compared).
+fn parse_reset_path(text: &str) -> Result<String, String> {
+    if text.starts_with('/') && !text.contains(['?', '#']) && !text.contains(char::is_whitespace) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "invalid path '{text}': expected a path such as /reset, without a query"
+        ))
+    }
 }
 
 fn parse_max_children(text: &str) -> Result<usize, String> {
@@ -190,6 +262,35 @@ mod tests {
             parse_listen_addr("[::1]:99999").unwrap_err(),
             format!("expected {ADDR_FORMS} (port must be a number from 0 to 65535)")
         );
+    }
+
+    #[test]
+    fn h2_flags_are_checked() {
+        assert_eq!(parse_at_least_one::<u32>("1"), Ok(1));
+        assert!(parse_at_least_one::<u32>("0").is_err());
+        assert!(parse_at_least_one::<u64>("-1").is_err());
+        assert_eq!(parse_reset_path("/reset"), Ok("/reset".to_string()));
+        for bad in ["reset", "/r?x", "/a b", ""] {
+            assert!(parse_reset_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn h2_flags_are_refused_by_the_classic_models() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            server: ServerArgs,
+        }
+        let args = Cli::parse_from(["t", "--goaway-after", "3"]).server;
+        assert_eq!(args.check_for(Model::H2), Ok(()));
+        assert_eq!(
+            args.check_for(Model::Selector).unwrap_err(),
+            "--goaway-after is for the HTTP/2 test target only (h2), not the selector server"
+        );
+        let plain = Cli::parse_from(["t"]).server;
+        assert_eq!(plain.check_for(Model::Fork), Ok(()));
     }
 
     #[test]

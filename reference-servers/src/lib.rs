@@ -1,4 +1,5 @@
-//! Three reference HTTP/1.1 servers, one per classic concurrency model.
+//! Three reference HTTP/1.1 servers, one per classic concurrency model, plus
+//! the HTTP/2 test target.
 //!
 //! * [`Model::Sync`]: one thread, one connection at a time (blocking I/O).
 //! * [`Model::Selector`]: one thread, non-blocking sockets on a `mio` event loop.
@@ -7,6 +8,12 @@
 //! All three share [`http`] (request framing over `httparse`, routes, responses)
 //! and differ only in how they wait for sockets. `bench-client serve MODEL`
 //! calls [`serve`] directly, so the benchmark binary is self-contained.
+//!
+//! [`Model::H2`] is not a fourth model but a target for testing HTTP/2
+//! clients ([`http2`]): the `h2` crate on one current-thread tokio runtime,
+//! the same routes (through [`http::plan`]), the same listening and totals
+//! lines, and flags that make it misbehave on purpose. The three classic
+//! models stay HTTP/1.1 only.
 //!
 //! ```no_run
 //! use clap::Parser;
@@ -27,6 +34,7 @@ pub mod blocking;
 pub mod cli;
 pub mod fork;
 pub mod http;
+pub mod http2;
 pub mod log;
 pub mod selector;
 pub mod signals;
@@ -52,11 +60,13 @@ const LISTEN_BACKLOG: i32 = 1024;
 /// (or `https://IP:PORT cert=PATH` with `--tls`/`--tls-cert`) once ready,
 /// then one JSON totals line on shutdown.
 pub fn serve(model: Model, args: &ServerArgs) -> anyhow::Result<()> {
+    args.check_for(model).map_err(anyhow::Error::msg)?;
     signals::ignore_sigpipe().context("cannot ignore SIGPIPE")?;
     match model {
         Model::Sync => sync::run(args),
         Model::Selector => selector::run(args),
         Model::Fork => fork::run(args),
+        Model::H2 => http2::run(args),
     }
 }
 

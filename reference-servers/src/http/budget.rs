@@ -58,7 +58,7 @@ impl BodyBudget {
     }
 
     /// Reserves `bytes`, or `None` if they do not fit.
-    pub(super) fn reserve(&'static self, bytes: u64) -> Option<Reservation> {
+    pub(crate) fn reserve(&'static self, bytes: u64) -> Option<Reservation> {
         // Not `then_some`: its argument is built eagerly, and dropping an
         // unused Reservation would give back bytes never taken.
         self.take(bytes).then(|| Reservation {
@@ -86,7 +86,7 @@ pub struct Reservation {
 impl Reservation {
     /// Holds `more` bytes as well; false (and nothing more held) if they do
     /// not fit.
-    pub(super) fn grow(&mut self, more: u64) -> bool {
+    pub(crate) fn grow(&mut self, more: u64) -> bool {
         let fits = self.budget.take(more);
         if fits {
             self.bytes += more;

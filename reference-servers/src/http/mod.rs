@@ -27,8 +27,12 @@ use std::time::Duration;
 
 pub use budget::{BodyBudget, Reservation};
 pub use request::{Limits, Request, RequestReader, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
-pub use response::{error_response, fill_byte, Response};
-pub use route::{route, route_closing, Routed, HELLO, MAX_BYTES_BODY, MAX_DELAY_MS};
+pub use response::{error_response, fill_byte, fill_slice, Response};
+pub(crate) use route::origin_path;
+pub use route::{
+    plan, route, route_closing, Plan, Routed, BINARY, HELLO, MAX_BYTES_BODY, MAX_DELAY_MS,
+    NOT_FOUND, TEXT,
+};
 
 use response::{reason_phrase, Connection};
 
@@ -54,19 +58,32 @@ impl HttpError {
     pub const REQUEST_TIMEOUT: HttpError =
         HttpError::new(408, "no complete request within --read-timeout");
 
+    /// The body passed `--max-body`.
+    pub const BODY_TOO_LARGE: HttpError =
+        HttpError::new(413, "request body larger than --max-body");
+
+    /// Holding the body (`/echo`) would pass `--max-buffered`.
+    pub const BUDGET_FULL: HttpError = budget::BUDGET_FULL;
+
     pub(crate) const fn new(status: u16, reason: &'static str) -> Self {
         HttpError { status, reason }
+    }
+
+    /// The error body: `413 Payload Too Large: request body larger than
+    /// --max-body` and a newline, the same in every server.
+    pub fn body(&self) -> String {
+        format!(
+            "{} {}: {}\n",
+            self.status,
+            reason_phrase(self.status),
+            self.reason
+        )
     }
 
     /// The response to send before closing: the status, and a body that names
     /// what was wrong so a person with curl can fix the request.
     pub fn response(&self) -> Response {
-        let body = format!(
-            "{} {}: {}\n",
-            self.status,
-            reason_phrase(self.status),
-            self.reason
-        );
+        let body = self.body();
         Response::build(
             self.status,
             "text/plain; charset=utf-8",

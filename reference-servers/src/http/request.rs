@@ -333,7 +333,7 @@ impl RequestReader {
             ));
         }
         if content_length.is_some_and(|n| n > self.limits.max_body) {
-            return Err(HttpError::new(413, "request body larger than --max-body"));
+            return Err(HttpError::BODY_TOO_LARGE);
         }
         let keep_alive = if minor_version == 0 {
             connection_keep_alive && !connection_close
@@ -403,7 +403,7 @@ impl RequestReader {
                         step = ChunkStep::Trailers { seen: 0 };
                     } else {
                         if request.body_len.saturating_add(size) > self.limits.max_body {
-                            return Err(HttpError::new(413, "request body larger than --max-body"));
+                            return Err(HttpError::BODY_TOO_LARGE);
                         }
                         if let Some(hold) = &mut request.hold {
                             if !hold.grow(size) {

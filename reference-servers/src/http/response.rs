@@ -25,6 +25,15 @@ pub fn fill_byte(index: u64) -> u8 {
     b'a' + (index % 26) as u8
 }
 
+/// The `/bytes/N` pattern from body offset `offset`, at most `max_len`
+/// bytes (and at least one when `max_len > 0`): a slice of one static chunk,
+/// for servers that frame bodies themselves (the HTTP/2 target).
+pub fn fill_slice(offset: u64, max_len: usize) -> &'static [u8] {
+    // FILL_LEN is a multiple of 26, so any start keeps the pattern's phase.
+    let start = (offset % FILL_LEN as u64) as usize;
+    &FILL[start..FILL_LEN.min(start.saturating_add(max_len))]
+}
+
 /// A serialized response: status line, headers and a small body in one
 /// buffer (so it leaves in one write), followed by `fill` pattern bytes that
 /// live in a shared static chunk (so `/bytes/N` never allocates N bytes).
@@ -180,6 +189,24 @@ pub(super) fn reason_phrase(status: u16) -> &'static str {
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::*;
+
+    #[test]
+    fn fill_slices_keep_the_pattern_from_any_offset() {
+        for offset in [0u64, 1, 25, 26, FILL_LEN as u64 - 1, 1 << 40] {
+            let slice = fill_slice(offset, 1000);
+            assert!(!slice.is_empty() && slice.len() <= 1000, "{offset}");
+            for (i, &b) in slice.iter().enumerate() {
+                assert_eq!(b, fill_byte(offset + i as u64), "{offset}+{i}");
+            }
+        }
+        assert_eq!(fill_slice(5, usize::MAX).len(), FILL_LEN - 5);
+        assert!(fill_slice(5, 0).is_empty());
     }
 }
 

@@ -22,11 +22,85 @@ pub enum Routed {
     After(Duration, Response),
 }
 
+/// The content type of `/`, `/delay/MS` and every error body.
+pub const TEXT: &str = "text/plain; charset=utf-8";
+/// The content type of `/echo` and `/bytes/N`.
+pub const BINARY: &str = "application/octet-stream";
+/// The body of a 404.
+pub const NOT_FOUND: &[u8] = b"not found\n";
+
+/// What a request asks for, decided from its method and target alone, so
+/// that every server (the HTTP/1.1 models through [`route`], the HTTP/2 test
+/// target directly) applies the same routing rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// 200 [`HELLO`], now.
+    Hello,
+    /// 200 with the request body.
+    Echo,
+    /// 200 with this many [`fill_byte`](super::fill_byte) pattern bytes.
+    Bytes(u64),
+    /// 200 [`HELLO`] after this long.
+    Delay(Duration),
+    /// 400 with this reason (and a newline) as the body.
+    BadRequest(&'static str),
+    /// 404 [`NOT_FOUND`].
+    NotFound,
+}
+
+impl Plan {
+    /// The status code the response carries.
+    pub fn status(self) -> u16 {
+        match self {
+            Plan::Hello | Plan::Echo | Plan::Bytes(_) | Plan::Delay(_) => 200,
+            Plan::BadRequest(_) => 400,
+            Plan::NotFound => 404,
+        }
+    }
+
+    /// The response's content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Plan::Echo | Plan::Bytes(_) => BINARY,
+            Plan::Hello | Plan::Delay(_) | Plan::BadRequest(_) | Plan::NotFound => TEXT,
+        }
+    }
+}
+
 /// Routes: any method on `/` → 200 `Hello, World!\n`; `POST /echo` → the
 /// body back; `GET /bytes/N` → N bytes of the [`fill_byte`](super::fill_byte) pattern
 /// (N ≤ 64 MiB, else 400); `GET /delay/MS` → hello after MS ms (MS ≤ 60000,
-/// else 400); anything else → 404. `allow_keep_alive == false` forces
-/// `Connection: close` (the sync server's default).
+/// else 400); anything else → 404. HEAD is routed as GET (the server then
+/// sends the head only). `target` may carry a query and be in absolute form.
+pub fn plan(method: &str, target: &str) -> Plan {
+    let path = origin_path(target);
+    if keeps_body(method, path) {
+        return Plan::Echo;
+    }
+    let readable = method == "GET" || method == "HEAD";
+    if path == "/" {
+        return Plan::Hello;
+    }
+    if let (Some(count), true) = (path.strip_prefix("/bytes/"), readable) {
+        return match parse_decimal(count) {
+            Some(n) if n <= MAX_BYTES_BODY => Plan::Bytes(n),
+            _ => Plan::BadRequest("/bytes/N needs a whole number N of at most 67108864 (64 MiB)"),
+        };
+    }
+    if let (Some(ms), true) = (path.strip_prefix("/delay/"), readable) {
+        return match parse_decimal(ms) {
+            Some(ms) if ms <= MAX_DELAY_MS => Plan::Delay(Duration::from_millis(ms)),
+            _ => {
+                Plan::BadRequest("/delay/MS needs a whole number MS of at most 60000 milliseconds")
+            }
+        };
+    }
+    Plan::NotFound
+}
+
+/// The HTTP/1.1 response to `req`, by [`plan`]'s rules.
+/// `allow_keep_alive == false` forces `Connection: close` (the sync
+/// server's default).
 ///
 /// `/echo` moves the request's body (and the budget it holds) into the
 /// response instead of copying it; the rest of `req` is left as it was.
@@ -38,46 +112,31 @@ pub fn route(req: &mut Request, allow_keep_alive: bool) -> Routed {
     } else {
         Connection::KeepAlive11
     };
-    let path = origin_path(&req.path);
-    let method = req.method.as_str();
-    if keeps_body(method, path) {
-        let body = std::mem::take(&mut req.body);
-        return Routed::Now(Response::owning(
-            "application/octet-stream",
+    let plan = plan(&req.method, &req.path);
+    let head_only = req.method == "HEAD";
+    let respond = |body: &[u8], fill: usize| {
+        Response::build(
+            plan.status(),
+            plan.content_type(),
             body,
+            fill,
+            connection,
+            head_only,
+        )
+    };
+    match plan {
+        Plan::Echo => Routed::Now(Response::owning(
+            plan.content_type(),
+            std::mem::take(&mut req.body),
             req.hold.take(),
             connection,
-        ));
+        )),
+        Plan::Hello => Routed::Now(respond(HELLO, 0)),
+        Plan::Bytes(n) => Routed::Now(respond(&[], clamp_usize(n))),
+        Plan::Delay(delay) => Routed::After(delay, respond(HELLO, 0)),
+        Plan::BadRequest(why) => Routed::Now(respond(format!("{why}\n").as_bytes(), 0)),
+        Plan::NotFound => Routed::Now(respond(NOT_FOUND, 0)),
     }
-    let head_only = method == "HEAD";
-    let readable = method == "GET" || head_only;
-    let text = "text/plain; charset=utf-8";
-    let binary = "application/octet-stream";
-    let respond = |status: u16, content_type: &str, body: &[u8], fill: usize| {
-        Response::build(status, content_type, body, fill, connection, head_only)
-    };
-    let bad_request = |why: &str| respond(400, text, format!("{why}\n").as_bytes(), 0);
-
-    if path == "/" {
-        return Routed::Now(respond(200, text, HELLO, 0));
-    }
-    if let (Some(count), true) = (path.strip_prefix("/bytes/"), readable) {
-        return Routed::Now(match parse_decimal(count) {
-            Some(n) if n <= MAX_BYTES_BODY => respond(200, binary, &[], clamp_usize(n)),
-            _ => bad_request("/bytes/N needs a whole number N of at most 67108864 (64 MiB)"),
-        });
-    }
-    if let (Some(ms), true) = (path.strip_prefix("/delay/"), readable) {
-        return match parse_decimal(ms) {
-            Some(ms) if ms <= MAX_DELAY_MS => {
-                Routed::After(Duration::from_millis(ms), respond(200, text, HELLO, 0))
-            }
-            _ => Routed::Now(bad_request(
-                "/delay/MS needs a whole number MS of at most 60000 milliseconds",
-            )),
-        };
-    }
-    Routed::Now(respond(404, text, b"not found\n", 0))
 }
 
 /// `req`'s response at once and with `Connection: close`: what a server
@@ -91,7 +150,7 @@ pub fn route_closing(req: &mut Request) -> Response {
 /// The path of a request target without its query: origin-form as is, and
 /// absolute-form (`http://host/path`), which RFC 9112 3.2.2 says a server
 /// must accept, reduced to its path (`/` when it has none).
-fn origin_path(target: &str) -> &str {
+pub(crate) fn origin_path(target: &str) -> &str {
     let parts = UrlParts::split(target);
     let path = match parts.scheme {
         // Absolute form: the path of the URL, split the way the client
@@ -304,5 +363,33 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    /// The plan is the routing table the HTTP/2 target shares with the
+    /// models: method and target in, what to send out.
+    #[test]
+    fn plan_maps_method_and_target() {
+        let ms = Duration::from_millis;
+        let cases = [
+            ("PUT", "/?q=1", Plan::Hello),
+            ("POST", "/echo", Plan::Echo),
+            ("POST", "http://h/echo?x", Plan::Echo),
+            ("GET", "/echo", Plan::NotFound),
+            ("HEAD", "/bytes/7", Plan::Bytes(7)),
+            ("POST", "/bytes/7", Plan::NotFound),
+            ("GET", "/delay/50", Plan::Delay(ms(50))),
+            ("GET", "/nope", Plan::NotFound),
+        ];
+        for (method, target, want) in cases {
+            assert_eq!(plan(method, target), want, "{method} {target}");
+        }
+        let bad = plan("GET", "/bytes/67108865");
+        assert!(matches!(bad, Plan::BadRequest(why) if why.starts_with("/bytes/N")));
+        assert_eq!((bad.status(), bad.content_type()), (400, TEXT));
+        assert_eq!(
+            (Plan::Bytes(1).status(), Plan::Bytes(1).content_type()),
+            (200, BINARY)
+        );
+        assert_eq!(Plan::NotFound.status(), 404);
     }
 }
