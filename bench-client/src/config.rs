@@ -841,7 +841,7 @@ impl Config {
     /// `--http2`, else `http/1.1`. `--http2=auto` may end on `http/1.1`;
     /// the result records what was used.
     pub fn protocol(&self) -> &'static str {
-        match (self.http2, self.url.https) {
+        match (self.http2, self.url.https || self.server_tls) {
             (None, _) => "http/1.1",
             (Some(_), true) => "h2",
             (Some(_), false) => "h2c",

@@ -490,6 +490,14 @@ fn requests_for_h2(config: &Config, url: &HttpUrl) -> anyhow::Result<Vec<http::H
     }
 }
 
+/// The hosts (with the ALPN they offer), the HTTP/2 plan (`None`: the run
+/// goes over HTTP/1.1) and what the probe found.
+type Http2Choice = (
+    Vec<HostPlan>,
+    Option<Arc<engine::h2::Http2Plan>>,
+    Option<Probe>,
+);
+
 /// `--http2`: asks the first host what it speaks. HTTP/2: the hosts offer
 /// `h2` alone by ALPN and the plan carries the HTTP/2 requests. HTTP/1.1:
 /// a clear failure, or with `--http2=auto` the HTTP/1.1 engine. A probe
@@ -500,11 +508,7 @@ fn http2_plan(
     mut hosts: Vec<HostPlan>,
     requests: &[http::H2Request],
     mode: Http2Mode,
-) -> anyhow::Result<(
-    Vec<HostPlan>,
-    Option<Arc<engine::h2::Http2Plan>>,
-    Option<Probe>,
-)> {
+) -> anyhow::Result<Http2Choice> {
     let probed = engine::h2::probe(&hosts[0], config.timeout.min(Duration::from_secs(5)));
     let probe = match probed {
         Ok(p) => p,

@@ -618,7 +618,14 @@ pub fn server_count(r: &RunResult) -> Option<ServerCount> {
             server: info.model.clone(),
         });
     };
-    let client = r.summary.requests;
+    // `--http2=auto` asked a cleartext server for HTTP/2 with the
+    // connection preface, which an HTTP/1.1 server answers (400) and counts
+    // before the run falls back: one request the client never made.
+    let probe = r
+        .http2
+        .as_ref()
+        .is_some_and(|h| h.fell_back && r.target.url.starts_with("http://"));
+    let client = r.summary.requests + u64::from(probe);
     Some(if t.requests == client {
         ServerCount::Matches { requests: client }
     } else if t.requests > client && r.config.warmup_s > 0.0 {

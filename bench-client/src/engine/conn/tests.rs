@@ -49,6 +49,7 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         timeout: HANG,
         connection_per_request: false,
         short_slice: false,
+        http2: None,
         rate: None,
         arrivals: None,
         connection_curve: None,

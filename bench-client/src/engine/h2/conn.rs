@@ -150,8 +150,9 @@ impl H2Conn {
                             next = None;
                             match self.send(env, s, p, now) {
                                 Ok(f) => inflight.push(f),
-                                Err(p) => {
+                                Err((p, e)) => {
                                     next = Some(p);
+                                    goaway(env, &e, &mut goaway_seen);
                                     retire(&mut session, &mut retired);
                                 }
                             }
@@ -160,7 +161,8 @@ impl H2Conn {
                             }
                             continue;
                         }
-                        Some(Err(_)) => {
+                        Some(Err(e)) => {
+                            goaway(env, &e, &mut goaway_seen);
                             retire(&mut session, &mut retired);
                             continue;
                         }
@@ -178,13 +180,20 @@ impl H2Conn {
                 }
                 event = session_event(&mut session, blocked), if session.is_some() => match event {
                     SessionEvent::Ready(Ok(())) => {}
-                    SessionEvent::Ready(Err(_)) => retire(&mut session, &mut retired),
+                    SessionEvent::Ready(Err(e)) => {
+                        goaway(env, &e, &mut goaway_seen);
+                        retire(&mut session, &mut retired);
+                    }
                     SessionEvent::Closed(ended) => {
-                        if let Err(e) = ended {
-                            if e.is_go_away() && e.is_remote() && !goaway_seen {
+                        match ended {
+                            Err(e) => goaway(env, &e, &mut goaway_seen),
+                            // The server closed a connection we still
+                            // used: HTTP/2 closes cleanly only by GOAWAY.
+                            Ok(()) if !goaway_seen => {
                                 goaway_seen = true;
                                 books.borrow_mut().stats.goaways += 1;
                             }
+                            Ok(()) => {}
                         }
                         session = None;
                     }
@@ -277,12 +286,12 @@ impl H2Conn {
         s: &mut Session,
         mut p: Pending,
         now: Instant,
-    ) -> Result<StreamFuture, Pending> {
+    ) -> Result<StreamFuture, (Pending, h2::Error)> {
         let request = &env.h2.requests[p.attempt.target];
         let empty = request.body.is_empty();
         let (response, tx) = match s.send.send_request(request.head(), empty) {
             Ok(pair) => pair,
-            Err(_) => return Err(p),
+            Err(e) => return Err((p, e)),
         };
         // With a connection per request the connect is part of the latency,
         // as over HTTP/1.1: `sent` stays at the request's start.
@@ -360,6 +369,15 @@ impl H2Conn {
         env.books
             .borrow_mut()
             .failure(&p.attempt, Instant::now(), kind, cause, &mut self.counted);
+    }
+}
+
+/// Counts the connection's GOAWAY once, whichever way it shows: a refusal
+/// to open a stream, the connection's end, a stream it refused.
+fn goaway(env: &Env<'_, '_>, e: &h2::Error, seen: &mut bool) {
+    if e.is_go_away() && e.is_remote() && !*seen {
+        *seen = true;
+        env.books.borrow_mut().stats.goaways += 1;
     }
 }
 

@@ -1,0 +1,483 @@
+//! HTTP/2 on real sockets, against the HTTP/2 test target (`bench-client
+//! serve h2`), told to misbehave where a test needs it. The server's totals
+//! are the oracle: it counts a response once its END_STREAM is handed on,
+//! and never counts a stream it refused or reset.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use bench_client::report::diagnosis::WarningKind;
+use bench_client::result::RunResult;
+use common::*;
+use reference_servers::wire::listening::ListeningLine;
+use reference_servers::wire::totals::TotalsLine;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// `bench-client serve h2 --addr 127.0.0.1:0 ARGS`; its lines after the
+/// listening line arrive on `lines`.
+struct H2Server {
+    child: ChildGuard,
+    addr: SocketAddr,
+    lines: Receiver<String>,
+}
+
+impl H2Server {
+    fn start(args: &[&str]) -> H2Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bench-client"))
+            .args(["serve", "h2", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the h2 server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the h2 server printed its listening line within 10 s");
+        let addr = ListeningLine::parse(&first)
+            .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"))
+            .addr;
+        H2Server {
+            child: ChildGuard(child),
+            addr,
+            lines,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server and reads its totals line.
+    fn totals(mut self) -> TotalsLine {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.pid()),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .expect("signal the server");
+        self.child.wait_bounded(Duration::from_secs(10));
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the server printed its totals");
+        TotalsLine::parse(&line).unwrap_or_else(|| panic!("not a totals line: {line:?}"))
+    }
+}
+
+fn errors(r: &RunResult, kind: &str) -> u64 {
+    r.summary.errors_by_kind.get(kind).copied().unwrap_or(0)
+}
+
+#[test]
+fn many_streams_count_exactly_what_the_server_answered() {
+    let (r, _) = run_saved(
+        &[
+            "--server",
+            "h2",
+            "--http2",
+            "--streams",
+            "50",
+            "-c",
+            "4",
+            "-t",
+            "2",
+            "-n",
+            "5000",
+        ],
+        LIMIT,
+    );
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(r.summary.requests, 5000, "{:?}", r.summary.errors_by_cause);
+    assert_eq!(r.summary.errors, 0);
+    assert_eq!(totals.requests, 5000);
+    assert_eq!(r.config.protocol.as_deref(), Some("h2c"));
+    assert_eq!(r.config.streams, Some(50));
+    let h2 = r.http2.expect("http2 block");
+    assert_eq!(h2.streams_in_flight, 50);
+    assert!(!h2.fell_back);
+    let phases = r.phases.expect("phases");
+    assert_eq!(phases.ttfb.count, 5000, "ttfb per stream");
+    assert_eq!(phases.connect.count, 4, "one connect per connection");
+    // The reachability check's connection, the HTTP/2 probe's, the run's four.
+    assert_eq!(totals.connections, 6);
+}
+
+#[test]
+fn one_mebibyte_bodies_flow_both_ways() {
+    let server = H2Server::start(&[]);
+    let (up, _) = run_saved(
+        &[
+            "--http2",
+            "--streams",
+            "4",
+            "-c",
+            "2",
+            "-n",
+            "24",
+            "--payload",
+            "1m",
+            &server.url("/echo"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(up.summary.requests, 24, "{:?}", up.summary.errors_by_cause);
+    assert_eq!(
+        up.summary.bytes_received,
+        24 << 20,
+        "each body echoed whole"
+    );
+    let (down, _) = run_saved(
+        &[
+            "--http2",
+            "--streams",
+            "4",
+            "-c",
+            "2",
+            "-n",
+            "24",
+            &server.url("/bytes/1048576"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(
+        down.summary.requests, 24,
+        "{:?}",
+        down.summary.errors_by_cause
+    );
+    assert_eq!(down.summary.bytes_received, 24 << 20);
+    let h2 = down.http2.expect("http2 block");
+    assert!(
+        h2.stream_window >= 1 << 20,
+        "a 1 MiB body is not throttled: {h2:?}"
+    );
+    let totals = server.totals();
+    assert_eq!(totals.requests, 48);
+    assert_eq!(totals.body_bytes, 24 << 20);
+}
+
+#[test]
+fn the_servers_stream_limit_caps_streams_and_loses_nothing() {
+    let server = H2Server::start(&["--max-concurrent-streams", "1"]);
+    let (r, _) = run_saved(
+        &[
+            "--http2",
+            "--streams",
+            "10",
+            "-c",
+            "2",
+            "-n",
+            "500",
+            &server.url("/"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.requests, 500, "{:?}", r.summary.errors_by_cause);
+    assert_eq!(r.summary.errors, 0);
+    let h2 = r.http2.expect("http2 block");
+    assert_eq!(h2.server_max_streams, Some(1));
+    assert_eq!(h2.streams_in_flight, 1);
+    // Streams sent before the server's SETTINGS arrived are refused
+    // (REFUSED_STREAM) and sent again: at most the 9 beyond the limit on
+    // each of the 2 connections, each once.
+    assert!(h2.resent <= 18, "{h2:?}");
+    assert_eq!(server.totals().requests, 500);
+}
+
+#[test]
+fn a_goaway_mid_run_loses_nothing_and_counts_nothing_twice() {
+    let server = H2Server::start(&["--goaway-after", "7"]);
+    let (r, _) = run_saved(
+        &[
+            "--http2",
+            "--streams",
+            "10",
+            "-c",
+            "2",
+            "-n",
+            "1000",
+            &server.url("/"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.requests, 1000, "{:?}", r.summary.errors_by_cause);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_cause);
+    let h2 = r.http2.expect("http2 block");
+    assert!(h2.goaways > 0, "{h2:?}");
+    let totals = server.totals();
+    assert_eq!(totals.requests, 1000, "a refused stream was not answered");
+    assert!(totals.connections >= 1000 / 7, "{totals:?}");
+}
+
+#[test]
+fn a_stream_reset_by_the_server_is_counted_as_such() {
+    let server = H2Server::start(&["--reset-path", "/reset"]);
+    let (r, _) = run_saved_with_status(
+        &[
+            "--http2",
+            "--streams",
+            "5",
+            "-c",
+            "1",
+            "-n",
+            "50",
+            &server.url("/reset"),
+        ],
+        LIMIT,
+        1,
+    );
+    assert_eq!(r.summary.requests, 0);
+    assert_eq!(
+        errors(&r, "stream_reset"),
+        50,
+        "{:?}",
+        r.summary.errors_by_cause
+    );
+    assert_eq!(
+        r.summary
+            .errors_by_cause
+            .get("stream_reset:INTERNAL_ERROR")
+            .copied(),
+        Some(50),
+        "{:?}",
+        r.summary.errors_by_cause
+    );
+    assert_eq!(server.totals().requests, 0);
+}
+
+#[test]
+fn a_stream_past_its_timeout_is_reset_and_counted() {
+    let server = H2Server::start(&[]);
+    let (r, _) = run_saved_with_status(
+        &[
+            "--http2",
+            "--streams",
+            "4",
+            "-c",
+            "1",
+            "-n",
+            "4",
+            "--timeout",
+            "200ms",
+            &server.url("/delay/5000"),
+        ],
+        LIMIT,
+        1,
+    );
+    assert_eq!(errors(&r, "timeout"), 4, "{:?}", r.summary.errors_by_cause);
+    assert_eq!(
+        server.totals().requests,
+        0,
+        "the server saw the streams cancelled"
+    );
+}
+
+#[test]
+fn a_server_that_speaks_only_http1_gets_one_clear_message() {
+    let dir = tempdir();
+    let run = run_client(
+        &[
+            "--server",
+            "selector",
+            "--http2",
+            "-n",
+            "10",
+            "-q",
+            "--no-save",
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 1, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the server answered in HTTP/1.1; drop --http2 or use --http2=auto"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("invalid_response"), "{}", run.stderr);
+    let (r, _) = run_saved(
+        &[
+            "--server",
+            "selector",
+            "--http2=auto",
+            "-n",
+            "100",
+            "http://127.0.0.1/",
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.requests, 100);
+    assert_eq!(r.config.protocol.as_deref(), Some("http/1.1"));
+    let h2 = r.http2.expect("http2 block");
+    assert!(h2.fell_back);
+    assert_eq!(h2.requested, "auto");
+    // The server also answered the probe's HTTP/2 preface (with a 400),
+    // which the count check knows.
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(totals.requests, 101);
+    assert!(
+        !r.warnings
+            .iter()
+            .any(|w| matches!(w.kind, WarningKind::ServerCountMismatch { .. })),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn h2_over_tls_is_negotiated_by_alpn_and_counts_exactly() {
+    let (r, _) = run_saved(
+        &[
+            "--server",
+            "h2",
+            "--tls",
+            "--http2",
+            "--streams",
+            "8",
+            "-c",
+            "3",
+            "-n",
+            "2000",
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.requests, 2000, "{:?}", r.summary.errors_by_cause);
+    assert_eq!(r.config.protocol.as_deref(), Some("h2"));
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(totals.requests, 2000);
+    let tls = r.tls.expect("tls block");
+    assert_eq!(
+        tls.handshakes_full + tls.handshakes_resumed,
+        3,
+        "one per connection"
+    );
+    assert_eq!(
+        r.phases
+            .expect("phases")
+            .tls_handshake
+            .expect("tls phase")
+            .count,
+        3
+    );
+}
+
+#[test]
+fn an_https_server_without_h2_is_refused_clearly() {
+    let dir = tempdir();
+    let run = run_client(
+        &[
+            "--server",
+            "selector",
+            "--tls",
+            "--http2",
+            "-n",
+            "10",
+            "-q",
+            "--no-save",
+        ],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 1, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("drop --http2 or use --http2=auto"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_open_loop_over_http2_counts_what_the_server_answered() {
+    let (r, _) = run_saved(
+        &[
+            "--server",
+            "h2",
+            "--http2",
+            "--streams",
+            "4",
+            "-c",
+            "4",
+            "-R",
+            "1000",
+            "-d",
+            "2s",
+        ],
+        LIMIT,
+    );
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_cause);
+    assert_eq!(r.summary.requests, totals.requests);
+    // 1,000/s for 2 s, every request sent in the window waited for.
+    assert!(
+        r.summary.requests >= 1900 && r.summary.requests <= 2001,
+        "{}",
+        r.summary.requests
+    );
+    assert!(
+        r.latency_uncorrected.is_some(),
+        "an open loop keeps both latencies"
+    );
+}
+
+#[test]
+fn a_connection_per_request_carries_one_stream() {
+    let (r, _) = run_saved(
+        &[
+            "--server",
+            "h2",
+            "--http2",
+            "--connection-per-request",
+            "-c",
+            "2",
+            "-n",
+            "40",
+        ],
+        LIMIT,
+    );
+    assert_eq!(r.summary.requests, 40, "{:?}", r.summary.errors_by_cause);
+    let totals = r
+        .target
+        .server
+        .as_ref()
+        .and_then(|s| s.totals.clone())
+        .expect("totals");
+    assert_eq!(totals.requests, 40);
+    assert_eq!(
+        totals.connections, 42,
+        "the reachability check's and the probe's, then one per request"
+    );
+    assert_eq!(r.phases.expect("phases").connect.count, 40);
+}
