@@ -582,15 +582,21 @@ fn rate(r: &RunResult) -> Option<WarningKind> {
 
 /// The mean service time (µs, uncorrected where the run has it) and what
 /// the connection pool can carry at it. Little's law: with every
-/// connection busy waiting for a response, C connections and a mean
-/// service time S allow at most C / S req/s.
+/// connection busy waiting for responses, C connections of M requests in
+/// flight each (1 over HTTP/1.1; over HTTP/2 the streams the server
+/// allowed) and a mean service time S allow at most C·M / S req/s.
 fn pool_capacity(r: &RunResult) -> (f64, Option<f64>) {
     let service_us = r
         .latency_uncorrected
         .as_ref()
         .map_or(r.latency.mean, |l| l.mean);
+    let per_connection = match &r.http2 {
+        Some(h) if r.config.is_http2() => h.streams_in_flight,
+        _ => r.config.streams_per_connection(),
+    };
+    let in_flight = f64::from(r.config.connections) * f64::from(per_connection);
     let capacity = (service_us > 0.0)
-        .then(|| r.config.connections as f64 * 1e6 / service_us)
+        .then(|| in_flight * 1e6 / service_us)
         .filter(|c| c.is_finite());
     (service_us, capacity)
 }

@@ -606,3 +606,32 @@ fn no_streams_warning_without_a_cap_below_streams() {
     r.http2.as_mut().unwrap().fell_back = true;
     assert!(streams_warning(&r).is_none());
 }
+
+/// Over HTTP/2 each connection has several requests in flight: the pool
+/// carries connections x streams in flight / service time, so a rate an
+/// HTTP/1.1 pool could not carry is the client's shortfall here.
+#[test]
+fn http2_capacity_counts_the_streams_in_flight() {
+    let mut r = open_loop_result();
+    r.latency_uncorrected.as_mut().unwrap().mean = 10_000.0;
+    // As HTTP/1.1: 4 connections x 1 / 10 ms = 400 req/s, the server's limit.
+    assert!(matches!(
+        rate_warning(&r),
+        Some(WarningKind::RateNotHeld {
+            limit: Limit::Server,
+            ..
+        })
+    ));
+    r.config.protocol = Some("h2c".into());
+    r.config.streams = Some(10);
+    r.http2 = h2c_run(Some(8), 8).http2;
+    // 4 connections x 8 streams the server allowed / 10 ms = 3200 req/s.
+    assert!(matches!(
+        rate_warning(&r),
+        Some(WarningKind::RateNotHeld {
+            capacity_rate: Some(c),
+            limit: Limit::Client,
+            ..
+        }) if (c - 3_200.0).abs() < 1e-6
+    ));
+}
