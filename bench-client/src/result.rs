@@ -248,6 +248,34 @@ pub struct RunConfig {
     pub streams: Option<u32>,
 }
 
+/// What a result without the field meant: every run before HTTP/2.
+pub const DEFAULT_PROTOCOL: &str = "http/1.1";
+
+impl RunConfig {
+    /// The protocol the load went over; absent in older results, which
+    /// were all HTTP/1.1.
+    pub fn protocol(&self) -> &str {
+        self.protocol.as_deref().unwrap_or(DEFAULT_PROTOCOL)
+    }
+
+    /// True when the load went over HTTP/2 (`h2` or `h2c`); `--http2=auto`
+    /// that fell back records `http/1.1` and is not.
+    pub fn is_http2(&self) -> bool {
+        self.protocol() != DEFAULT_PROTOCOL
+    }
+
+    /// Requests a connection carries at once, as asked: `--streams` over
+    /// HTTP/2, else 1 (HTTP/1.1 has one request in flight per connection,
+    /// whatever `--streams` said before a fallback).
+    pub fn streams_per_connection(&self) -> u32 {
+        if self.is_http2() {
+            self.streams.unwrap_or(1)
+        } else {
+            1
+        }
+    }
+}
+
 /// One `--stage`: over `duration_s` the load moves linearly from the
 /// previous stage's target (0 before the first) to this one's. Exactly one
 /// of the targets is present.

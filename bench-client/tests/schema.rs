@@ -263,6 +263,12 @@ fn every_warning() -> Vec<Warning> {
             ports: 3,
             descriptors: 0,
         },
+        WarningKind::StreamsCapped {
+            streams: 10,
+            streams_in_flight: 8,
+            server_max_streams: 8,
+            connections: 6,
+        },
     ]
     .into_iter()
     .map(Warning::new)
@@ -459,6 +465,25 @@ fn broken_documents_are_rejected() {
             let mut w = serde_json::to_value(&every_warning()[2]).unwrap();
             w["limit"] = json!("network");
             d["warnings"] = json!([w]);
+        }),
+        ("protocol other than http/1.1, h2 or h2c", |d| {
+            d["config"]["protocol"] = json!("http/2")
+        }),
+        ("zero streams", |d| d["config"]["streams"] = json!(0)),
+        ("negative http2.resent", |d| {
+            d["http2"]["resent"] = json!(-1)
+        }),
+        ("http2.requested neither on nor auto", |d| {
+            d["http2"]["requested"] = json!("yes")
+        }),
+        ("http2 without streams_in_flight", |d| {
+            d["http2"]
+                .as_object_mut()
+                .unwrap()
+                .remove("streams_in_flight");
+        }),
+        ("a stream window above HTTP/2's 2^31-1", |d| {
+            d["http2"]["stream_window"] = json!(1u64 << 31)
         }),
         ("open loop without late_sends", |d| {
             d["summary"]["target_rate"] = json!(100.0);

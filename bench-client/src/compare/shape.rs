@@ -40,6 +40,13 @@ pub struct LoadShape {
     /// order (`random: GET http://h/a x1, ...`); `none` without a file.
     /// Which targets, and in what mix, is the load as much as the rate is.
     pub targets: String,
+    /// `http/1.1` (also what a result without the field had), `h2` or
+    /// `h2c`: the same connections carry a different load over each.
+    pub protocol: String,
+    /// Requests a connection carries at once, as asked (`--streams`; 1
+    /// over HTTP/1.1 and in older results). What the server allowed is a
+    /// result of the run, not its shape.
+    pub streams: u32,
 }
 
 impl LoadShape {
@@ -72,6 +79,8 @@ impl LoadShape {
                 (None, None) => "none".to_string(),
             },
             targets: targets_text(run),
+            protocol: run.config.protocol().to_string(),
+            streams: run.config.streams_per_connection(),
         }
     }
 
@@ -110,6 +119,12 @@ impl LoadShape {
         check("stages", self.stages.clone(), other.stages.clone());
         check("arrivals", self.arrivals.clone(), other.arrivals.clone());
         check("targets", self.targets.clone(), other.targets.clone());
+        check("protocol", self.protocol.clone(), other.protocol.clone());
+        check(
+            "streams",
+            self.streams.to_string(),
+            other.streams.to_string(),
+        );
         out
     }
 }
@@ -228,5 +243,62 @@ mod tests {
         c.config.seed = Some(8);
         assert!(LoadShape::of(&b).diff(&LoadShape::of(&c)).is_empty());
         assert_eq!(LoadShape::of(&b).stages, "30s:1000/s");
+    }
+
+    fn fields(a: &RunResult, b: &RunResult) -> Vec<&'static str> {
+        LoadShape::of(a)
+            .diff(&LoadShape::of(b))
+            .iter()
+            .map(|d| d.field)
+            .collect()
+    }
+
+    fn h2c(streams: u32) -> RunResult {
+        let mut r = crate::report::testing::closed_loop_result();
+        r.config.protocol = Some("h2c".into());
+        r.config.streams = Some(streams);
+        r
+    }
+
+    /// The same connections over HTTP/2 with 10 streams carry ten times
+    /// the requests at once: not the load of HTTP/1.1, nor of 1 stream.
+    #[test]
+    fn protocol_and_streams_are_part_of_the_shape() {
+        let old = crate::report::testing::closed_loop_result();
+        assert_eq!(fields(&old, &h2c(10)), ["protocol", "streams"]);
+        assert_eq!(fields(&h2c(1), &h2c(10)), ["streams"]);
+        let mut h2 = h2c(10);
+        h2.config.protocol = Some("h2".into());
+        assert_eq!(fields(&h2c(10), &h2), ["protocol"]);
+        let diff = LoadShape::of(&old).diff(&LoadShape::of(&h2c(10)));
+        assert_eq!(
+            (diff[0].expected.as_str(), diff[0].found.as_str()),
+            ("http/1.1", "h2c")
+        );
+    }
+
+    /// Results made before HTTP/2 have neither field, and were HTTP/1.1
+    /// with one request per connection; so is an `--http2=auto` run that
+    /// fell back, whatever `--streams` it was given.
+    #[test]
+    fn older_and_fallen_back_results_are_http1_with_one_stream() {
+        let old = crate::report::testing::closed_loop_result();
+        let mut new = old.clone();
+        new.config.protocol = Some("http/1.1".into());
+        assert!(fields(&old, &new).is_empty());
+        new.config.streams = Some(10);
+        assert!(fields(&old, &new).is_empty());
+        assert_eq!(LoadShape::of(&old).protocol, "http/1.1");
+        assert_eq!(LoadShape::of(&old).streams, 1);
+    }
+
+    #[test]
+    fn check_same_shape_names_the_streams() {
+        let (a, b) = (h2c(1), h2c(10));
+        let e = check_same_shape(&[(Path::new("a.json"), &a), (Path::new("b.json"), &b)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.json: streams 1 vs 10"), "{e}");
+        assert!(e.contains("--force"), "{e}");
     }
 }

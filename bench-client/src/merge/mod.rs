@@ -15,8 +15,8 @@ use crate::compare::shape::check_same_shape;
 use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
-    ClientCount, Generator, GeneratorWorker, Host, Latency, Pacing, PhaseLatency, Phases,
-    RunResult, ServerTotals, Source, StageResult, TargetResult, TimelineEntry, TlsInfo,
+    ClientCount, Generator, GeneratorWorker, Host, Http2Info, Latency, Pacing, PhaseLatency,
+    Phases, RunResult, ServerTotals, Source, StageResult, TargetResult, TimelineEntry, TlsInfo,
     SCHEMA_VERSION,
 };
 
@@ -24,7 +24,7 @@ use crate::result::{
 /// could not be written.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, the same run twice); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
+    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
 )]
 pub struct MergeArgs {
     /// Result files of runs made at the same time (two or more).
@@ -36,8 +36,8 @@ pub struct MergeArgs {
     /// Label of the merged result (default: the inputs' label when they share one).
     #[arg(long)]
     pub label: Option<String>,
-    /// Merge even when the load shapes differ or the runs' measured
-    /// intervals do not overlap.
+    /// Merge even when the load shapes differ, the runs' measured
+    /// intervals do not overlap, or their HTTP/2 settings differ.
     #[arg(long)]
     pub force: bool,
 }
@@ -78,6 +78,7 @@ pub fn execute(args: &MergeArgs) -> anyhow::Result<RunResult> {
     if !args.force {
         check_same_shape(&named)?;
         check_overlap(&named)?;
+        check_http2_settings(&named)?;
     }
     let mut merged = merge(&named)?;
     if args.label.is_some() {
@@ -115,6 +116,40 @@ pub fn check_overlap(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
                 runs[j].0.display(),
                 at(*b_start),
                 at(*b_end),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses HTTP/2 runs that asked for it differently (`--http2` against
+/// `--http2=auto`) or announced other flow-control windows: the merged
+/// `http2` block has one of each, and windows decide how fast a stream's
+/// body may come, so such runs did not apply the same load.
+pub fn check_http2_settings(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
+    let settings = |h: &Http2Info| (h.requested.clone(), h.stream_window, h.connection_window);
+    let mut with_h2 = runs
+        .iter()
+        .filter_map(|(p, r)| r.http2.as_ref().map(|h| (*p, settings(h))));
+    let Some((first_path, first)) = with_h2.next() else {
+        return Ok(());
+    };
+    for (path, other) in with_h2 {
+        if other != first {
+            let show = |(requested, stream, conn): &(String, u32, u32)| {
+                format!(
+                    "--http2={requested}, windows {} per stream and {} per connection",
+                    crate::report::format::bytes(*stream as f64),
+                    crate::report::format::bytes(*conn as f64)
+                )
+            };
+            anyhow::bail!(
+                "{} ({}) and {} ({}) ran HTTP/2 with other settings (pass --force to merge them \
+                 anyway)",
+                first_path.display(),
+                show(&first),
+                path.display(),
+                show(&other)
             );
         }
     }
@@ -363,6 +398,7 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.generator = merged_generator(runs.iter().map(|(_, r)| *r));
     merged.phases = merged_phases(runs)?;
     merged.tls = merged_tls(runs.iter().map(|(_, r)| *r));
+    merged.http2 = merged_http2(runs.iter().map(|(_, r)| *r));
     merged.warnings = crate::report::diagnosis::diagnose(&merged);
     merged.verdict = Some(crate::report::diagnosis::verdict(&merged.warnings));
     Ok(merged)
@@ -424,6 +460,34 @@ fn merged_tls<'a>(mut runs: impl Iterator<Item = &'a RunResult>) -> Option<TlsIn
         }
         merged.resumption &= t.resumption;
         merged.fatal = merged.fatal.or_else(|| t.fatal.clone());
+    }
+    Some(merged)
+}
+
+/// The inputs' streams, when every input ran with `--http2`: GOAWAYs and
+/// re-sent requests add up; the server limit and the streams in flight are
+/// the smallest seen (the merged run had at least that on every
+/// connection; no limit, `null`, is above any); `fell_back` when any input
+/// fell back. `requested` and the windows are equal unless `--force`
+/// merged runs that differ: then `auto` if any asked for it, and the
+/// smallest windows.
+fn merged_http2<'a>(mut runs: impl Iterator<Item = &'a RunResult>) -> Option<Http2Info> {
+    let mut merged = runs.next()?.http2.clone()?;
+    for r in runs {
+        let h = r.http2.as_ref()?;
+        merged.goaways += h.goaways;
+        merged.resent += h.resent;
+        merged.server_max_streams = match (merged.server_max_streams, h.server_max_streams) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        merged.streams_in_flight = merged.streams_in_flight.min(h.streams_in_flight);
+        merged.stream_window = merged.stream_window.min(h.stream_window);
+        merged.connection_window = merged.connection_window.min(h.connection_window);
+        if h.requested == "auto" {
+            merged.requested = h.requested.clone();
+        }
+        merged.fell_back |= h.fell_back;
     }
     Some(merged)
 }
@@ -662,6 +726,87 @@ mod tests {
         let mut h = hdr::new_histogram();
         hdr::record(&mut h, us);
         h.value_at_quantile(0.5)
+    }
+
+    fn h2c_run(host: &str, max: Option<u64>, in_flight: u32, goaways: u64) -> RunResult {
+        let mut r = crate::report::testing::closed_loop_result();
+        r.host.hostname = host.into();
+        r.config.protocol = Some("h2c".into());
+        r.config.streams = Some(10);
+        r.http2 = Some(Http2Info {
+            requested: "on".into(),
+            fell_back: false,
+            server_max_streams: max,
+            streams_in_flight: in_flight,
+            stream_window: 1 << 20,
+            connection_window: 4 << 20,
+            goaways,
+            resent: goaways * 2,
+        });
+        r
+    }
+
+    /// GOAWAYs and re-sent requests add up; the server's limit and the
+    /// streams in flight are the smallest any host saw (no limit is above
+    /// every limit), so a cap on one host is not hidden by another.
+    #[test]
+    fn http2_counts_add_and_limits_keep_the_smallest() {
+        let a = h2c_run("a", None, 10, 1);
+        let b = h2c_run("b", Some(8), 8, 2);
+        let c = h2c_run("c", Some(100), 10, 0);
+        let runs = [
+            (Path::new("a.json"), &a),
+            (Path::new("b.json"), &b),
+            (Path::new("c.json"), &c),
+        ];
+        check_http2_settings(&runs).unwrap();
+        let h = merge(&runs).unwrap().http2.unwrap();
+        assert_eq!((h.goaways, h.resent), (3, 6));
+        assert_eq!(h.server_max_streams, Some(8));
+        assert_eq!(h.streams_in_flight, 8);
+        assert_eq!((h.stream_window, h.connection_window), (1 << 20, 4 << 20));
+        assert_eq!((h.requested.as_str(), h.fell_back), ("on", false));
+        // The cap on one host is diagnosed on the merged run.
+        let merged = merge(&runs).unwrap();
+        assert!(merged.warnings.iter().any(|w| matches!(
+            w.kind,
+            crate::report::diagnosis::WarningKind::StreamsCapped {
+                streams_in_flight: 8,
+                ..
+            }
+        )));
+        // An input without HTTP/2 figures leaves none to merge.
+        let mut d = c.clone();
+        d.host.hostname = "d".into();
+        d.http2 = None;
+        let runs = [(Path::new("a.json"), &a), (Path::new("d.json"), &d)];
+        assert_eq!(merge(&runs).unwrap().http2, None);
+    }
+
+    /// Other windows or another `--http2` are another load: refused, and
+    /// with `--force` merged to the smallest windows and `auto`, with the
+    /// fallback of any input kept.
+    #[test]
+    fn other_http2_settings_are_refused_unless_forced() {
+        let a = h2c_run("a", Some(100), 10, 0);
+        let mut b = h2c_run("b", Some(100), 10, 0);
+        b.http2.as_mut().unwrap().stream_window = 65_535;
+        let runs = [(Path::new("a.json"), &a), (Path::new("b.json"), &b)];
+        let e = check_http2_settings(&runs).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "a.json (--http2=on, windows 1MiB per stream and 4MiB per connection) and b.json \
+             (--http2=on, windows 64.00KiB per stream and 4MiB per connection) ran HTTP/2 with \
+             other settings (pass --force to merge them anyway)"
+        );
+        let mut c = h2c_run("c", Some(100), 10, 0);
+        c.http2.as_mut().unwrap().requested = "auto".into();
+        c.http2.as_mut().unwrap().fell_back = true;
+        let runs3 = [runs[0], runs[1], (Path::new("c.json"), &c)];
+        assert!(check_http2_settings(&[runs[0], runs3[2]]).is_err());
+        let h = merge(&runs3).unwrap().http2.unwrap();
+        assert_eq!(h.stream_window, 65_535);
+        assert_eq!((h.requested.as_str(), h.fell_back), ("auto", true));
     }
 
     #[test]

@@ -131,10 +131,14 @@ pub fn fmt_bytes(b: u64) -> String {
     crate::report::format::bytes(b as f64)
 }
 
-/// The load of a run without its server: `50x4 64KiB /delay/10 @1000/s`.
+/// The load of a run without its server: `50x4 64KiB /delay/10 @1000/s`,
+/// over HTTP/2 `50x4 h2c 10 streams ...` (the same connections carry more).
 pub fn load_description(run: &RunResult) -> String {
     let c = &run.config;
     let mut s = format!("{}x{}", c.max_clients, c.max_conns);
+    if c.is_http2() {
+        s += &format!(" {} {} streams", c.protocol(), c.streams_per_connection());
+    }
     if c.payload_bytes > 0 {
         s += &format!(" {}", fmt_bytes(c.payload_bytes));
     }
@@ -360,6 +364,22 @@ mod tests {
         assert_eq!(open[0].target_over_time, want);
         let doc = svg::stacked(&open, "t").unwrap();
         assert!(doc.contains("dashed: the schedule"));
+    }
+
+    /// HTTP/2 runs name their protocol and streams beside the
+    /// connections; HTTP/1.1 runs (old or new) read as they always did.
+    #[test]
+    fn http2_runs_are_named_with_protocol_and_streams() {
+        let mut run = crate::report::testing::closed_loop_result();
+        run.label = None;
+        let http1 = run_label(&run);
+        assert_eq!(http1, "selector 2x2");
+        run.config.protocol = Some("http/1.1".into());
+        assert_eq!(run_label(&run), http1);
+        run.config.protocol = Some("h2".into());
+        run.config.streams = Some(10);
+        assert_eq!(run_label(&run), "selector 2x2 h2 10 streams");
+        assert_eq!(load_description(&run), "2x2 h2 10 streams");
     }
 
     #[test]

@@ -169,6 +169,18 @@ pub enum WarningKind {
     /// Connects failed for lack of local ports (`EADDRNOTAVAIL`) or file
     /// descriptors (`EMFILE`, `ENFILE`): bench-client's limits, not the server's.
     LocalResources { ports: u64, descriptors: u64 },
+    /// HTTP/2: the server's SETTINGS_MAX_CONCURRENT_STREAMS let fewer
+    /// streams be in flight per connection than `--streams` asked. Not a
+    /// reason to distrust the figures (they are the server's), but the load
+    /// was lighter than the command line says.
+    StreamsCapped {
+        /// `--streams`, per connection.
+        streams: u32,
+        /// `http2.streams_in_flight`.
+        streams_in_flight: u32,
+        server_max_streams: u64,
+        connections: u32,
+    },
 }
 
 impl WarningKind {
@@ -354,6 +366,21 @@ impl fmt::Display for WarningKind {
                  of --connection-per-request, or raise the limits)",
                 ports + descriptors
             ),
+            WarningKind::StreamsCapped {
+                streams,
+                streams_in_flight,
+                server_max_streams,
+                connections,
+            } => write!(
+                f,
+                "the server allows {server_max_streams} concurrent streams per connection \
+                 (SETTINGS_MAX_CONCURRENT_STREAMS): {streams_in_flight} of the {streams} asked \
+                 (--streams) were in flight on each of the {connections} connections, so the \
+                 load had at most {} requests in flight instead of {}; for more, add \
+                 connections (-c, or --max-clients x --max-conns)",
+                u64::from(*connections) * u64::from(*streams_in_flight),
+                u64::from(*connections) * u64::from(*streams)
+            ),
         }
     }
 }
@@ -386,6 +413,7 @@ pub fn diagnose(r: &RunResult) -> Vec<Warning> {
     }
     kinds.extend(rate(r));
     kinds.extend(stage_rates(r));
+    kinds.extend(streams_capped(r));
     let starved = r.clients.iter().filter(|c| c.requests == 0).count() as u64;
     if r.clients.len() >= 2 && starved > 0 && s.requests > 0 {
         kinds.push(WarningKind::StarvedClients {
@@ -487,6 +515,22 @@ fn generator(r: &RunResult) -> Vec<WarningKind> {
     kinds
 }
 
+/// The server's stream limit below `--streams`, as
+/// [`WarningKind::StreamsCapped`] states it. Only a limit the server set
+/// counts: without one, fewer streams in flight means no connection was
+/// made, which the failed requests already say.
+fn streams_capped(r: &RunResult) -> Option<WarningKind> {
+    let h2 = r.http2.as_ref().filter(|_| r.config.is_http2())?;
+    let streams = r.config.streams_per_connection();
+    let server_max_streams = h2.server_max_streams?;
+    (h2.streams_in_flight < streams).then_some(WarningKind::StreamsCapped {
+        streams,
+        streams_in_flight: h2.streams_in_flight,
+        server_max_streams,
+        connections: r.config.connections,
+    })
+}
+
 /// Responses whose status code is not 2xx.
 pub fn non_2xx(r: &RunResult) -> u64 {
     r.summary
@@ -538,15 +582,21 @@ fn rate(r: &RunResult) -> Option<WarningKind> {
 
 /// The mean service time (µs, uncorrected where the run has it) and what
 /// the connection pool can carry at it. Little's law: with every
-/// connection busy waiting for a response, C connections and a mean
-/// service time S allow at most C / S req/s.
+/// connection busy waiting for responses, C connections of M requests in
+/// flight each (1 over HTTP/1.1; over HTTP/2 the streams the server
+/// allowed) and a mean service time S allow at most C·M / S req/s.
 fn pool_capacity(r: &RunResult) -> (f64, Option<f64>) {
     let service_us = r
         .latency_uncorrected
         .as_ref()
         .map_or(r.latency.mean, |l| l.mean);
+    let per_connection = match &r.http2 {
+        Some(h) if r.config.is_http2() => h.streams_in_flight,
+        _ => r.config.streams_per_connection(),
+    };
+    let in_flight = f64::from(r.config.connections) * f64::from(per_connection);
     let capacity = (service_us > 0.0)
-        .then(|| r.config.connections as f64 * 1e6 / service_us)
+        .then(|| in_flight * 1e6 / service_us)
         .filter(|c| c.is_finite());
     (service_us, capacity)
 }

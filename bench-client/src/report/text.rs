@@ -13,7 +13,7 @@ use std::path::Path;
 use super::diagnosis::{self, ServerCount};
 use super::format;
 use crate::hdr::Percentile;
-use crate::result::{Latency, Phases, RunConfig, RunResult, TlsInfo, Verdict};
+use crate::result::{Http2Info, Latency, Phases, RunConfig, RunResult, TlsInfo, Verdict};
 
 /// Renders the whole report of a saved result: its header, then its summary.
 pub fn render(result: &RunResult, saved: Option<&Path>) -> String {
@@ -74,11 +74,26 @@ fn write_header(
     if let Some(label) = label {
         writeln!(out, "  Label: {label}")?;
     }
-    writeln!(
-        out,
-        "  {} threads and {} connections ({} clients × {} conns)",
-        c.threads, c.connections, c.max_clients, c.max_conns
-    )?;
+    // Over HTTP/2 a connection carries several requests at once, so the
+    // connections alone would understate the load.
+    if c.is_http2() {
+        writeln!(
+            out,
+            "  {} threads and {} connections × {} streams ({}), {} clients × {} conns",
+            c.threads,
+            c.connections,
+            c.streams_per_connection(),
+            c.protocol(),
+            c.max_clients,
+            c.max_conns
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  {} threads and {} connections ({} clients × {} conns)",
+            c.threads, c.connections, c.max_clients, c.max_conns
+        )?;
+    }
     let connection = if c.connection_per_request {
         "a new connection per request"
     } else {
@@ -246,6 +261,9 @@ fn write_summary(out: &mut String, r: &RunResult) -> std::fmt::Result {
     if let Some(t) = &r.tls {
         tls(out, t)?;
     }
+    if let Some(h) = &r.http2 {
+        http2(out, &r.config, h)?;
+    }
 
     // Volume and throughput.
     writeln!(
@@ -384,6 +402,35 @@ fn tls(out: &mut String, t: &TlsInfo) -> std::fmt::Result {
         out,
         "  TLS: {version}{cipher}; handshakes: {} full, {} resumed{resumption}",
         t.handshakes_full, t.handshakes_resumed
+    )
+}
+
+/// The streams: how many were in flight on how many connections, what the
+/// server allowed, the windows, GOAWAYs and re-sent requests; or that
+/// `--http2=auto` fell back, when it did (the figures are then HTTP/1.1's).
+fn http2(out: &mut String, c: &RunConfig, h: &Http2Info) -> std::fmt::Result {
+    if h.fell_back {
+        return writeln!(
+            out,
+            "  HTTP/2: --http2=auto fell back to HTTP/1.1 (the server does not speak HTTP/2)"
+        );
+    }
+    let server_max = h
+        .server_max_streams
+        .map_or("unlimited".to_string(), |m| m.to_string());
+    writeln!(
+        out,
+        "  HTTP/2 ({}): {} connections × {} streams in flight (--streams {}, server max \
+         concurrent streams {server_max}); windows {} per stream, {} per connection; {} \
+         GOAWAYs received, {} requests re-sent",
+        c.protocol(),
+        c.connections,
+        h.streams_in_flight,
+        c.streams_per_connection(),
+        format::bytes(h.stream_window as f64),
+        format::bytes(h.connection_window as f64),
+        h.goaways,
+        h.resent
     )
 }
 
@@ -638,6 +685,68 @@ Saved: results/20261125T192000Z-smoke.json
   TLS: TLSv1_3 TLS13_AES_256_GCM_SHA384; handshakes: 1 full, 3 resumed
 ";
         assert!(text.contains(expected), "{text}");
+    }
+
+    fn h2c_result() -> RunResult {
+        let mut r = closed_loop_result();
+        r.config.protocol = Some("h2c".into());
+        r.config.streams = Some(10);
+        r.http2 = Some(crate::result::Http2Info {
+            requested: "on".into(),
+            fell_back: false,
+            server_max_streams: Some(8),
+            streams_in_flight: 8,
+            stream_window: 1 << 20,
+            connection_window: 3 << 19,
+            goaways: 2,
+            resent: 5,
+        });
+        r
+    }
+
+    #[test]
+    fn an_http2_run_states_connections_streams_and_protocol() {
+        let text = render(&h2c_result(), None);
+        assert!(
+            text.contains(
+                "\n  2 threads and 4 connections × 10 streams (h2c), 2 clients × 2 conns\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "\n  HTTP/2 (h2c): 4 connections × 8 streams in flight (--streams 10, server max \
+                 concurrent streams 8); windows 1MiB per stream, 1.50MiB per connection; 2 \
+                 GOAWAYs received, 5 requests re-sent\n"
+            ),
+            "{text}"
+        );
+        let mut r = h2c_result();
+        r.http2.as_mut().unwrap().server_max_streams = None;
+        assert!(render(&r, None).contains("server max concurrent streams unlimited)"));
+    }
+
+    /// `--http2=auto` against an HTTP/1.1 server: the header is HTTP/1.1's
+    /// as it always was, and the summary says why.
+    #[test]
+    fn a_fallback_says_so_and_reads_as_http1() {
+        let mut r = h2c_result();
+        r.config.protocol = Some("http/1.1".into());
+        let h = r.http2.as_mut().unwrap();
+        h.requested = "auto".into();
+        h.fell_back = true;
+        let text = render(&r, None);
+        assert!(
+            text.contains("\n  2 threads and 4 connections (2 clients × 2 conns)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "\n  HTTP/2: --http2=auto fell back to HTTP/1.1 (the server does not speak HTTP/2)\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("streams in flight"), "{text}");
     }
 
     #[test]

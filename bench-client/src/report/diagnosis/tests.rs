@@ -546,3 +546,92 @@ fn a_stage_that_sent_too_few_is_named() {
     r.stages = vec![stage(165, 100.0)];
     assert!(stage_warnings(&r).is_empty());
 }
+
+/// An h2c run that asked for 10 streams on each of its 4 connections.
+fn h2c_run(server_max_streams: Option<u64>, streams_in_flight: u32) -> RunResult {
+    let mut r = closed_loop_result();
+    r.config.protocol = Some("h2c".into());
+    r.config.streams = Some(10);
+    r.http2 = Some(crate::result::Http2Info {
+        requested: "on".into(),
+        fell_back: false,
+        server_max_streams,
+        streams_in_flight,
+        stream_window: 65_535,
+        connection_window: 65_535,
+        goaways: 0,
+        resent: 0,
+    });
+    r
+}
+
+fn streams_warning(r: &RunResult) -> Option<Warning> {
+    diagnose(r)
+        .into_iter()
+        .find(|w| matches!(w.kind, WarningKind::StreamsCapped { .. }))
+}
+
+#[test]
+fn a_server_stream_limit_below_streams_is_named_with_the_way_out() {
+    let w = streams_warning(&h2c_run(Some(8), 8)).expect("a streams_capped warning");
+    assert_eq!(
+        w.kind,
+        WarningKind::StreamsCapped {
+            streams: 10,
+            streams_in_flight: 8,
+            server_max_streams: 8,
+            connections: 4,
+        }
+    );
+    assert_eq!(
+        w.message,
+        "the server allows 8 concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS): \
+         8 of the 10 asked (--streams) were in flight on each of the 4 connections, so the load \
+         had at most 32 requests in flight instead of 40; for more, add connections (-c, or \
+         --max-clients x --max-conns)"
+    );
+    // The figures are still the server's: a lighter load, not a wrong one.
+    assert!(verdict(&[w]).valid);
+}
+
+#[test]
+fn no_streams_warning_without_a_cap_below_streams() {
+    // The server allowed all that was asked.
+    assert!(streams_warning(&h2c_run(Some(100), 10)).is_none());
+    // No limit set by the server: fewer in flight is not its doing.
+    assert!(streams_warning(&h2c_run(None, 0)).is_none());
+    // --http2=auto fell back: HTTP/1.1 has no streams to cap.
+    let mut r = h2c_run(Some(1), 1);
+    r.config.protocol = Some("http/1.1".into());
+    r.http2.as_mut().unwrap().fell_back = true;
+    assert!(streams_warning(&r).is_none());
+}
+
+/// Over HTTP/2 each connection has several requests in flight: the pool
+/// carries connections x streams in flight / service time, so a rate an
+/// HTTP/1.1 pool could not carry is the client's shortfall here.
+#[test]
+fn http2_capacity_counts_the_streams_in_flight() {
+    let mut r = open_loop_result();
+    r.latency_uncorrected.as_mut().unwrap().mean = 10_000.0;
+    // As HTTP/1.1: 4 connections x 1 / 10 ms = 400 req/s, the server's limit.
+    assert!(matches!(
+        rate_warning(&r),
+        Some(WarningKind::RateNotHeld {
+            limit: Limit::Server,
+            ..
+        })
+    ));
+    r.config.protocol = Some("h2c".into());
+    r.config.streams = Some(10);
+    r.http2 = h2c_run(Some(8), 8).http2;
+    // 4 connections x 8 streams the server allowed / 10 ms = 3200 req/s.
+    assert!(matches!(
+        rate_warning(&r),
+        Some(WarningKind::RateNotHeld {
+            capacity_rate: Some(c),
+            limit: Limit::Client,
+            ..
+        }) if (c - 3_200.0).abs() < 1e-6
+    ));
+}
