@@ -220,10 +220,12 @@ fn a_goaway_mid_run_loses_nothing_and_counts_nothing_twice() {
     assert_eq!(r.summary.requests, 1000, "{:?}", r.summary.errors_by_cause);
     assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_cause);
     let h2 = r.http2.expect("http2 block");
-    assert!(h2.goaways > 0, "{h2:?}");
+    // A connection takes its 7 streams, and the streams in flight (at most
+    // 10) until the GOAWAY naming its last stream arrives.
+    assert!(h2.goaways >= 1000 / 17, "{h2:?}");
     let totals = server.totals();
     assert_eq!(totals.requests, 1000, "a refused stream was not answered");
-    assert!(totals.connections >= 1000 / 7, "{totals:?}");
+    assert!(totals.connections > h2.goaways, "{totals:?} {h2:?}");
 }
 
 #[test]
