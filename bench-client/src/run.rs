@@ -149,18 +149,6 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         ),
         _ => url_text.clone(),
     };
-    if print {
-        print_text(
-            &report::text::header(
-                &config.run_config(&url_text),
-                &shown,
-                config.server.map(|m| m.name()),
-                config.label.as_deref(),
-            ),
-            to_stdout,
-        )?;
-    }
-
     let (hosts, requests) = match &config.targets {
         None => {
             let request = http::build_request(&http::RequestSpec {
@@ -193,6 +181,23 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         None => (hosts, None, None),
         Some(mode) => http2_plan(config, hosts, &requests_for_h2(config, &url)?, mode)?,
     };
+    // The header once the protocol is known: an HTTP/2 probe that finds
+    // HTTP/1.1 ends the run before any load, or falls back.
+    if print {
+        let mut shape = config.run_config(&url_text);
+        if config.http2.is_some() && http2.is_none() {
+            shape.protocol = Some("http/1.1".to_string());
+        }
+        print_text(
+            &report::text::header(
+                &shape,
+                &shown,
+                config.server.map(|m| m.name()),
+                config.label.as_deref(),
+            ),
+            to_stdout,
+        )?;
+    }
     let arrival_curve = config.arrival_curve();
     let plan = Plan {
         hosts,

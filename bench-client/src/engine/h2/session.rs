@@ -24,6 +24,9 @@ use crate::stats::{Cause, Failure, Stats};
 pub const STREAM_WINDOW: u32 = 4 << 20;
 pub const CONNECTION_WINDOW: u32 = 16 << 20;
 
+/// The largest response head accepted, decoded: as the HTTP/1.1 framer's.
+const MAX_HEADER_LIST: u32 = crate::http::MAX_HEAD_BYTES as u32;
+
 /// What a connection reads and writes: a TCP stream, or TLS over one.
 pub trait Io: AsyncRead + AsyncWrite + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
@@ -76,6 +79,9 @@ pub fn builder(streams: u32) -> h2::client::Builder {
         // Until the server's SETTINGS say otherwise, assume it takes what
         // we ask for; its own limit then caps it.
         .initial_max_send_streams(streams as usize)
+        // A hostile server's header block must not grow without bound
+        // (h2's default is 16 MiB per stream).
+        .max_header_list_size(MAX_HEADER_LIST)
         .enable_push(false);
     b
 }
