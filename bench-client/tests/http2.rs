@@ -483,3 +483,65 @@ fn a_connection_per_request_carries_one_stream() {
     );
     assert_eq!(r.phases.expect("phases").connect.count, 40);
 }
+
+/// A peer that answers HTTP/2's preface with bytes that are neither HTTP/2
+/// nor HTTP/1.1, or that never says a word (a listener that never
+/// accepts): every request fails and is counted, and the run ends within
+/// its deadlines.
+#[test]
+fn a_hostile_peer_is_counted_and_cannot_hold_the_run() {
+    let garbage = FaultServer::start(Fault::Garbage);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_url = format!("http://{}/", silent.local_addr().expect("addr"));
+    for (what, url, kind) in [
+        ("garbage", garbage.url(), "http2"),
+        ("silent", silent_url, "timeout"),
+    ] {
+        let (r, run) = run_saved_with_status(
+            &[
+                "--http2",
+                "--streams",
+                "4",
+                "-c",
+                "2",
+                "-d",
+                "1s",
+                "--timeout",
+                "300ms",
+                &url,
+            ],
+            LIMIT,
+            1,
+        );
+        assert!(
+            run.elapsed < Duration::from_secs(20),
+            "{what}: {:?}",
+            run.elapsed
+        );
+        assert_eq!(r.summary.requests, 0, "{what}");
+        assert!(
+            errors(&r, kind) > 0,
+            "{what}: {:?}",
+            r.summary.errors_by_cause
+        );
+    }
+}
+
+/// A server that answers the preface as HTTP/1.1 (a head, then silence) is
+/// told apart by the probe: one clear message, no run.
+#[test]
+fn an_http1_answer_to_the_preface_is_named() {
+    let server = FaultServer::start(Fault::StallAfterHeaders);
+    let dir = tempdir();
+    let run = run_client(
+        &["--http2", "-n", "5", "--no-save", &server.url()],
+        dir.path(),
+        LIMIT,
+    );
+    assert_eq!(run.code(), 1, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("the server answered in HTTP/1.1"),
+        "{}",
+        run.stderr
+    );
+}
