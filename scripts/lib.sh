@@ -19,6 +19,13 @@
 #   output_open NAME [COMMITTED_DIR]
 #   output_publish [PATTERN...]
 #                             the output folder; see "Output" below
+#   free_port                 a free TCP port on 127.0.0.1
+#   make_test_cert DIR        DIR/cert.pem and DIR/key.pem: a self-signed
+#                             ECDSA P-256 certificate for 127.0.0.1/localhost
+#   nginx_start PREFIX CPU    run $NGINX on PREFIX/nginx.conf, pinned to CPU,
+#                             in the background; sets NGINX_PID
+#   nginx_wait PREFIX URL [CURL_ARG...]
+#                             wait (10 s at most) until that nginx answers
 #
 # Binaries: BENCH_CLIENT=path (or SELECTOR_SERVER=path, ... the name in
 # capitals with - as _) uses that file instead of building; SKIP_BUILD=1 uses
@@ -196,4 +203,60 @@ output_publish() {
     else
         echo "output: $OUT_DIR"
     fi
+}
+
+# free_port: prints a TCP port of 127.0.0.1 that nothing listens on now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# make_test_cert DIR: DIR/cert.pem and DIR/key.pem, a self-signed ECDSA
+# P-256 certificate for IP 127.0.0.1 and localhost, valid for a day; never
+# committed. ECDSA P-256, as most sites serve today: the client verifies one
+# signature per full handshake whatever the key, so the choice matters to
+# handshake costs, not to keep-alive requests. CA:FALSE: openssl marks a
+# self-signed certificate as a CA by default, which rustls (bench-client,
+# oha) refuses as a server's own certificate.
+make_test_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -addext "basicConstraints=critical,CA:FALSE" \
+        -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1 \
+        || die "openssl could not make the test certificate"
+    # Readable by an nginx worker that root started as another user.
+    chmod 644 "$1/key.pem" "$1/cert.pem"
+}
+
+# nginx_start PREFIX CPU: runs ${NGINX:-nginx} on PREFIX/nginx.conf (written
+# by the caller, `daemon off`) with PREFIX as its prefix folder, pinned to
+# CPU, in the background of this shell, so that NGINX_PID is its master and
+# the caller can stop it and wait for it. Its output goes to PREFIX/nginx.out,
+# its error log to PREFIX/error.log. Creates the tmp/ folders the usual
+# bench configurations name.
+nginx_start() {
+    local prefix="$1" cpu="$2"
+    mkdir -p "$prefix"/tmp/{client_body,proxy,fastcgi,uwsgi,scgi}
+    # Started as root, nginx runs its worker as an unprivileged user, which
+    # must reach the prefix and write its temporary folders.
+    chmod 755 "$(dirname "$prefix")" "$prefix"
+    chmod 777 "$prefix/tmp" "$prefix"/tmp/*
+    # The worker's connections need descriptors: raise the soft limit.
+    ( ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+      exec taskset -c "$cpu" "${NGINX:-nginx}" -p "$prefix/" -c "$prefix/nginx.conf" -e "$prefix/error.log" ) \
+        >"$prefix/nginx.out" 2>&1 &
+    NGINX_PID=$!
+}
+
+# nginx_wait PREFIX URL [CURL_ARG...]: returns once the nginx of
+# nginx_start answers URL (any status); dies when it exits first or 10 s
+# pass, quoting its output and error log.
+nginx_wait() {
+    local prefix="$1" url="$2" i
+    shift 2
+    for ((i = 0; i < 100; i++)); do
+        curl -s "$@" -o /dev/null --max-time 1 "$url" && return 0
+        kill -0 "$NGINX_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "nginx did not answer on $url within 10 s: $(cat "$prefix/nginx.out" "$prefix/error.log" 2>/dev/null || true)"
 }

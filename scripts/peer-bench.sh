@@ -178,17 +178,7 @@ SCHEME=http
 CURL_TLS=()
 if ((TLS)); then
     SCHEME=https
-    # ECDSA P-256, as most sites serve today; the client verifies one
-    # signature per full handshake whatever the key, so the choice matters
-    # to handshake costs, not to keep-alive requests.
-    # CA:FALSE: openssl marks a self-signed certificate as a CA by default,
-    # which rustls (bench-client, oha) refuses as a server's own certificate.
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-        -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-        -addext "basicConstraints=critical,CA:FALSE" \
-        -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 \
-        || die "openssl could not make the test certificate"
-    chmod 644 "$TMP/key.pem" "$TMP/cert.pem"
+    make_test_cert "$TMP"
     CURL_TLS=(--cacert "$TMP/cert.pem")
 fi
 CACERT=("${CURL_TLS[@]}")
@@ -197,13 +187,9 @@ CACERT=("${CURL_TLS[@]}")
 # port, pinned to SERVER_CPU, in the foreground of a background job, so that
 # SERVER_PID is its master and cleanup stops it; sets BASE.
 start_nginx() {
-    local prefix="$TMP/nginx" port i
-    mkdir -p "$prefix"/tmp/{client_body,proxy,fastcgi,uwsgi,scgi}
-    # Started as root, nginx runs its worker as an unprivileged user, which
-    # must reach the temporary folders.
-    chmod 755 "$TMP" "$prefix"
-    chmod 777 "$prefix/tmp" "$prefix"/tmp/*
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    local prefix="$TMP/nginx" port
+    mkdir -p "$prefix"
+    port="$(free_port)"
     local ssl="" directives=""
     if ((TLS)); then
         ssl=ssl
@@ -211,18 +197,10 @@ start_nginx() {
     fi
     sed -e "s/@PORT@/$port/" -e "s/@SSL@/$ssl/" -e "s|@TLS@|$directives|" \
         "$ROOT/scripts/nginx/bench.conf" >"$prefix/nginx.conf"
-    # The worker's connections need descriptors: raise the soft limit.
-    ( ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-      exec taskset -c "$SERVER_CPU" "$NGINX" -p "$prefix/" -c "$prefix/nginx.conf" -e "$prefix/error.log" ) \
-        >"$TMP/nginx.out" 2>&1 &
-    SERVER_PID=$!
+    nginx_start "$prefix" "$SERVER_CPU"
+    SERVER_PID=$NGINX_PID
     BASE="$SCHEME://127.0.0.1:$port"
-    for i in $(seq 1 100); do
-        curl -s "${CURL_TLS[@]}" -o /dev/null --max-time 1 "$BASE/" && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    die "nginx did not answer on $BASE within 10 s: $(cat "$TMP/nginx.out" "$prefix/error.log" 2>/dev/null)"
+    nginx_wait "$prefix" "$BASE/" "${CURL_TLS[@]}"
 }
 
 # ------------------------------------------------------------------ target
