@@ -134,7 +134,12 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
             b.measure_end.filter(|_| !b.schedule.is_open()),
         )
     };
-    let (end, interrupted) = rt.block_on(async {
+    // Unconstrained: tokio's cooperative budget (128 operations per poll
+    // of a task) is meant to keep one task from starving others, but here
+    // the worker is the one task, and the budget would cut a connection's
+    // reading and writing short in the middle of a batch of streams,
+    // splitting it into smaller writes for good.
+    let (end, interrupted) = rt.block_on(tokio::task::unconstrained(async {
         let mut set: FuturesUnordered<_> = conns.iter_mut().map(|c| c.run(&env)).collect();
         let mut tick = tokio::time::interval(POLL_CAP);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -173,7 +178,7 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
                 }
             }
         }
-    });
+    }));
     let books = books.into_inner();
     books.publish();
     // The connections (and their runtime's sockets) go before the books'

@@ -100,7 +100,7 @@ pub async fn open(
         ..Phases::default()
     };
     let io: Box<dyn Io> = match &host.tls {
-        None => Box::new(tcp),
+        None => Box::new(Coalesce::new(tcp)),
         Some(tls) => {
             let shaken = Instant::now();
             let connector = tokio_rustls::TlsConnector::from(Arc::clone(&tls.config));
@@ -123,7 +123,7 @@ pub async fn open(
             phases.tls_cipher = conn
                 .negotiated_cipher_suite()
                 .and_then(|s| s.suite().as_str());
-            Box::new(stream)
+            Box::new(Coalesce::new(stream))
         }
     };
     let (send, driver) = within(
@@ -175,5 +175,96 @@ pub(super) fn tls_failure(e: &std::io::Error) -> SetupFailure {
             crate::engine::conn::io_kind(e, Failure::Tls),
             Cause::from_io(e),
         ),
+    }
+}
+
+/// Writes below this size wait for one turn of the runtime before going
+/// out (see [`Coalesce`]); larger ones go at once.
+const COALESCE_BELOW: usize = 4096;
+
+/// Holds a connection's small writes back by one turn of the runtime, as
+/// h2load does by writing on the next turn of its event loop: the
+/// responses of a batch of streams often arrive in two reads, and writing
+/// the requests of the first part before the second part's are made would
+/// split the batch in two for the rest of the run (twice the writes, each
+/// paying the whole TCP send path). A turn (tokio's zero-timeout poll of
+/// its I/O driver) lets the second part be read first, so both parts'
+/// requests go out in one write.
+struct Coalesce<T> {
+    inner: T,
+    /// The last write was held back: the next one goes.
+    held: bool,
+}
+
+impl<T> Coalesce<T> {
+    fn new(inner: T) -> Coalesce<T> {
+        Coalesce { inner, held: false }
+    }
+
+    /// Whether a write of `len` bytes waits one turn (and arranges the
+    /// wake-up after it).
+    fn hold(&mut self, len: usize, cx: &mut std::task::Context<'_>) -> bool {
+        if self.held || len >= COALESCE_BELOW {
+            self.held = false;
+            return false;
+        }
+        self.held = true;
+        // `yield_now` wakes the task after the runtime's next I/O poll.
+        let mut turn = std::pin::pin!(tokio::task::yield_now());
+        let _ = turn.as_mut().poll(cx);
+        true
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Coalesce<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Coalesce<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.hold(buf.len(), cx) {
+            return std::task::Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if self.hold(len, cx) {
+            return std::task::Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
