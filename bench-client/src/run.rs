@@ -538,6 +538,10 @@ fn http2_plan(
     let plan = engine::h2::Http2Plan {
         streams: config.streams,
         requests: requests.to_vec(),
+        server_max_streams: match probe {
+            Probe::Http2 { server_max_streams } => server_max_streams,
+            Probe::Http1(_) => None,
+        },
     };
     Ok((hosts, Some(Arc::new(plan)), Some(probe)))
 }

@@ -80,7 +80,9 @@ impl H2Conn {
     /// first request to meet.
     pub async fn preconnect(&mut self, env: &Env<'_, '_>) {
         let host = &env.plan.hosts[self.host];
-        if let Ok((session, phases)) = session::open(host, env.plan.timeout, env.h2.streams).await {
+        if let Ok((session, phases)) =
+            session::open(host, env.plan.timeout, env.h2.first_streams()).await
+        {
             let mut books = env.books.borrow_mut();
             // The early connects are the run's only ones: they count,
             // unless a warm-up's connections (not measured) come first.
@@ -138,7 +140,11 @@ impl H2Conn {
             // A request waits and nothing carries it: connect.
             if next.is_some() && session.is_none() && setup.is_none() && pause.is_none() {
                 let host = &plan.hosts[self.host];
-                setup = Some(Box::pin(session::open(host, plan.timeout, env.h2.streams)));
+                setup = Some(Box::pin(session::open(
+                    host,
+                    plan.timeout,
+                    env.h2.first_streams(),
+                )));
             }
             // Send if a stream is free; a refusal to open one ends the
             // connection's use (a GOAWAY came).

@@ -41,8 +41,23 @@ use conn::H2Conn;
 pub struct Http2Plan {
     /// `--streams`: requests in flight per connection.
     pub streams: u32,
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS as the probe found it:
+    /// a new connection opens no more streams than this before the
+    /// server's SETTINGS arrive (more would be refused and sent again).
+    pub server_max_streams: Option<u64>,
     /// One per target, as `Plan::requests`.
     pub requests: Vec<H2Request>,
+}
+
+impl Http2Plan {
+    /// Streams a new connection may open before the server's SETTINGS
+    /// say how many it takes.
+    pub fn first_streams(&self) -> u32 {
+        match self.server_max_streams {
+            Some(max) => (self.streams as u64).min(max).max(1) as u32,
+            None => self.streams,
+        }
+    }
 }
 
 /// What a worker's connections share.

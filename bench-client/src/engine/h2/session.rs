@@ -100,7 +100,7 @@ pub async fn open(
         ..Phases::default()
     };
     let io: Box<dyn Io> = match &host.tls {
-        None => Box::new(Coalesce::new(tcp)),
+        None => Box::new(Coalesce::new(tcp, streams > 1)),
         Some(tls) => {
             let shaken = Instant::now();
             let connector = tokio_rustls::TlsConnector::from(Arc::clone(&tls.config));
@@ -123,7 +123,7 @@ pub async fn open(
             phases.tls_cipher = conn
                 .negotiated_cipher_suite()
                 .and_then(|s| s.suite().as_str());
-            Box::new(Coalesce::new(stream))
+            Box::new(Coalesce::new(stream, streams > 1))
         }
     };
     let (send, driver) = within(
@@ -190,21 +190,28 @@ const COALESCE_BELOW: usize = 4096;
 /// paying the whole TCP send path). A turn (tokio's zero-timeout poll of
 /// its I/O driver) lets the second part be read first, so both parts'
 /// requests go out in one write.
+/// With one stream per connection there is no batch to keep together,
+/// and nothing is held.
 struct Coalesce<T> {
     inner: T,
     /// The last write was held back: the next one goes.
     held: bool,
+    enabled: bool,
 }
 
 impl<T> Coalesce<T> {
-    fn new(inner: T) -> Coalesce<T> {
-        Coalesce { inner, held: false }
+    fn new(inner: T, enabled: bool) -> Coalesce<T> {
+        Coalesce {
+            inner,
+            held: false,
+            enabled,
+        }
     }
 
     /// Whether a write of `len` bytes waits one turn (and arranges the
     /// wake-up after it).
     fn hold(&mut self, len: usize, cx: &mut std::task::Context<'_>) -> bool {
-        if self.held || len >= COALESCE_BELOW {
+        if !self.enabled || self.held || len >= COALESCE_BELOW {
             self.held = false;
             return false;
         }
