@@ -5,76 +5,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
-use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use bench_client::report::diagnosis::WarningKind;
 use bench_client::result::RunResult;
 use common::*;
-use reference_servers::wire::listening::ListeningLine;
-use reference_servers::wire::totals::TotalsLine;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// `bench-client serve h2 --addr 127.0.0.1:0 ARGS`; its lines after the
-/// listening line arrive on `lines`.
-struct H2Server {
-    child: ChildGuard,
-    addr: SocketAddr,
-    lines: Receiver<String>,
-}
-
-impl H2Server {
-    fn start(args: &[&str]) -> H2Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bench-client"))
-            .args(["serve", "h2", "--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the h2 server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let first = lines
-            .recv_timeout(Duration::from_secs(10))
-            .expect("the h2 server printed its listening line within 10 s");
-        let addr = ListeningLine::parse(&first)
-            .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"))
-            .addr;
-        H2Server {
-            child: ChildGuard(child),
-            addr,
-            lines,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Stops the server and reads its totals line.
-    fn totals(mut self) -> TotalsLine {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.pid()),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .expect("signal the server");
-        self.child.wait_bounded(Duration::from_secs(10));
-        let line = self
-            .lines
-            .recv_timeout(Duration::from_secs(5))
-            .expect("the server printed its totals");
-        TotalsLine::parse(&line).unwrap_or_else(|| panic!("not a totals line: {line:?}"))
-    }
+/// The HTTP/2 test target, told to misbehave by `args`.
+fn h2_server(args: &[&str]) -> CountedServer {
+    CountedServer::start("h2", args)
 }
 
 fn errors(r: &RunResult, kind: &str) -> u64 {
@@ -122,7 +63,7 @@ fn many_streams_count_exactly_what_the_server_answered() {
 
 #[test]
 fn one_mebibyte_bodies_flow_both_ways() {
-    let server = H2Server::start(&[]);
+    let server = h2_server(&[]);
     let (up, _) = run_saved(
         &[
             "--http2",
@@ -175,7 +116,7 @@ fn one_mebibyte_bodies_flow_both_ways() {
 
 #[test]
 fn the_servers_stream_limit_caps_streams_and_loses_nothing() {
-    let server = H2Server::start(&["--max-concurrent-streams", "1"]);
+    let server = h2_server(&["--max-concurrent-streams", "1"]);
     let (r, _) = run_saved(
         &[
             "--http2",
@@ -203,7 +144,7 @@ fn the_servers_stream_limit_caps_streams_and_loses_nothing() {
 
 #[test]
 fn a_goaway_mid_run_loses_nothing_and_counts_nothing_twice() {
-    let server = H2Server::start(&["--goaway-after", "7"]);
+    let server = h2_server(&["--goaway-after", "7"]);
     let (r, _) = run_saved(
         &[
             "--http2",
@@ -230,7 +171,7 @@ fn a_goaway_mid_run_loses_nothing_and_counts_nothing_twice() {
 
 #[test]
 fn a_stream_reset_by_the_server_is_counted_as_such() {
-    let server = H2Server::start(&["--reset-path", "/reset"]);
+    let server = h2_server(&["--reset-path", "/reset"]);
     let (r, _) = run_saved_with_status(
         &[
             "--http2",
@@ -266,7 +207,7 @@ fn a_stream_reset_by_the_server_is_counted_as_such() {
 
 #[test]
 fn a_stream_past_its_timeout_is_reset_and_counted() {
-    let server = H2Server::start(&[]);
+    let server = h2_server(&[]);
     let (r, _) = run_saved_with_status(
         &[
             "--http2",
@@ -543,5 +484,75 @@ fn an_http1_answer_to_the_preface_is_named() {
         run.stderr.contains("the server answered in HTTP/1.1"),
         "{}",
         run.stderr
+    );
+}
+
+/// A targets file and closed-loop stages over HTTP/2 go through the same
+/// picker and pacing as over HTTP/1.1: round-robin shares are exact, and
+/// each stage gets its line.
+#[test]
+fn targets_and_stages_carry_over_to_http2() {
+    let server = h2_server(&[]);
+    let dir = tempdir();
+    let file = dir.path().join("t.txt");
+    std::fs::write(
+        &file,
+        format!(
+            "GET {}\n# weight: 3\n\nPOST {}\n",
+            server.url("/"),
+            server.url("/echo")
+        ),
+    )
+    .expect("write the targets file");
+    let (r, _) = run_saved(
+        &[
+            "--http2",
+            "--streams",
+            "4",
+            "--targets",
+            path_str(&file),
+            "--targets-order",
+            "round-robin",
+            "-n",
+            "400",
+            "-c",
+            "1",
+        ],
+        LIMIT,
+    );
+    let shares: Vec<u64> = r.targets.iter().map(|t| t.requests).collect();
+    assert_eq!(shares, [300, 100], "{:?}", r.summary.errors_by_cause);
+    let (staged, _) = run_saved(
+        &[
+            "--http2",
+            "--streams",
+            "2",
+            "--stage",
+            "1s:4",
+            "--stage",
+            "1s:1",
+            &server.url("/"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(staged.stages.len(), 2);
+    assert!(
+        staged.stages.iter().all(|s| s.requests > 0),
+        "{:?}",
+        staged.stages
+    );
+    assert_eq!(
+        staged.summary.errors, 0,
+        "{:?}",
+        staged.summary.errors_by_cause
+    );
+    // A closed loop drops what is in flight when its time is up (as over
+    // HTTP/1.1): the server answered those too, at most 4 connections x 2
+    // streams of them.
+    let answered = server.totals().requests - 400;
+    let counted = staged.summary.requests;
+    assert!(
+        (counted..=counted + 8).contains(&answered),
+        "server {answered}, client {counted}"
     );
 }

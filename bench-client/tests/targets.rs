@@ -6,74 +6,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use bench_client::result::RunResult;
 use common::*;
-use reference_servers::wire::listening::ListeningLine;
-use reference_servers::wire::totals::TotalsLine;
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// A selector server whose totals line can be read after SIGTERM (the
-/// shared `serve` helper drops its output).
-struct Counted {
-    child: Child,
-    addr: SocketAddr,
-    lines: Receiver<String>,
-}
-
-impl Counted {
-    fn start() -> Counted {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bench-client"))
-            .args(["serve", "selector", "--addr", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let first = lines
-            .recv_timeout(Duration::from_secs(10))
-            .expect("listening line");
-        let addr = ListeningLine::parse(&first).expect("listening line").addr;
-        Counted { child, addr, lines }
-    }
-
-    /// Stops the server and returns its totals.
-    fn totals(mut self) -> TotalsLine {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
-        let _ = self.child.wait();
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .expect("a totals line");
-            if let Some(t) = TotalsLine::parse(&line) {
-                return t;
-            }
-        }
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
@@ -172,8 +111,8 @@ fn round_robin_gives_exact_shares() {
 /// targets, exactly.
 #[test]
 fn two_hosts_each_get_their_share() {
-    let a = Counted::start();
-    let b = Counted::start();
+    let a = CountedServer::start("selector", &[]);
+    let b = CountedServer::start("selector", &[]);
     let (aa, ba) = (a.addr, b.addr);
     let dir = tempdir();
     let file = write(
@@ -202,7 +141,7 @@ fn two_hosts_each_get_their_share() {
 /// (`Connection: close`, which the server shows by its connection count).
 #[test]
 fn bodies_are_sent_and_file_headers_win() {
-    let s = Counted::start();
+    let s = CountedServer::start("selector", &[]);
     let addr = s.addr;
     let dir = tempdir();
     std::fs::create_dir(dir.path().join("bodies")).unwrap();
@@ -240,7 +179,7 @@ fn bodies_are_sent_and_file_headers_win() {
 /// `--payload` is the body of targets with none of their own.
 #[test]
 fn payload_is_the_default_body() {
-    let s = Counted::start();
+    let s = CountedServer::start("selector", &[]);
     let addr = s.addr;
     let dir = tempdir();
     let file = write(

@@ -171,6 +171,66 @@ pub fn serve(model: &str) -> (ChildGuard, SocketAddr) {
     (guard, addr)
 }
 
+/// `bench-client serve MODEL --addr 127.0.0.1:0 ARGS`, whose totals line
+/// can be read after SIGTERM (the plain [`serve`] drops its output).
+pub struct CountedServer {
+    child: ChildGuard,
+    pub addr: SocketAddr,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl CountedServer {
+    pub fn start(model: &str, args: &[&str]) -> CountedServer {
+        let mut child = Command::new(BIN)
+            .args(["serve", model, "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the server printed its listening line within 10 s");
+        let addr = ListeningLine::parse(&first)
+            .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"))
+            .addr;
+        CountedServer {
+            child: ChildGuard(child),
+            addr,
+            lines,
+        }
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server (SIGTERM) and returns its totals.
+    pub fn totals(mut self) -> reference_servers::wire::totals::TotalsLine {
+        let pid = nix::unistd::Pid::from_raw(self.child.pid());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+        self.child.wait_bounded(Duration::from_secs(10));
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a totals line");
+            if let Some(t) = reference_servers::wire::totals::TotalsLine::parse(&line) {
+                return t;
+            }
+        }
+    }
+}
+
 /// A loopback port with nothing listening on it.
 pub fn closed_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
