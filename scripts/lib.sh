@@ -32,9 +32,9 @@
 #                             a usage error when an ARG is one of FLAGS (the
 #                             flags a runner of shards sets itself)
 #   yaml_quote ARG            ARG as a YAML double-quoted string
-#   merge_shards DIR BIN      DIR/shard-*.json merged into DIR/merged.json
-#                             by BIN, then a table of the shards and the
-#                             merged summary
+#   merge_shards DIR BIN N    DIR/shard-*.json (N expected) merged into
+#                             DIR/merged.json by BIN, then a table of the
+#                             shards and the merged summary
 #
 # Binaries: BENCH_CLIENT=path (or SELECTOR_SERVER=path, ... the name in
 # capitals with - as _) uses that file instead of building; SKIP_BUILD=1 uses
@@ -307,12 +307,14 @@ yaml_quote() {
     printf '"%s"' "$s"
 }
 
-# merge_shards DIR BIN: merges DIR/shard-*.json with `BIN merge` into
+# merge_shards DIR BIN N: merges DIR/shard-*.json with `BIN merge` into
 # DIR/merged.json (one shard: a copy; merge takes two or more), then prints
 # each shard's figures and how late it started, and the merged summary (jq
-# when installed; without it, merge's own line only). Returns merge's status.
+# when installed; without it, merge's own line only). Fewer files than the N
+# shards still merge, with a warning that says so: the others' figures are
+# worth a look, but not as the whole run. Returns merge's status.
 merge_shards() {
-    local dir="$1" bin="$2" files=() f
+    local dir="$1" bin="$2" n="$3" files=() f
     for f in "$dir"/shard-*.json; do
         [[ -e "$f" ]] && files+=("$f")
     done
@@ -321,6 +323,9 @@ merge_shards() {
         cp -- "${files[0]}" "$dir/merged.json"
     else
         "$bin" merge "${files[@]}" -o "$dir/merged.json" || return
+    fi
+    if ((${#files[@]} < n)); then
+        echo "$SCRIPT: merged.json holds ${#files[@]} of the $n shards: it is not the whole run" >&2
     fi
     command -v jq >/dev/null || { echo "$SCRIPT: install jq for the per-shard table" >&2; return 0; }
     # shard/start are absent from a result made without the shard flags:

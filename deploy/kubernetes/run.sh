@@ -100,6 +100,11 @@ done
 [[ -z "$CLAIM" || "$CLAIM" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || usage_error "--volume needs a claim name, not '$CLAIM'"
 refuse_flags "--shard --shards --start-at --run-id --metrics-addr -o --output -q --quiet --no-save" "${LOAD[@]}"
 
+if ((DRY_RUN == 0)); then
+    command -v kubectl >/dev/null || die "needs kubectl (or use --dry-run to print the manifests)"
+    # Before the start time is picked: a first build takes minutes.
+    BC="$(find_binary bench-client)"
+fi
 [[ -n "$START_AT" ]] || START_AT="$(start_time "$MARGIN")"
 if [[ -n "$CLAIM" ]]; then
     RESULT_DIR=/results
@@ -168,10 +173,8 @@ if ((DRY_RUN)); then
     exit 0
 fi
 
-command -v kubectl >/dev/null || die "needs kubectl (or use --dry-run to print the manifests)"
 KUBECTL=(kubectl)
 [[ -z "$NAMESPACE" ]] || KUBECTL+=(--namespace "$NAMESPACE")
-BC="$(find_binary bench-client)"
 output_open k8s
 cd "$OUT_DIR"
 
@@ -234,7 +237,7 @@ for ((i = 0; i < SHARDS; i++)); do
     [[ -e "shard-$i.json" ]] || { echo "$SCRIPT: shard $i: no result in its output" >&2; failed=1; }
 done
 
-merge_shards "$OUT_DIR" "$BC" || failed=1
+merge_shards "$OUT_DIR" "$BC" "$SHARDS" || failed=1
 # No committed folder, so nothing to name for --regenerate.
 # shellcheck disable=SC2119
 output_publish
