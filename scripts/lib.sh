@@ -26,6 +26,15 @@
 #                             in the background; sets NGINX_PID
 #   nginx_wait PREFIX URL [CURL_ARG...]
 #                             wait (10 s at most) until that nginx answers
+#   start_time SECONDS        an RFC 3339 UTC time SECONDS from now, for
+#                             --start-at
+#   refuse_flags "FLAG..." ARG...
+#                             a usage error when an ARG is one of FLAGS (the
+#                             flags a runner of shards sets itself)
+#   yaml_quote ARG            ARG as a YAML double-quoted string
+#   merge_shards DIR BIN N    DIR/shard-*.json (N expected) merged into
+#                             DIR/merged.json by BIN, then a table of the
+#                             shards and the merged summary
 #
 # Binaries: BENCH_CLIENT=path (or SELECTOR_SERVER=path, ... the name in
 # capitals with - as _) uses that file instead of building; SKIP_BUILD=1 uses
@@ -259,4 +268,76 @@ nginx_wait() {
         sleep 0.1
     done
     die "nginx did not answer on $url within 10 s: $(cat "$prefix/nginx.out" "$prefix/error.log" 2>/dev/null || true)"
+}
+
+# start_time SECONDS: now + SECONDS as 2026-11-29T19:00:00Z. Whole seconds:
+# an absolute start a person can read back in every shard's command line.
+start_time() {
+    local at=$(( $(date +%s) + $1 ))
+    # GNU date, else BSD date (macOS), where -r takes seconds.
+    date -u -d "@$at" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$at" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# refuse_flags "FLAG..." ARG...: the runner sets these flags on every shard;
+# given again, bench-client would refuse the repeat, or worse, each shard
+# would not be a shard of one run. Matches --flag, --flag=VALUE and -oVALUE.
+refuse_flags() {
+    local flags="$1" arg flag
+    shift
+    for arg in "$@"; do
+        for flag in $flags; do
+            if [[ "$arg" == "$flag" || "$arg" == "$flag="* ]] \
+                || [[ ${#flag} -eq 2 && "$arg" == "$flag"?* && "$arg" != --* ]]; then
+                usage_error "bench-client's $flag is set by $SCRIPT for every shard; leave it out of the arguments after --"
+            fi
+        done
+    done
+}
+
+# yaml_quote ARG: a YAML double-quoted scalar holding exactly ARG, for a
+# container's args. Every $ is doubled: Kubernetes reads $(NAME) in args as
+# a variable reference and $$ as one $. Control characters are refused
+# rather than escaped: no bench-client argument needs one.
+yaml_quote() {
+    local s="$1"
+    [[ "$s" != *[[:cntrl:]]* ]] || usage_error "an argument holds a control character (newline, tab...): $(printf '%q' "$s")"
+    s="${s//\\/\\\\}"
+    s="${s//\"/\\\"}"
+    s="${s//\$/\$\$}"
+    printf '"%s"' "$s"
+}
+
+# merge_shards DIR BIN N: merges DIR/shard-*.json with `BIN merge` into
+# DIR/merged.json (one shard: a copy; merge takes two or more), then prints
+# each shard's figures and how late it started, and the merged summary (jq
+# when installed; without it, merge's own line only). Fewer files than the N
+# shards still merge, with a warning that says so: the others' figures are
+# worth a look, but not as the whole run. Returns merge's status.
+merge_shards() {
+    local dir="$1" bin="$2" n="$3" files=() f
+    for f in "$dir"/shard-*.json; do
+        [[ -e "$f" ]] && files+=("$f")
+    done
+    ((${#files[@]} > 0)) || { echo "$SCRIPT: no shard result to merge in $dir" >&2; return 1; }
+    if ((${#files[@]} == 1)); then
+        cp -- "${files[0]}" "$dir/merged.json"
+    else
+        "$bin" merge "${files[@]}" -o "$dir/merged.json" || return
+    fi
+    if ((${#files[@]} < n)); then
+        echo "$SCRIPT: merged.json holds ${#files[@]} of the $n shards: it is not the whole run" >&2
+    fi
+    command -v jq >/dev/null || { echo "$SCRIPT: install jq for the per-shard table" >&2; return 0; }
+    # shard/start are absent from a result made without the shard flags:
+    # shown as "-", never as an error here.
+    jq -r -s '
+        def ms: if . == null then "-" else (. * 1000 | round / 1000 | tostring) end;
+        (["shard", "requests", "errors", "req/s", "p50 ms", "p99 ms", "late ms", "clock"] | @tsv),
+        (.[] | [
+            (if .shard then "\(.shard.index)/\(.shard.count)" else "-" end),
+            .summary.requests, .summary.errors, (.summary.requests_per_sec | round),
+            (.latency.percentiles["50"] / 1000 | ms), (.latency.percentiles["99"] / 1000 | ms),
+            (.start.late_ms | ms), (.start.clock.status // "-")
+        ] | @tsv)' "${files[@]}" "$dir/merged.json" \
+        | awk -F'\t' 'NR == 1 + '"${#files[@]}"' + 1 { $1 = "merged" } { printf "%-8s %10s %8s %10s %8s %8s %8s  %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 }

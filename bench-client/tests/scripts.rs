@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{run_client, tempdir, ChildGuard, BIN};
+use common::{path_str, run_client, tempdir, ChildGuard, BIN};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,8 +33,14 @@ struct Ran {
 /// Runs `bash scripts/NAME ARGS` from the repository root with extra
 /// environment, at most `limit` (killed and failed beyond it).
 fn run_script(name: &str, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Ran {
+    run_repo_script(&format!("scripts/{name}"), args, env, limit)
+}
+
+/// `run_script` for a script anywhere in the repository (PATH relative to
+/// its root).
+fn run_repo_script(path: &str, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Ran {
     let mut child = Command::new("bash")
-        .arg(repo_root().join("scripts").join(name))
+        .arg(repo_root().join(path))
         .args(args)
         .envs(env.iter().copied())
         .current_dir(repo_root())
@@ -299,4 +305,250 @@ fn git_ignores_user_runs_and_keeps_committed_measurements() {
         let (code, _) = git(&["check-ignore", "-q", "--no-index", path]);
         assert_eq!(code, 1, "{path} should not be ignored");
     }
+}
+
+/// An executable shell script at DIR/NAME.
+fn write_executable(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// DIR/shard-I.json for I in 0..N: a committed result as shard I would
+/// print it, from host gen-I (merge refuses one run twice). Returns the
+/// requests of one.
+fn write_shard_results(dir: &Path, n: usize) -> u64 {
+    let text = std::fs::read_to_string(repo_root().join("results/ci-baseline/run-1.json")).unwrap();
+    let mut run: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for i in 0..n {
+        run["host"]["hostname"] = format!("gen-{i}").into();
+        let pretty = serde_json::to_string_pretty(&run).unwrap();
+        std::fs::write(dir.join(format!("shard-{i}.json")), pretty + "\n").unwrap();
+    }
+    run["summary"]["requests"]
+        .as_u64()
+        .expect("summary.requests")
+}
+
+/// merged.json's request count.
+fn merged_requests(dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join("merged.json")).unwrap_or_default();
+    let merged: serde_json::Value = serde_json::from_str(&text).expect("merged.json");
+    merged["summary"]["requests"].as_u64()
+}
+
+/// The value after FLAG in a recorded argument list.
+fn arg_after<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1).map(String::as_str)
+}
+
+/// ssh-run.sh without remote hosts: a stand-in ssh runs the remote command
+/// here through sh (as sshd does through the login shell), a stand-in
+/// remote bench-client records its arguments and prints shard I's result,
+/// and the real binary merges. Each host gets its own --shard I/N, all the
+/// same --run-id and --start-at, an argument holding quotes and a $ arrives
+/// whole, and the merged count is the shards' sum.
+#[test]
+fn ssh_run_starts_one_shard_per_host_and_merges_them() {
+    let dir = tempdir();
+    let d = dir.path();
+    let results = d.join("results");
+    std::fs::create_dir(&results).unwrap();
+    let one = write_shard_results(&results, 3);
+    let ssh = write_executable(d, "ssh", "#!/bin/sh\nshift\nexec sh -c \"$*\"\n");
+    let remote = write_executable(
+        d,
+        "remote-bench-client",
+        r#"#!/bin/sh
+printf '%s\n' "$@" >"$ARGS_DIR/$$.args"
+while [ $# -gt 0 ]; do
+    [ "$1" = --shard ] && exec cat "$RESULTS/shard-${2%/*}.json"
+    shift
+done
+exit 2
+"#,
+    );
+    let args_dir = d.join("args");
+    std::fs::create_dir(&args_dir).unwrap();
+    let out = d.join("out");
+    let header = r#"X-Note: it's "$HOME" \n"#;
+    let ran = run_script(
+        "ssh-run.sh",
+        &[
+            "--ssh",
+            path_str(&ssh),
+            "--remote-bin",
+            path_str(&remote),
+            "--margin",
+            "0",
+            "-o",
+            path_str(&out),
+            "host-a",
+            "user@host-b",
+            "host-c",
+            "--",
+            "-c",
+            "6",
+            "-H",
+            header,
+            "http://127.0.0.1:9/",
+        ],
+        &[
+            ("BENCH_CLIENT", BIN),
+            ("ARGS_DIR", path_str(&args_dir)),
+            ("RESULTS", path_str(&results)),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        ran.code, 0,
+        "ssh-run.sh\nstdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+
+    let mut shards: Vec<Vec<String>> = std::fs::read_dir(&args_dir)
+        .unwrap()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            text.lines().map(str::to_owned).collect()
+        })
+        .collect();
+    shards.sort_by_key(|a| arg_after(a, "--shard").map(str::to_owned));
+    let indices: Vec<Option<&str>> = shards.iter().map(|a| arg_after(a, "--shard")).collect();
+    assert_eq!(
+        indices,
+        [Some("0/3"), Some("1/3"), Some("2/3")],
+        "{shards:?}"
+    );
+    let first = &shards[0];
+    let start = arg_after(first, "--start-at").expect("--start-at");
+    assert!(
+        start.len() == 20 && start.ends_with('Z') && start.as_bytes()[10] == b'T',
+        "--start-at {start} is not an RFC 3339 UTC time"
+    );
+    for shard in &shards {
+        for flag in ["--run-id", "--start-at"] {
+            assert_eq!(arg_after(shard, flag), arg_after(first, flag), "{flag}");
+        }
+        assert_eq!(arg_after(shard, "-H"), Some(header), "{shard:?}");
+        assert_eq!(arg_after(shard, "-o"), Some("-"), "{shard:?}");
+    }
+    assert_eq!(merged_requests(&out), Some(3 * one));
+}
+
+/// deploy/kubernetes/run.sh answers -h like the scripts, and --dry-run
+/// fills every placeholder of the Job without a cluster (the manifests'
+/// schema check is scripts/validate-manifests.sh, in .ci/run: it needs pip).
+#[test]
+fn kubernetes_run_dry_run_fills_the_job() {
+    let run = "deploy/kubernetes/run.sh";
+    let ran = run_repo_script(run, &["-h"], &[], Duration::from_secs(10));
+    assert_eq!(ran.code, 0, "-h: {}", ran.stderr);
+    assert!(
+        ran.stdout.starts_with("run.sh: ")
+            && ran.stdout.contains("Usage: deploy/kubernetes/run.sh"),
+        "-h printed no usage:\n{}",
+        ran.stdout
+    );
+    let args = [
+        "--dry-run",
+        "--shards",
+        "5",
+        "http://t/",
+        "--",
+        "-R",
+        "1000",
+    ];
+    let ran = run_repo_script(run, &args, &[], Duration::from_secs(10));
+    assert_eq!(ran.code, 0, "--dry-run: {}", ran.stderr);
+    let left = ran
+        .stdout
+        .match_indices("${")
+        .any(|(i, _)| ran.stdout[i + 2..].starts_with(|c: char| c.is_ascii_uppercase()));
+    assert!(!left, "a placeholder left:\n{}", ran.stdout);
+    for line in [
+        "completions: 5",
+        "parallelism: 5",
+        "- \"http://t/\"",
+        "- \"1000\"",
+    ] {
+        assert!(ran.stdout.contains(line), "no {line:?} in:\n{}", ran.stdout);
+    }
+    let args = ["--dry-run", "http://t/", "--", "--start-at", "+5s"];
+    let ran = run_repo_script(run, &args, &[], Duration::from_secs(10));
+    assert_eq!(ran.code, 2, "a shard flag after --: {}", ran.stderr);
+}
+
+/// run.sh against a stand-in kubectl whose Job has finished, shard 2 with a
+/// failed check (exit 1): each pod's log mixes stderr lines with the result,
+/// and shard-I.json must be exactly the result; the failed shard is still
+/// merged, and the exit status says a shard failed.
+#[test]
+fn kubernetes_run_collects_each_shard_from_its_log() {
+    let dir = tempdir();
+    let d = dir.path();
+    let results = d.join("results");
+    std::fs::create_dir(&results).unwrap();
+    let one = write_shard_results(&results, 3);
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    write_executable(
+        &bin,
+        "kubectl",
+        r#"#!/bin/sh
+case "$1 $2" in
+"apply -f") ;;
+"get job") printf 'Failed ' ;;
+"get pods") printf '0 p-0 Succeeded 0\n2 p-2 Failed 1\n1 p-1 Succeeded 0\n' ;;
+"logs p-"*) echo 'metrics on http://10.0.0.1:9464/metrics'; cat "$RESULTS/shard-${2#p-}.json"; echo 'Latency {' ;;
+"delete job") ;;
+*) echo "unexpected: kubectl $*" >&2; exit 1 ;;
+esac
+"#,
+    );
+    let out = d.join("out");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ran = run_repo_script(
+        "deploy/kubernetes/run.sh",
+        &[
+            "--margin",
+            "0",
+            "-o",
+            path_str(&out),
+            "http://t/",
+            "--",
+            "-d",
+            "5s",
+        ],
+        &[
+            ("PATH", &path),
+            ("BENCH_CLIENT", BIN),
+            ("RESULTS", path_str(&results)),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        ran.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("shard 2 (p-2): Failed, exit 1"),
+        "{}",
+        ran.stderr
+    );
+    for i in 0..3 {
+        let name = format!("shard-{i}.json");
+        let got = std::fs::read_to_string(out.join(&name)).unwrap_or_default();
+        let want = std::fs::read_to_string(results.join(&name)).unwrap();
+        assert_eq!(got, want, "{name} is not the result in its log");
+    }
+    assert_eq!(merged_requests(&out), Some(3 * one));
 }
