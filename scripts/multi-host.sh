@@ -114,8 +114,8 @@ for ((i = 0; i < K; i++)); do
 done
 
 RUN_ID="multi-host-$(date -u +%Y%m%dT%H%M%SZ)-$$"
-start_epoch=$(( $(date +%s) + MARGIN ))
-START_AT="$(date -u -d "@$start_epoch" +%Y-%m-%dT%H:%M:%S.000Z)"
+START_AT="$(start_time "$MARGIN")"
+start_epoch="$(date -u -d "$START_AT" +%s)"
 echo "run $RUN_ID: $K shards, $REQUESTS requests at $RATE req/s over $CONNS connections, http://$addr/ ($MODEL), start at $START_AT"
 pids=()
 for ((i = 0; i < K; i++)); do
