@@ -16,15 +16,15 @@ use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
     ClientCount, Generator, GeneratorWorker, Host, Http2Info, Latency, Pacing, PhaseLatency,
-    Phases, RunResult, ServerTotals, Source, StageResult, TargetResult, TimelineEntry, TlsInfo,
-    SCHEMA_VERSION,
+    Phases, RunResult, ServerTotals, Source, StageResult, StartInfo, TargetResult, TimelineEntry,
+    TlsInfo, SCHEMA_VERSION,
 };
 
 /// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
 /// could not be written.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
+    after_help = "Shards (--shard I/N): merge checks that it has each shard of one run exactly once (one run id, every index 0..N) and keeps the whole run's config; it reports the spread of the shards' actual starts (start.spread_ms) and warns past 50 ms.\n\nExit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice, shards missing, repeated or of another run); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts\n         bench-client merge shard-*.json -o merged.json"
 )]
 pub struct MergeArgs {
     /// Result files of runs made at the same time (two or more).
@@ -37,7 +37,8 @@ pub struct MergeArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// Merge even when the load shapes differ, the runs' measured
-    /// intervals do not overlap, or their HTTP/2 settings differ.
+    /// intervals do not overlap, their HTTP/2 settings differ, or shards
+    /// are missing, repeated or of different runs.
     #[arg(long)]
     pub force: bool,
 }
@@ -79,6 +80,7 @@ pub fn execute(args: &MergeArgs) -> anyhow::Result<RunResult> {
         check_same_shape(&named)?;
         check_overlap(&named)?;
         check_http2_settings(&named)?;
+        check_shards(&named)?;
     }
     let mut merged = merge(&named)?;
     if args.label.is_some() {
@@ -156,6 +158,87 @@ pub fn check_http2_settings(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Shards are merged only as a whole run: every input a shard, all of one
+/// run id and count, each index exactly once. Anything else would be
+/// part of a run, or two runs, presented as one.
+pub fn check_shards(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
+    let shards: Vec<_> = runs
+        .iter()
+        .filter_map(|(p, r)| r.shard.as_ref().map(|s| (*p, s)))
+        .collect();
+    let Some((first_path, first)) = shards.first() else {
+        return Ok(());
+    };
+    if let Some((path, _)) = runs.iter().find(|(_, r)| r.shard.is_none()) {
+        anyhow::bail!(
+            "{} is not a shard but {} is (shard {}/{} of run {}): a sharded run is merged from \
+             its shards alone (pass --force to merge them anyway)",
+            path.display(),
+            first_path.display(),
+            first.index,
+            first.count,
+            first.run_id
+        );
+    }
+    for (path, s) in &shards[1..] {
+        if s.run_id != first.run_id || s.count != first.count {
+            anyhow::bail!(
+                "{} is shard {}/{} of run {} but {} is shard {}/{} of run {}: the shards of one \
+                 run share its id and count (pass --force to merge them anyway)",
+                path.display(),
+                s.index,
+                s.count,
+                s.run_id,
+                first_path.display(),
+                first.index,
+                first.count,
+                first.run_id
+            );
+        }
+    }
+    let mut seen: Vec<Vec<&Path>> = vec![Vec::new(); first.count as usize];
+    for (path, s) in &shards {
+        if let Some(at) = seen.get_mut(s.index as usize) {
+            at.push(path);
+        }
+    }
+    let missing: Vec<String> = (0..first.count)
+        .filter(|&i| seen[i as usize].is_empty())
+        .map(|i| i.to_string())
+        .collect();
+    let repeated: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, ps)| ps.len() > 1)
+        .map(|(i, ps)| {
+            let files: Vec<String> = ps.iter().map(|p| p.display().to_string()).collect();
+            format!("shard {i} ({})", files.join(", "))
+        })
+        .collect();
+    if !missing.is_empty() || !repeated.is_empty() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "shard{} {} of {} missing",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", "),
+                first.count
+            ));
+        }
+        if !repeated.is_empty() {
+            problems.push(format!("given twice: {}", repeated.join("; ")));
+        }
+        anyhow::bail!(
+            "run {} has {} shards, each to be merged exactly once: {} (pass --force to merge \
+             them anyway)",
+            first.run_id,
+            first.count,
+            problems.join("; ")
+        );
+    }
+    Ok(())
+}
+
 fn parse_start(path: &Path, run: &RunResult) -> anyhow::Result<SystemTime> {
     humantime::parse_rfc3339_weak(&run.started_at).with_context(|| {
         format!(
@@ -219,7 +302,10 @@ pub fn jain(clients: &[ClientCount]) -> f64 {
 fn refuse_repeats(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
     for (i, (pa, a)) in runs.iter().enumerate() {
         for (pb, b) in &runs[i + 1..] {
+            // Shards on one host may start in the same millisecond with
+            // the same counts; their index tells them apart.
             let same = a.started_at == b.started_at
+                && a.shard == b.shard
                 && a.host.hostname == b.host.hostname
                 && a.summary.requests == b.summary.requests
                 && a.summary.errors == b.summary.errors;
@@ -239,7 +325,8 @@ fn refuse_repeats(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
 
 /// The merged result of `runs` (each with the file it came from, for
 /// errors). The merged config describes the combined load: clients,
-/// connections, threads, `-n` and `--rate` are summed.
+/// connections, threads, `-n` and `--rate` are summed; shards' configs
+/// already describe the whole run, so only their threads are.
 pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     let (_, first) = *runs.first().context("nothing to merge")?;
     refuse_repeats(runs)?;
@@ -314,12 +401,29 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
         .map(|(t_s, es)| merge_timeline_entries(t_s, &es))
         .collect();
 
+    let sharded = runs.iter().all(|(_, r)| r.shard.is_some());
     let mut clients: Vec<ClientCount> = Vec::new();
-    for (_, r) in runs {
-        for c in &r.clients {
-            let mut c = c.clone();
-            c.id = clients.len() as u32;
-            clients.push(c);
+    if sharded {
+        // Run-wide ids: a client whose connections two shards share is
+        // one client, its parts added.
+        let mut by_id: BTreeMap<u32, ClientCount> = BTreeMap::new();
+        for c in runs.iter().flat_map(|(_, r)| &r.clients) {
+            by_id
+                .entry(c.id)
+                .and_modify(|m| {
+                    m.requests += c.requests;
+                    m.errors += c.errors;
+                })
+                .or_insert_with(|| c.clone());
+        }
+        clients.extend(by_id.into_values());
+    } else {
+        for (_, r) in runs {
+            for c in &r.clients {
+                let mut c = c.clone();
+                c.id = clients.len() as u32;
+                clients.push(c);
+            }
         }
     }
 
@@ -332,6 +436,7 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
                 started_at: r.started_at.clone(),
                 label: r.label.clone(),
                 requests: r.summary.requests,
+                shard: r.shard.clone(),
             });
         } else {
             sources.extend(r.sources.iter().cloned());
@@ -339,11 +444,13 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     }
 
     let mut config = first.config.clone();
-    config.max_clients = runs.iter().map(|(_, r)| r.config.max_clients).sum();
-    config.connections = runs.iter().map(|(_, r)| r.config.connections).sum();
     config.threads = runs.iter().map(|(_, r)| r.config.threads).sum();
-    config.requests = sum_opt(runs.iter().map(|(_, r)| r.config.requests));
-    config.rate = sum_opt(runs.iter().map(|(_, r)| r.config.rate));
+    if !sharded {
+        config.max_clients = runs.iter().map(|(_, r)| r.config.max_clients).sum();
+        config.connections = runs.iter().map(|(_, r)| r.config.connections).sum();
+        config.requests = sum_opt(runs.iter().map(|(_, r)| r.config.requests));
+        config.rate = sum_opt(runs.iter().map(|(_, r)| r.config.rate));
+    }
     config.duration_s = Some(window_s).filter(|_| first.config.duration_s.is_some());
     // Each host draws its own schedule: one seed names the merged run only
     // when every input used it.
@@ -399,9 +506,71 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.phases = merged_phases(runs)?;
     merged.tls = merged_tls(runs.iter().map(|(_, r)| *r));
     merged.http2 = merged_http2(runs.iter().map(|(_, r)| *r));
+    // The merged run is the whole run: the shards are in `sources`.
+    merged.shard = None;
+    merged.start = merged_start(runs)?;
     merged.warnings = crate::report::diagnosis::diagnose(&merged);
     merged.verdict = Some(crate::report::diagnosis::verdict(&merged.warnings));
     Ok(merged)
+}
+
+/// The inputs' `--start-at` blocks, when every input has one: the earliest
+/// intended and actual start, the latest lateness, the spread of the actual
+/// starts, and the worst clock.
+fn merged_start(runs: &[(&Path, &RunResult)]) -> anyhow::Result<Option<StartInfo>> {
+    let Some(all) = runs
+        .iter()
+        .map(|(p, r)| r.start.as_ref().map(|s| (*p, s)))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let time = |p: &Path, what: &str, t: &str| {
+        humantime::parse_rfc3339_weak(t).with_context(|| {
+            format!(
+                "{}: start.{what} {t:?} is not an RFC 3339 time",
+                p.display()
+            )
+        })
+    };
+    let mut actual = Vec::with_capacity(all.len());
+    let mut intended = Vec::with_capacity(all.len());
+    for (p, s) in &all {
+        actual.push(time(p, "actual", &s.actual)?);
+        intended.push(time(p, "intended", &s.intended)?);
+    }
+    let (first, last) = (
+        *actual.iter().min().expect("non-empty"),
+        *actual.iter().max().expect("non-empty"),
+    );
+    let worst = |f: fn(&crate::clock::ClockInfo) -> Option<i64>| {
+        all.iter()
+            .map(|(_, s)| f(&s.clock))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().max())
+    };
+    let clock = crate::clock::ClockInfo {
+        synchronized: all.iter().all(|(_, s)| s.clock.synchronized),
+        est_error_us: worst(|c| c.est_error_us),
+        max_error_us: worst(|c| c.max_error_us),
+        status: all
+            .iter()
+            .map(|(_, s)| &s.clock.status)
+            .find(|st| st.as_str() != "TIME_OK")
+            .unwrap_or(&all[0].1.clock.status)
+            .clone(),
+    };
+    let at = |t: SystemTime| humantime::format_rfc3339_micros(t).to_string();
+    Ok(Some(StartInfo {
+        intended: at(*intended.iter().min().expect("non-empty")),
+        actual: at(first),
+        late_ms: all
+            .iter()
+            .map(|(_, s)| s.late_ms)
+            .fold(f64::NEG_INFINITY, f64::max),
+        clock,
+        spread_ms: Some(crate::start::late_ms(first, last)),
+    }))
 }
 
 /// The phase histograms added exactly, when every input has them (a phase
