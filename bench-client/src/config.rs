@@ -1147,20 +1147,25 @@ fn parse_shard(
     };
     let Some(run_id) = run_id else {
         return Err(ConfigError::Distributed(format!(
-            "{flag} needs the run id that all shards share, so that merge can tell the run's              shards from another run's: give --run-id ID (the same on every shard) or set {}",
+            "{flag} needs the run id that all shards share, so that merge can tell the run's \
+             shards from another run's: give --run-id ID (the same on every shard) or set {}",
             shard::RUN_ID_ENV
         )));
     };
     if s.count > connections {
         return Err(ConfigError::Distributed(format!(
-            "{flag}: {} shards but the run has {connections} connections, so shard {} would              have none; give -c {} or more, or use at most {connections} shards",
-            s.count, s.index, s.count
+            "{flag}: {} shards but the run has {connections} connections, so {} of them would \
+             have none; give -c {} or more, or use at most {connections} shards",
+            s.count,
+            s.count - connections,
+            s.count
         )));
     }
     if let Stop::Requests(n) = stop {
         if u64::from(s.count) > n {
             return Err(ConfigError::Distributed(format!(
-                "{flag}: -n {n} over {} shards leaves a shard without a request; give -n {}                  or more, or use at most {n} shards",
+                "{flag}: -n {n} over {} shards leaves a shard without a request; give -n {} \
+                 or more, or use at most {n} shards",
                 s.count, s.count
             )));
         }
@@ -1436,6 +1441,92 @@ mod tests {
             config(&["--seed", "x", "-R", "1"]),
             Err(ConfigError::Invalid { flag: "--seed", .. })
         ));
+    }
+
+    /// `--shard`, `--shards` with the index from the environment, and the
+    /// run id: what a shard gets, and each refusal naming what to give.
+    #[test]
+    fn shards_and_run_ids() {
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["bench-client"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).expect("clap accepts").run
+        };
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let n = Stop::Requests(9001);
+        let (s, id) =
+            parse_shard(&args(&["--shard", "1/3", "--run-id", "r1"]), 6, n, env(&[])).unwrap();
+        assert_eq!((s, id.as_str()), (Some(Shard { index: 1, count: 3 }), "r1"));
+        let vars = &[("JOB_COMPLETION_INDEX", "2"), ("BENCH_RUN_ID", "uid-7")];
+        let (s, id) = parse_shard(&args(&["--shards", "3"]), 6, n, env(vars)).unwrap();
+        assert_eq!(
+            (s, id.as_str()),
+            (Some(Shard { index: 2, count: 3 }), "uid-7")
+        );
+        // --run-id wins over the environment.
+        let (_, id) =
+            parse_shard(&args(&["--shards", "3", "--run-id", "x"]), 6, n, env(vars)).unwrap();
+        assert_eq!(id, "x");
+        let (s, id) = parse_shard(&args(&[]), 6, n, env(&[])).unwrap();
+        assert!(
+            s.is_none() && id.len() == 16,
+            "a random id when not sharded"
+        );
+        let e = |extra: &[&str], conns, stop| {
+            parse_shard(&args(extra), conns, stop, env(&[]))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e(&["--shard", "0/3"], 6, n),
+            "--shard 0/3 needs the run id that all shards share, so that merge can tell the \
+             run's shards from another run's: give --run-id ID (the same on every shard) or set \
+             BENCH_RUN_ID"
+        );
+        assert_eq!(
+            e(&["--shard", "4/5", "--run-id", "r"], 4, n),
+            "--shard 4/5: 5 shards but the run has 4 connections, so 1 of them would have none; \
+             give -c 5 or more, or use at most 4 shards"
+        );
+        assert_eq!(
+            e(&["--shard", "0/3", "--run-id", "r"], 6, Stop::Requests(2)),
+            "--shard 0/3: -n 2 over 3 shards leaves a shard without a request; give -n 3 or \
+             more, or use at most 2 shards"
+        );
+        assert!(e(&["--shards", "3", "--run-id", "r"], 6, n).contains("JOB_COMPLETION_INDEX"));
+        assert!(e(&["--shard", "0/3", "--run-id", "a b"], 6, n).contains("for --run-id"));
+        assert!(Cli::try_parse_from(["bench-client", "--shard", "0/2", "--shards", "2"]).is_err());
+    }
+
+    /// A shard's config is the whole run's; its own part is derived.
+    #[test]
+    fn a_shard_makes_its_part_of_the_whole_run() {
+        let c = config(&[
+            "--shard", "0/4", "--run-id", "r", "-c", "10", "-n", "9001", "-R", "1000", "-t", "8",
+        ])
+        .unwrap();
+        assert_eq!((c.connections(), c.stop), (10, Stop::Requests(9001)));
+        assert_eq!(c.own_connections(), 0..3);
+        assert_eq!(c.own_stop(), Stop::Requests(2251));
+        assert!((c.own_share() - 0.3).abs() < 1e-12);
+        assert_eq!(c.effective_threads(), 3, "at most one per own connection");
+        let rc = c.run_config("http://h/");
+        assert_eq!(
+            (rc.connections, rc.requests, rc.rate),
+            (10, Some(9001), Some(1000.0))
+        );
+        let c = config(&["-c", "10", "-n", "5"]).unwrap();
+        assert_eq!(
+            (c.own_connections(), c.own_stop()),
+            (0..10, Stop::Requests(5))
+        );
+        assert_eq!(c.own_share(), 1.0);
     }
 
     #[test]

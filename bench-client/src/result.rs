@@ -128,8 +128,9 @@ pub struct ShardInfo {
 pub struct StartInfo {
     /// `--start-at`, RFC 3339 UTC with microseconds.
     pub intended: String,
-    /// The wall clock when the measured phase began (`started_at`, with
-    /// microseconds; in a merged result, the earliest input's).
+    /// The wall clock when the measured phase had begun and every worker
+    /// was running: `started_at` with microseconds, or a little later when
+    /// a worker woke late (in a merged result, the earliest input's).
     pub actual: String,
     /// `actual - intended`, milliseconds (in a merged result, the latest
     /// input's).

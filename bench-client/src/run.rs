@@ -278,8 +278,8 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     if let Some(s) = start {
         result.start = Some(StartInfo {
             intended: humantime::format_rfc3339_micros(s.intended).to_string(),
-            actual: humantime::format_rfc3339_micros(outcome.started_at).to_string(),
-            late_ms: crate::start::late_ms(s.intended, outcome.started_at),
+            actual: humantime::format_rfc3339_micros(outcome.running_at).to_string(),
+            late_ms: crate::start::late_ms(s.intended, outcome.running_at),
             clock: s.clock,
             spread_ms: None,
         });

@@ -187,6 +187,10 @@ pub struct Outcome {
     pub measured: Duration,
     /// Wall-clock start of the measured phase.
     pub started_at: SystemTime,
+    /// The wall clock when the measured phase had begun and every worker
+    /// was running (woken from its wait for the origin): `started_at`, or
+    /// later when a worker woke late.
+    pub running_at: SystemTime,
     /// The signal that cut the run short.
     pub interrupted: Option<Signal>,
     /// Each worker's own load over the measured phase, in worker order.
@@ -243,10 +247,12 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
             .collect()
     });
     let origin = counters.origin.get().copied().unwrap_or_else(Instant::now);
-    // The wall clock at `origin`, which lies in the past.
-    let started_at =
-        SystemTime::now() - Instant::now().saturating_duration_since(origin) + plan.warmup;
+    // The wall clock at an instant in the past.
+    let (wall, now) = (SystemTime::now(), Instant::now());
+    let wall_at = |t: Instant| wall - now.saturating_duration_since(t);
     let measure_start = origin + plan.warmup;
+    let started_at = wall_at(measure_start);
+    let running_at = wall_at(gate.last_woke().unwrap_or(origin).max(measure_start));
     let mut per_thread = Vec::with_capacity(threads);
     let mut end = measure_start;
     let mut interrupted = None;
@@ -274,6 +280,7 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
         stats,
         measured,
         started_at,
+        running_at,
         interrupted,
         workers,
     })
@@ -290,6 +297,8 @@ struct Gate<'a> {
     /// Where the progress bar reads the origin.
     publish: &'a OnceLock<Instant>,
     planned: Option<Instant>,
+    /// When the last worker woke from its wait for the origin.
+    woke: Mutex<Option<Instant>>,
 }
 
 impl<'a> Gate<'a> {
@@ -299,6 +308,7 @@ impl<'a> Gate<'a> {
             all_here: Condvar::new(),
             publish,
             planned,
+            woke: Mutex::new(None),
         }
     }
 
@@ -307,7 +317,14 @@ impl<'a> Gate<'a> {
     fn arrive_and_wait(&self) -> Instant {
         let origin = self.arrive();
         wait_until(origin);
+        let now = Instant::now();
+        let mut woke = self.woke.lock().unwrap_or_else(|e| e.into_inner());
+        *woke = Some(woke.map_or(now, |w| w.max(now)));
         origin
+    }
+
+    fn last_woke(&self) -> Option<Instant> {
+        *self.woke.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits for every worker; returns the run's origin.

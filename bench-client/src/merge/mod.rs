@@ -978,6 +978,195 @@ mod tests {
         assert_eq!((h.requested.as_str(), h.fell_back), ("auto", true));
     }
 
+    /// Shard `index` of `count` of run `run_id`: the whole run's config
+    /// (6 connections, 1,500 req/s), its own figures (its share of 3,000
+    /// requests over 2 s), started at `start_ms` past a whole second.
+    fn shard(index: u32, count: u32, run_id: &str, start_ms: u32) -> RunResult {
+        let mut r = crate::report::testing::open_loop_result();
+        r.sources.clear();
+        r.config.max_clients = 6;
+        r.config.max_conns = 1;
+        r.config.connections = 6;
+        r.config.rate = Some(1_500.0);
+        r.config.requests = Some(3_000);
+        let own = crate::shard::share(3_000, index, count);
+        r.summary.requests = own.end - own.start;
+        r.summary.duration_s = 2.0;
+        r.summary.requests_per_sec = r.summary.requests as f64 / 2.0;
+        r.summary.target_rate = Some(1_500.0 / f64::from(count));
+        r.summary.achieved_rate = r.summary.target_rate;
+        r.started_at = format!("2026-11-29T19:00:03.{start_ms:03}Z");
+        r.clients = vec![client(2 * index, 10), client(2 * index + 1, 20)];
+        r.shard = Some(crate::result::ShardInfo {
+            index,
+            count,
+            run_id: run_id.into(),
+        });
+        r.start = Some(StartInfo {
+            intended: "2026-11-29T19:00:03.000000Z".into(),
+            actual: format!("2026-11-29T19:00:03.{start_ms:03}000Z"),
+            late_ms: f64::from(start_ms),
+            clock: crate::clock::ClockInfo {
+                synchronized: true,
+                est_error_us: Some(100 * u64::from(index + 1) as i64),
+                max_error_us: Some(1_000),
+                status: "TIME_OK".into(),
+            },
+            spread_ms: None,
+        });
+        r
+    }
+
+    fn named<'a>(runs: &'a [(String, RunResult)]) -> Vec<(&'a Path, &'a RunResult)> {
+        runs.iter()
+            .map(|(p, r)| (Path::new(p.as_str()), r))
+            .collect()
+    }
+
+    fn shards(list: &[(u32, &str, u32)], count: u32) -> Vec<(String, RunResult)> {
+        list.iter()
+            .map(|&(i, id, ms)| (format!("shard-{i}.json"), shard(i, count, id, ms)))
+            .collect()
+    }
+
+    /// Three shards of one run, on one host, started in the same
+    /// millisecond with equal counts: not "the same run twice". Merged,
+    /// they are the whole run: its config (not three times it), clients by
+    /// run-wide id, the rate over the union of the intervals, which agrees
+    /// with the sum of the shards' rates when their starts are aligned.
+    #[test]
+    fn shards_of_one_run_merge_into_the_whole_run() {
+        let runs = shards(&[(0, "r", 0), (1, "r", 0), (2, "r", 0)], 3);
+        let runs = named(&runs);
+        check_shards(&runs).unwrap();
+        check_same_shape(&runs).unwrap();
+        let m = merge(&runs).unwrap();
+        assert_eq!(m.summary.requests, 3_000);
+        assert_eq!(
+            (m.config.connections, m.config.requests, m.config.rate),
+            (6, Some(3_000), Some(1_500.0))
+        );
+        assert_eq!(m.summary.target_rate, Some(1_500.0));
+        let sum: f64 = runs.iter().map(|(_, r)| r.summary.requests_per_sec).sum();
+        let merged = m.summary.requests_per_sec;
+        assert!((merged - sum).abs() / sum < 0.02, "{merged} vs {sum}");
+        let ids: Vec<u32> = m.clients.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5]);
+        assert!(m.shard.is_none());
+        let shards: Vec<u32> = m
+            .sources
+            .iter()
+            .map(|s| s.shard.as_ref().unwrap().index)
+            .collect();
+        assert_eq!(shards, [0, 1, 2]);
+        let start = m.start.unwrap();
+        assert_eq!(start.spread_ms, Some(0.0));
+        assert_eq!(start.clock.est_error_us, Some(300), "the worst");
+        assert!(!m.warnings.iter().any(|w| w.message.contains("apart")));
+    }
+
+    /// A client whose connections two shards share is one client.
+    #[test]
+    fn a_client_split_between_shards_is_added_up() {
+        let mut runs = shards(&[(0, "r", 0), (1, "r", 0)], 2);
+        runs[1].1.clients = vec![client(1, 5), client(2, 7)];
+        let m = merge(&named(&runs)).unwrap();
+        let c: Vec<(u32, u64)> = m.clients.iter().map(|c| (c.id, c.requests)).collect();
+        assert_eq!(c, [(0, 10), (1, 25), (2, 7)]);
+    }
+
+    /// Starts 80 ms apart: the spread is reported and warned about (it
+    /// makes the run no less valid: the figures are the server's).
+    #[test]
+    fn a_start_spread_past_50_ms_is_warned_about() {
+        let runs = shards(&[(0, "r", 0), (1, "r", 80), (2, "r", 20)], 3);
+        let m = merge(&named(&runs)).unwrap();
+        let start = m.start.as_ref().unwrap();
+        assert_eq!(start.spread_ms, Some(80.0));
+        assert_eq!(start.actual, "2026-11-29T19:00:03.000000Z");
+        assert_eq!(start.late_ms, 80.0);
+        let w = m
+            .warnings
+            .iter()
+            .find(|w| {
+                matches!(
+                    w.kind,
+                    crate::report::diagnosis::WarningKind::StartSpread { .. }
+                )
+            })
+            .expect("a start_spread warning");
+        assert!(w
+            .message
+            .starts_with("the merged runs began their measured phases 80.0 ms apart"));
+        assert!(
+            m.verdict.as_ref().unwrap().valid
+                || !m
+                    .verdict
+                    .as_ref()
+                    .unwrap()
+                    .reasons
+                    .iter()
+                    .any(|r| r == &w.message)
+        );
+    }
+
+    /// A missing shard, one given twice, another run's, a shard with a
+    /// run that is not one: each refused, naming it; `--force` merges.
+    #[test]
+    fn shards_missing_repeated_or_foreign_are_refused() {
+        let e =
+            |runs: Vec<(String, RunResult)>| check_shards(&named(&runs)).unwrap_err().to_string();
+        assert_eq!(
+            e(shards(&[(0, "r", 0), (2, "r", 0)], 3)),
+            "run r has 3 shards, each to be merged exactly once: shard 1 of 3 missing (pass \
+             --force to merge them anyway)"
+        );
+        let mut twice = shards(&[(0, "r", 0), (1, "r", 0), (1, "r", 3)], 3);
+        twice[2].0 = "again.json".into();
+        assert_eq!(
+            e(twice),
+            "run r has 3 shards, each to be merged exactly once: shard 2 of 3 missing; given \
+             twice: shard 1 (shard-1.json, again.json) (pass --force to merge them anyway)"
+        );
+        assert_eq!(
+            e(shards(&[(0, "r", 0), (1, "other", 0), (2, "r", 0)], 3)),
+            "shard-1.json is shard 1/3 of run other but shard-0.json is shard 0/3 of run r: the \
+             shards of one run share its id and count (pass --force to merge them anyway)"
+        );
+        let mut mixed = shards(&[(0, "r", 0)], 1);
+        let mut plain = crate::report::testing::open_loop_result();
+        plain.host.hostname = "b".into();
+        mixed.push(("plain.json".into(), plain));
+        assert!(e(mixed).starts_with("plain.json is not a shard but shard-0.json is"));
+        // The same file twice is still the same run twice.
+        let one = shards(&[(0, "r", 0)], 2).remove(0);
+        let same = vec![one.clone(), ("copy.json".into(), one.1)];
+        assert!(merge(&named(&same))
+            .unwrap_err()
+            .to_string()
+            .contains("hold the same run"));
+        // Forced, a partial run merges.
+        let dir = tempfile::tempdir().unwrap();
+        let partial = shards(&[(0, "r", 0), (2, "r", 0)], 3);
+        let mut inputs = Vec::new();
+        for (name, r) in &partial {
+            let p = dir.path().join(name);
+            crate::report::json::save(r, &p).unwrap();
+            inputs.push(p);
+        }
+        let args = |force| MergeArgs {
+            inputs: inputs.clone(),
+            output: dir.path().join("m.json"),
+            label: None,
+            force,
+        };
+        assert!(execute(&args(false))
+            .unwrap_err()
+            .to_string()
+            .contains("shard 1 of 3 missing"));
+        assert_eq!(execute(&args(true)).unwrap().summary.requests, 2_000);
+    }
+
     #[test]
     fn jain_index_bounds() {
         let c = |r: &[u64]| -> Vec<ClientCount> {
