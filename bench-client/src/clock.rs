@@ -49,10 +49,13 @@ pub fn read() -> ClockInfo {
         libc::TIME_ERROR => "TIME_ERROR",
         _ => "unknown",
     };
+    // `c_long` is i32 on 32-bit targets, i64 here.
+    #[allow(clippy::useless_conversion)]
+    let (est, max) = (i64::from(tx.esterror), i64::from(tx.maxerror));
     ClockInfo {
         synchronized: state != libc::TIME_ERROR && tx.status & libc::STA_UNSYNC == 0,
-        est_error_us: Some(tx.esterror as i64),
-        max_error_us: Some(tx.maxerror as i64),
+        est_error_us: Some(est),
+        max_error_us: Some(max),
         status: status.to_string(),
     }
 }

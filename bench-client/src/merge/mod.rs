@@ -1017,7 +1017,7 @@ mod tests {
         r
     }
 
-    fn named<'a>(runs: &'a [(String, RunResult)]) -> Vec<(&'a Path, &'a RunResult)> {
+    fn named(runs: &[(String, RunResult)]) -> Vec<(&Path, &RunResult)> {
         runs.iter()
             .map(|(p, r)| (Path::new(p.as_str()), r))
             .collect()
