@@ -376,7 +376,9 @@ fn wait_for_start(config: &Config, at: SystemTime, print: bool) -> Start {
     }
     crate::start::sleep_until(at.checked_sub(lead).unwrap_or(at));
     let clock = crate::clock::read();
-    let (now, wall) = (Instant::now(), SystemTime::now());
+    // The wall clock first: read the other way round, the gap between the
+    // two readings would place the origin that much early.
+    let (wall, now) = (SystemTime::now(), Instant::now());
     let until = at.duration_since(wall).unwrap_or_default();
     Start {
         intended: at,

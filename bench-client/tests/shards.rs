@@ -133,12 +133,18 @@ fn three_shards_start_together_and_merge_into_the_whole_run() {
         let actual = humantime::parse_rfc3339(&start.actual).unwrap();
         assert_eq!(intended, humantime::parse_rfc3339(&start_text).unwrap());
         // Generous: the machine may be busy; the point is that the start
-        // waited for the instant and did not drift by seconds.
-        let late = actual
-            .duration_since(intended)
-            .unwrap_or_else(|e| panic!("shard {i} started {:?} early", e.duration()));
-        assert!(late < Duration::from_secs(1), "shard {i}: {late:?} late");
-        assert!((start.late_ms - late.as_secs_f64() * 1e3).abs() < 0.01);
+        // waited for the instant and did not drift by seconds. (Early by a
+        // microsecond is how two clocks read one after the other agree.)
+        assert!(
+            start.late_ms > -1.0 && start.late_ms < 1000.0,
+            "shard {i}: {} ms late",
+            start.late_ms
+        );
+        let late_ms = match actual.duration_since(intended) {
+            Ok(d) => d.as_secs_f64() * 1e3,
+            Err(e) => -e.duration().as_secs_f64() * 1e3,
+        };
+        assert!((start.late_ms - late_ms).abs() < 0.01, "{start:?}");
         assert!(!start.clock.status.is_empty());
     }
 

@@ -252,7 +252,13 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
     let wall_at = |t: Instant| wall - now.saturating_duration_since(t);
     let measure_start = origin + plan.warmup;
     let started_at = wall_at(measure_start);
-    let running_at = wall_at(gate.last_woke().unwrap_or(origin).max(measure_start));
+    // Read when the last worker woke, if the measured phase had begun by
+    // then (no warm-up): mapping an instant to the wall clock at the end
+    // of the run would be off by however the two clocks drifted apart.
+    let running_at = match gate.last_woke() {
+        Some((woke, wall)) if woke >= measure_start => wall,
+        _ => started_at,
+    };
     let mut per_thread = Vec::with_capacity(threads);
     let mut end = measure_start;
     let mut interrupted = None;
@@ -297,8 +303,9 @@ struct Gate<'a> {
     /// Where the progress bar reads the origin.
     publish: &'a OnceLock<Instant>,
     planned: Option<Instant>,
-    /// When the last worker woke from its wait for the origin.
-    woke: Mutex<Option<Instant>>,
+    /// When the last worker woke from its wait for the origin, and the
+    /// wall clock then.
+    woke: Mutex<Option<(Instant, SystemTime)>>,
 }
 
 impl<'a> Gate<'a> {
@@ -317,13 +324,15 @@ impl<'a> Gate<'a> {
     fn arrive_and_wait(&self) -> Instant {
         let origin = self.arrive();
         wait_until(origin);
-        let now = Instant::now();
+        let now = (Instant::now(), SystemTime::now());
         let mut woke = self.woke.lock().unwrap_or_else(|e| e.into_inner());
-        *woke = Some(woke.map_or(now, |w| w.max(now)));
+        if woke.map_or(true, |w| w.0 < now.0) {
+            *woke = Some(now);
+        }
         origin
     }
 
-    fn last_woke(&self) -> Option<Instant> {
+    fn last_woke(&self) -> Option<(Instant, SystemTime)> {
         *self.woke.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -24,7 +24,7 @@ use crate::result::{
 /// could not be written.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Shards (--shard I/N): merge checks that it has each shard of one run exactly once (one run id, every index 0..N) and keeps the whole run's config; it reports the spread of the shards' actual starts (start.spread_ms) and warns past 50 ms.\n\nExit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice, shards missing, repeated or of another run); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts\n         bench-client merge shard-*.json -o merged.json"
+    after_help = "Shards (--shard I/N): merge checks that it has each shard of one run exactly once (one run id, every index 0..N) and keeps the whole run's config; it reports the spread of the shards' actual starts (start.spread_ms) and warns past 50 ms: bench-client merge shard-*.json -o merged.json\n\nExit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice, shards missing, repeated or of another run); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
 )]
 pub struct MergeArgs {
     /// Result files of runs made at the same time (two or more).
