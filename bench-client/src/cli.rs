@@ -259,6 +259,26 @@ pub struct RunArgs {
     )]
     pub warmup: String,
 
+    /// Begin the measured phase at TIME: RFC 3339 (2026-11-29T19:00:00Z, 19:00:00.250Z,
+    /// or with an offset) or +DURATION from launch (+5s). Connects and warms up shortly
+    /// before; the result records the intended and actual start and the clock's sync state.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub start_at: Option<String>,
+
+    /// Make shard I (0-based) of N of a distributed run: this process takes its exact share
+    /// of the connections, -n and the rate (the shards add up to the whole run).
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+
+    /// As --shard I/N, with I read from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<String>,
+
+    /// The id shared by all shards of a run, recorded in each result and checked by merge
+    /// [default: $BENCH_RUN_ID, else a random id when not sharded].
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+
     /// Fail the run (exit 1) when EXPR holds at the end, e.g. 'p99>50ms', 'p99.9>200ms',
     /// 'max>1s', 'mean>10ms', 'errors>0', 'error_rate>1%', 'rps<1000', 'non2xx>0' (repeatable).
     /// In an open loop the percentiles are the corrected ones. 'generator' fails a run whose

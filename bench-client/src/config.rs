@@ -4,8 +4,9 @@
 //! opened, with an error that quotes the flag, the bad value and the forms
 //! that are accepted. The engine never sees clap's types.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reference_servers::wire::authority::{self, Authority};
 use reference_servers::wire::units::{self, UnitError};
@@ -18,6 +19,7 @@ use crate::shape::arrivals::Arrivals;
 use crate::shape::curve::{CapacityError, ConnectionCurve, RateCurve};
 use crate::shape::stage::{Kind, Stage, Stages, StagesParseError, Target, MAX_RUN};
 use crate::shape::targets::{self, RequestTarget, TargetOrder, TargetsError};
+use crate::shard::{self, Shard};
 use crate::tls::{TlsOptions, TlsVersion};
 use reference_servers::wire::url::UrlParts;
 
@@ -154,6 +156,10 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// `--start-at`, `--shard`, `--shards`, `--run-id`: the message names
+    /// the flag, the value and what to do.
+    #[error("{0}")]
+    Distributed(String),
     #[error("--body-file '{path}' is {bytes} bytes, more than the limit of {limit} bytes")]
     BodyTooLarge {
         path: PathBuf,
@@ -495,6 +501,13 @@ pub struct Config {
     /// What the user should know about how the command line was read (a
     /// lowered thread count, a lower-case method), printed before the run.
     pub notices: Vec<String>,
+    /// `--start-at`, resolved at launch.
+    pub start_at: Option<SystemTime>,
+    /// `--shard I/N` or `--shards N`: every other field describes the
+    /// whole run; this says which part of it this process makes.
+    pub shard: Option<Shard>,
+    /// `--run-id`, `$BENCH_RUN_ID`, or a random id when not sharded.
+    pub run_id: String,
 }
 
 impl Config {
@@ -738,6 +751,14 @@ impl Config {
                 ));
             }
         }
+        let connections = max_clients * max_conns;
+        let (shard, run_id) = parse_shard(args, connections, stop, |k| std::env::var(k).ok())?;
+        let start_at = args
+            .start_at
+            .as_deref()
+            .map(|t| crate::start::parse(t, SystemTime::now()))
+            .transpose()
+            .map_err(ConfigError::Distributed)?;
         let output = match (&args.output, args.no_save) {
             (_, true) => Output::None,
             (Some(p), false) if p.as_os_str() == "-" => Output::Stdout,
@@ -783,6 +804,9 @@ impl Config {
                 .collect::<Result<_, _>>()
                 .map_err(ConfigError::FailOn)?,
             notices,
+            start_at,
+            shard,
+            run_id,
         })
     }
 
@@ -853,12 +877,35 @@ impl Config {
         self.max_clients * self.max_conns
     }
 
-    /// Worker threads actually used: at least 1, at most one per connection.
+    /// Worker threads actually used: at least 1, at most one per connection
+    /// this process makes.
     pub fn effective_threads(&self) -> u32 {
         let default = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-        self.threads
-            .unwrap_or(default)
-            .clamp(1, self.connections().max(1))
+        let own = self.own_connections().len() as u32;
+        self.threads.unwrap_or(default).clamp(1, own.max(1))
+    }
+
+    /// The run-wide ids of the connections this process makes: all of
+    /// them, or its shard's block.
+    pub fn own_connections(&self) -> Range<u32> {
+        match &self.shard {
+            Some(s) => s.connections(self.connections()),
+            None => 0..self.connections(),
+        }
+    }
+
+    /// Where this process stops: `-d` as given, or its shard's part of `-n`.
+    pub fn own_stop(&self) -> Stop {
+        match (&self.shard, self.stop) {
+            (Some(s), Stop::Requests(n)) => Stop::Requests(s.requests(n)),
+            (_, stop) => stop,
+        }
+    }
+
+    /// This process's part of the whole run's load: its share of the
+    /// connections, and so of an open loop's schedule (1 when not sharded).
+    pub fn own_share(&self) -> f64 {
+        f64::from(self.own_connections().len() as u32) / f64::from(self.connections().max(1))
     }
 
     /// The `config` block of the result; `url` is the URL actually driven.
@@ -1065,6 +1112,65 @@ pub fn parse_count(flag: &'static str, s: &str) -> Result<u64, ConfigError> {
             expected: "a whole number of at least 1",
         }),
     }
+}
+
+/// `--shard I/N` or `--shards N` (the index from `env`'s
+/// `JOB_COMPLETION_INDEX`) and the run id (`--run-id`, else `env`'s
+/// `BENCH_RUN_ID`; a random one only when not sharded, since shards must
+/// share theirs). Every shard must get a connection, and with `-n` a request.
+fn parse_shard(
+    args: &RunArgs,
+    connections: u32,
+    stop: Stop,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(Option<Shard>, String), ConfigError> {
+    let shard = match (&args.shard, &args.shards) {
+        (Some(s), _) => Some(Shard::parse(s)),
+        (None, Some(n)) => Some(Shard::from_count(n, env(shard::INDEX_ENV).as_deref())),
+        (None, None) => None,
+    }
+    .transpose()
+    .map_err(ConfigError::Distributed)?;
+    let run_id = match (&args.run_id, env(shard::RUN_ID_ENV)) {
+        (Some(id), _) => Some(shard::check_run_id(id, "--run-id")),
+        (None, Some(id)) => Some(shard::check_run_id(id.trim(), shard::RUN_ID_ENV)),
+        (None, None) => None,
+    }
+    .transpose()
+    .map_err(ConfigError::Distributed)?;
+    let Some(s) = shard else {
+        return Ok((None, run_id.unwrap_or_else(shard::random_run_id)));
+    };
+    let flag = match &args.shard {
+        Some(text) => format!("--shard {text}"),
+        None => format!("--shards {} (index {})", s.count, s.index),
+    };
+    let Some(run_id) = run_id else {
+        return Err(ConfigError::Distributed(format!(
+            "{flag} needs the run id that all shards share, so that merge can tell the run's \
+             shards from another run's: give --run-id ID (the same on every shard) or set {}",
+            shard::RUN_ID_ENV
+        )));
+    };
+    if s.count > connections {
+        return Err(ConfigError::Distributed(format!(
+            "{flag}: {} shards but the run has {connections} connections, so {} of them would \
+             have none; give -c {} or more, or use at most {connections} shards",
+            s.count,
+            s.count - connections,
+            s.count
+        )));
+    }
+    if let Stop::Requests(n) = stop {
+        if u64::from(s.count) > n {
+            return Err(ConfigError::Distributed(format!(
+                "{flag}: -n {n} over {} shards leaves a shard without a request; give -n {} \
+                 or more, or use at most {n} shards",
+                s.count, s.count
+            )));
+        }
+    }
+    Ok((Some(s), run_id))
 }
 
 /// `--stage`s, checked, and refused beside the flags whose job they take.
@@ -1335,6 +1441,92 @@ mod tests {
             config(&["--seed", "x", "-R", "1"]),
             Err(ConfigError::Invalid { flag: "--seed", .. })
         ));
+    }
+
+    /// `--shard`, `--shards` with the index from the environment, and the
+    /// run id: what a shard gets, and each refusal naming what to give.
+    #[test]
+    fn shards_and_run_ids() {
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["bench-client"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).expect("clap accepts").run
+        };
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let n = Stop::Requests(9001);
+        let (s, id) =
+            parse_shard(&args(&["--shard", "1/3", "--run-id", "r1"]), 6, n, env(&[])).unwrap();
+        assert_eq!((s, id.as_str()), (Some(Shard { index: 1, count: 3 }), "r1"));
+        let vars = &[("JOB_COMPLETION_INDEX", "2"), ("BENCH_RUN_ID", "uid-7")];
+        let (s, id) = parse_shard(&args(&["--shards", "3"]), 6, n, env(vars)).unwrap();
+        assert_eq!(
+            (s, id.as_str()),
+            (Some(Shard { index: 2, count: 3 }), "uid-7")
+        );
+        // --run-id wins over the environment.
+        let (_, id) =
+            parse_shard(&args(&["--shards", "3", "--run-id", "x"]), 6, n, env(vars)).unwrap();
+        assert_eq!(id, "x");
+        let (s, id) = parse_shard(&args(&[]), 6, n, env(&[])).unwrap();
+        assert!(
+            s.is_none() && id.len() == 16,
+            "a random id when not sharded"
+        );
+        let e = |extra: &[&str], conns, stop| {
+            parse_shard(&args(extra), conns, stop, env(&[]))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e(&["--shard", "0/3"], 6, n),
+            "--shard 0/3 needs the run id that all shards share, so that merge can tell the \
+             run's shards from another run's: give --run-id ID (the same on every shard) or set \
+             BENCH_RUN_ID"
+        );
+        assert_eq!(
+            e(&["--shard", "4/5", "--run-id", "r"], 4, n),
+            "--shard 4/5: 5 shards but the run has 4 connections, so 1 of them would have none; \
+             give -c 5 or more, or use at most 4 shards"
+        );
+        assert_eq!(
+            e(&["--shard", "0/3", "--run-id", "r"], 6, Stop::Requests(2)),
+            "--shard 0/3: -n 2 over 3 shards leaves a shard without a request; give -n 3 or \
+             more, or use at most 2 shards"
+        );
+        assert!(e(&["--shards", "3", "--run-id", "r"], 6, n).contains("JOB_COMPLETION_INDEX"));
+        assert!(e(&["--shard", "0/3", "--run-id", "a b"], 6, n).contains("for --run-id"));
+        assert!(Cli::try_parse_from(["bench-client", "--shard", "0/2", "--shards", "2"]).is_err());
+    }
+
+    /// A shard's config is the whole run's; its own part is derived.
+    #[test]
+    fn a_shard_makes_its_part_of_the_whole_run() {
+        let c = config(&[
+            "--shard", "0/4", "--run-id", "r", "-c", "10", "-n", "9001", "-R", "1000", "-t", "8",
+        ])
+        .unwrap();
+        assert_eq!((c.connections(), c.stop), (10, Stop::Requests(9001)));
+        assert_eq!(c.own_connections(), 0..3);
+        assert_eq!(c.own_stop(), Stop::Requests(2251));
+        assert!((c.own_share() - 0.3).abs() < 1e-12);
+        assert_eq!(c.effective_threads(), 3, "at most one per own connection");
+        let rc = c.run_config("http://h/");
+        assert_eq!(
+            (rc.connections, rc.requests, rc.rate),
+            (10, Some(9001), Some(1000.0))
+        );
+        let c = config(&["-c", "10", "-n", "5"]).unwrap();
+        assert_eq!(
+            (c.own_connections(), c.own_stop()),
+            (0..10, Stop::Requests(5))
+        );
+        assert_eq!(c.own_share(), 1.0);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! summary). [`main_with_args`] is the whole binary.
 
 pub mod cli;
+pub mod clock;
 pub mod compare;
 pub mod config;
 pub mod engine;
@@ -23,7 +24,9 @@ pub mod report;
 pub mod result;
 pub mod run;
 pub mod shape;
+pub mod shard;
 pub mod signals;
+pub mod start;
 pub mod stats;
 pub mod supervisor;
 pub mod tls;

@@ -101,6 +101,47 @@ pub struct RunResult {
     /// the run drove one URL.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetResult>,
+    /// `--shard`: which part of which run this result is. `config` then
+    /// describes the whole run; the figures are this shard's own. Absent
+    /// when not sharded, and from merged results (their `sources` keep it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// `--start-at`: when the measured phase was to begin and began, and
+    /// the clock's synchronisation; `merge` adds the spread of its inputs'
+    /// starts. Absent without `--start-at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartInfo>,
+}
+
+/// The `shard` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// 0-based, below `count`.
+    pub index: u32,
+    pub count: u32,
+    /// Shared by every shard of the run (`--run-id`, `$BENCH_RUN_ID`).
+    pub run_id: String,
+}
+
+/// The `start` block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartInfo {
+    /// `--start-at`, RFC 3339 UTC with microseconds.
+    pub intended: String,
+    /// The wall clock when the measured phase had begun and every worker
+    /// was running: `started_at` with microseconds, or a little later when
+    /// a worker woke late (in a merged result, the earliest input's).
+    pub actual: String,
+    /// `actual - intended`, milliseconds (in a merged result, the latest
+    /// input's).
+    pub late_ms: f64,
+    /// What the host's kernel said of its clock (in a merged result, the
+    /// worst input's figures, `synchronized` only if all were).
+    pub clock: crate::clock::ClockInfo,
+    /// Merged results: the latest input's actual start minus the
+    /// earliest's, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread_ms: Option<f64>,
 }
 
 /// One target of a `--targets` file and what it got.
@@ -187,6 +228,9 @@ pub struct Source {
     #[serde(default)]
     pub label: Option<String>,
     pub requests: u64,
+    /// The input's `shard`, when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

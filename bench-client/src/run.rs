@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Context as _};
 use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
@@ -20,10 +20,11 @@ use crate::hdr::Percentile;
 use crate::progress::Progress;
 use crate::result::{
     Generator, GeneratorWorker, Http2Info, Pacing, PhaseLatency, Phases, RunResult, ServerInfo,
-    StageResult, Summary, Target, TargetResult, TlsInfo, Tool, SCHEMA_VERSION,
+    ShardInfo, StageResult, StartInfo, Summary, Target, TargetResult, TlsInfo, Tool,
+    SCHEMA_VERSION,
 };
 use crate::shape::arrivals::ArrivalPlan;
-use crate::shape::curve::{ConnectionCurve, RateCurve};
+use crate::shape::curve::{connection_slot, ConnectionCurve, RateCurve};
 use crate::shape::stage::Target as StageTarget;
 use crate::shape::targets::TargetPlan;
 use crate::stats::{StageStats, Stats, TimelineTarget};
@@ -198,21 +199,43 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             to_stdout,
         )?;
     }
+    if let (true, Some(s)) = (print, &config.shard) {
+        let ids = config.own_connections();
+        let requests = match (config.stop, config.own_stop()) {
+            (Stop::Requests(n), Stop::Requests(own)) => format!(", {own} of the {n} requests"),
+            _ => String::new(),
+        };
+        print_text(
+            &format!(
+                "shard {}/{} of run {}: connections {}..{} of {}{requests}\n",
+                s.index,
+                s.count,
+                config.run_id,
+                ids.start,
+                ids.end,
+                config.connections()
+            ),
+            to_stdout,
+        )?;
+    }
+    let start = config.start_at.map(|at| wait_for_start(config, at, print));
     let arrival_curve = config.arrival_curve();
+    let shard_index = config.shard.as_ref().map_or(0, |s| s.index);
     let plan = Plan {
         hosts,
         requests,
         per_target: config.targets.is_some(),
         clients: config.max_clients,
         conns_per_client: config.max_conns,
+        conn_ids: config.own_connections(),
         threads: config.effective_threads(),
-        stop: config.stop,
+        stop: config.own_stop(),
         warmup: config.warmup,
         timeout: config.timeout,
         connection_per_request: config.connection_per_request,
         rate: arrival_curve.is_none().then_some(config.rate).flatten(),
         arrivals: arrival_curve
-            .map(|c| ArrivalPlan::new(c, config.arrivals, config.connections(), 0)),
+            .map(|c| ArrivalPlan::new(c, config.arrivals, config.connections(), shard_index)),
         connection_curve: config
             .stages
             .as_ref()
@@ -221,6 +244,7 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         stage_ends: stage_spans(config).into_iter().map(|r| r.end).collect(),
         short_slice: config.short_slice,
         http2: http2.clone(),
+        origin_at: start.as_ref().map(|s| s.origin),
     };
     let counters = Arc::new(Counters::new(plan.threads as usize));
     let progress = Progress::start(
@@ -251,6 +275,15 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     };
 
     let mut result = build_result(config, &url, &outcome, server);
+    if let Some(s) = start {
+        result.start = Some(StartInfo {
+            intended: humantime::format_rfc3339_micros(s.intended).to_string(),
+            actual: humantime::format_rfc3339_micros(outcome.running_at).to_string(),
+            late_ms: crate::start::late_ms(s.intended, outcome.running_at),
+            clock: s.clock,
+            spread_ms: None,
+        });
+    }
     // Any https host, not only the first: a targets file may start with
     // an http one.
     let uses_tls = tls.is_some()
@@ -317,6 +350,43 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     })
 }
 
+/// A `--start-at` run, awake: when it was to start, the clock's state,
+/// and the engine's origin.
+struct Start {
+    intended: SystemTime,
+    clock: crate::clock::ClockInfo,
+    origin: Instant,
+}
+
+/// Sleeps until the warm-up and the connects are due before `at`, then
+/// places the engine's origin so that the measured phase begins at `at`.
+/// A signal cuts the sleep short; the engine then stops at once.
+fn wait_for_start(config: &Config, at: SystemTime, print: bool) -> Start {
+    let lead = config.warmup + crate::start::connect_margin(config.timeout);
+    if print {
+        let left = at
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .as_secs_f64();
+        eprintln!(
+            "start at {} (in {left:.3} s), connecting {:.3} s before",
+            humantime::format_rfc3339_millis(at),
+            lead.as_secs_f64()
+        );
+    }
+    crate::start::sleep_until(at.checked_sub(lead).unwrap_or(at));
+    let clock = crate::clock::read();
+    // The wall clock first: read the other way round, the gap between the
+    // two readings would place the origin that much early.
+    let (wall, now) = (SystemTime::now(), Instant::now());
+    let until = at.duration_since(wall).unwrap_or_default();
+    Start {
+        intended: at,
+        clock,
+        origin: (now + until).checked_sub(config.warmup).unwrap_or(now),
+    }
+}
+
 /// Writes lines for people to stdout, or to stderr when stdout carries the
 /// JSON. A closed pipe (`| head`) is the reader's choice, not a failure.
 fn print_text(text: &str, to_stdout: bool) -> anyhow::Result<()> {
@@ -353,6 +423,22 @@ pub fn build_result(
     let open_loop = config.is_open();
     let url_text = url.to_url();
     let timeline_target = Curves::of(config);
+    // A shard's targets are its part of the whole run's.
+    let share = config.own_share();
+    let target_rate = config.target_rate().map(|r| r * share);
+    let mut timeline = stats.timeline_entries(timeline_target.as_target(), duration_s);
+    let mut clients = stats.client_counts();
+    if config.shard.is_some() {
+        for e in &mut timeline {
+            e.target_rate = e.target_rate.map(|r| r * share);
+            e.target_connections = e.target_connections.map(|c| own_slots(config, c));
+        }
+        // Run-wide client ids, so that merge can add a client's parts.
+        let first = config.own_connections().start / config.max_conns;
+        for c in &mut clients {
+            c.id += first;
+        }
+    }
     RunResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -379,18 +465,16 @@ pub fn build_result(
             status_codes: stats.status_codes(),
             errors_by_kind: stats.errors_by_kind(),
             errors_by_cause: stats.errors_by_cause(),
-            target_rate: config.target_rate(),
-            achieved_rate: config
-                .target_rate()
-                .map(|rate| achieved_rate(config, stats, duration_s, rate)),
+            target_rate,
+            achieved_rate: target_rate.map(|rate| achieved_rate(config, stats, duration_s, rate)),
             late_sends: open_loop.then_some(stats.late_sends),
             pacing: open_loop.then(|| pacing(stats)),
         },
         latency: hdr::latency_from(&stats.latency),
         latency_uncorrected: open_loop.then(|| hdr::latency_from(&stats.latency_uncorrected)),
-        timeline: stats.timeline_entries(timeline_target.as_target(), duration_s),
+        timeline,
         stages: stage_results(config, stats),
-        clients: stats.client_counts(),
+        clients,
         fairness: stats.fairness(),
         checks: Vec::new(),
         warnings: Vec::new(),
@@ -400,7 +484,23 @@ pub fn build_result(
         phases: None,
         tls: None,
         http2: None,
+        shard: config.shard.as_ref().map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+            run_id: config.run_id.clone(),
+        }),
+        start: None,
     }
+}
+
+/// Of the first `slots` connection slots of a closed loop's stages (the
+/// connections the curve asks for), how many this process makes.
+fn own_slots(config: &Config, slots: u32) -> u32 {
+    let (clients, conns) = (config.max_clients, config.max_conns);
+    config
+        .own_connections()
+        .filter(|&id| connection_slot(id, clients, conns) < slots)
+        .count() as u32
 }
 
 /// A `--targets` run's hosts (each resolved and checked, with its own TLS
@@ -439,7 +539,12 @@ fn target_plan(
             tls,
             first_conn,
             conns,
-            picker: Some(TargetPlan::new(&weights, targets.order, conns, 0)),
+            picker: Some(TargetPlan::new(
+                &weights,
+                targets.order,
+                conns,
+                config.shard.as_ref().map_or(0, |s| s.index),
+            )),
             targets: mine,
         });
         first_conn += conns;
@@ -689,18 +794,23 @@ fn stage_results(config: &Config, stats: &Stats) -> Vec<StageResult> {
             let len = b - a;
             let per_sec = |n: f64| if len > 0.0 { n / len } else { 0.0 };
             let open = curve.is_some();
+            // A shard's part of each target.
+            let share = config.own_share();
             StageResult {
                 start_s: a,
                 end_s: b,
                 target_rate: match stage.target {
-                    StageTarget::Rate(r) => Some(r),
+                    StageTarget::Rate(r) => Some(r * share),
                     StageTarget::Connections(_) => None,
                 },
                 mean_target_rate: curve
                     .as_ref()
-                    .map(|c| per_sec(c.cumulative(b) - c.cumulative(a))),
+                    .map(|c| per_sec(c.cumulative(b) - c.cumulative(a)) * share),
                 achieved_rate: open.then(|| per_sec(st.sent as f64)),
                 target_connections: match stage.target {
+                    StageTarget::Connections(c) if config.shard.is_some() => {
+                        Some(own_slots(config, c))
+                    }
                     StageTarget::Connections(c) => Some(c),
                     StageTarget::Rate(_) => None,
                 },
@@ -789,7 +899,7 @@ fn preflight(addrs: &[SocketAddr], timeout: Duration) -> anyhow::Result<SocketAd
 /// Raises the soft RLIMIT_NOFILE to the hard limit if the connections need
 /// it, or refuses before anything starts, saying how many would fit.
 fn raise_fd_limit(config: &Config) -> anyhow::Result<()> {
-    let connections = u64::from(config.connections());
+    let connections = config.own_connections().len() as u64;
     let needed = connections + u64::from(config.effective_threads()) * 3 + SPARE_FDS;
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).context("cannot read RLIMIT_NOFILE")?;
     if soft != RLIM_INFINITY && soft < needed {

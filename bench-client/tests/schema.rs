@@ -180,6 +180,23 @@ fn closed_loop() -> RunResult {
             goaways: 1,
             resent: 3,
         }),
+        shard: Some(ShardInfo {
+            index: 1,
+            count: 3,
+            run_id: "3f1c9a2e-job-uid".into(),
+        }),
+        start: Some(StartInfo {
+            intended: "2026-11-25T19:20:00.000000Z".into(),
+            actual: "2026-11-25T19:20:00.000412Z".into(),
+            late_ms: 0.412,
+            clock: bench_client::clock::ClockInfo {
+                synchronized: true,
+                est_error_us: Some(120),
+                max_error_us: Some(16_000),
+                status: "TIME_OK".into(),
+            },
+            spread_ms: None,
+        }),
     }
 }
 
@@ -268,6 +285,10 @@ fn every_warning() -> Vec<Warning> {
             streams_in_flight: 8,
             server_max_streams: 8,
             connections: 6,
+        },
+        WarningKind::StartSpread {
+            spread_ms: 72.5,
+            limit_ms: 50.0,
         },
     ]
     .into_iter()
@@ -358,7 +379,17 @@ fn open_loop() -> RunResult {
         started_at: "2026-11-25T19:19:00Z".into(),
         label: Some("a".into()),
         requests: 10,
+        shard: Some(ShardInfo {
+            index: 0,
+            count: 1,
+            run_id: "r".into(),
+        }),
     }];
+    // A merged run: the whole run, with the spread of its inputs' starts.
+    r.shard = None;
+    if let Some(start) = r.start.as_mut() {
+        start.spread_ms = Some(3.25);
+    }
     r
 }
 
@@ -375,6 +406,8 @@ fn minimal() -> RunResult {
     r.timeline.clear();
     r.clients.truncate(1);
     r.fairness.jain = 1.0;
+    r.shard = None;
+    r.start = None;
     r
 }
 

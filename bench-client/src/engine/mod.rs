@@ -20,6 +20,7 @@ mod schedule;
 
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -85,8 +86,16 @@ pub struct Plan {
     pub requests: Vec<RequestBytes>,
     /// Keep figures per target (`--targets`).
     pub per_target: bool,
+    /// The whole run's shape: `clients` of `conns_per_client` connections,
+    /// numbered run-wide `0..clients * conns_per_client`, client
+    /// `id / conns_per_client`.
     pub clients: u32,
     pub conns_per_client: u32,
+    /// The run-wide ids of the connections this process makes: all, or a
+    /// shard's block (`--shard`). Schedules, arrivals and intervals are
+    /// functions of the run-wide id, so a shard's connections keep their
+    /// places in the whole run's schedule.
+    pub conn_ids: Range<u32>,
     pub threads: u32,
     pub stop: Stop,
     pub warmup: Duration,
@@ -107,6 +116,10 @@ pub struct Plan {
     pub short_slice: bool,
     /// `--http2`: the load goes over HTTP/2 ([`h2`]); `None`: HTTP/1.1.
     pub http2: Option<Arc<h2::Http2Plan>>,
+    /// `--start-at`: the origin is this instant (the start minus the
+    /// warm-up), or the moment every worker is ready if that is later;
+    /// `None`: that moment.
+    pub origin_at: Option<Instant>,
 }
 
 impl Plan {
@@ -126,8 +139,38 @@ impl Plan {
             .unwrap_or(0)
     }
 
+    /// The whole run's connections.
     pub fn connections(&self) -> u32 {
         self.clients * self.conns_per_client
+    }
+
+    /// Worker threads: at least one, at most one per connection made here.
+    fn worker_threads(&self) -> u32 {
+        self.threads.clamp(1, self.conn_ids.len().max(1) as u32)
+    }
+
+    /// The first client with a connection made here: the per-client
+    /// figures are kept from it on (its index is `client_of`'s 0).
+    pub fn first_client(&self) -> u32 {
+        self.conn_ids.start / self.conns_per_client
+    }
+
+    /// Clients with a connection made here (a shard's first and last may
+    /// share their clients with the next and previous shards).
+    pub fn own_clients(&self) -> u32 {
+        match self.conn_ids.end.checked_sub(1) {
+            Some(last) if !self.conn_ids.is_empty() => {
+                last / self.conns_per_client - self.first_client() + 1
+            }
+            _ => 0,
+        }
+    }
+
+    /// The index, among [`own_clients`](Self::own_clients), of connection
+    /// `id`'s client.
+    #[inline]
+    pub fn client_of(&self, id: u32) -> u32 {
+        id / self.conns_per_client - self.first_client()
     }
 
     /// Requests go out on a schedule rather than as responses come in.
@@ -144,6 +187,10 @@ pub struct Outcome {
     pub measured: Duration,
     /// Wall-clock start of the measured phase.
     pub started_at: SystemTime,
+    /// The wall clock when the measured phase had begun and every worker
+    /// was running (woken from its wait for the origin): `started_at`, or
+    /// later when a worker woke late.
+    pub running_at: SystemTime,
     /// The signal that cut the run short.
     pub interrupted: Option<Signal>,
     /// Each worker's own load over the measured phase, in worker order.
@@ -162,12 +209,14 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
         Stop::Requests(n) => n,
         Stop::Duration(_) => 0,
     });
-    let threads = plan.threads.clamp(1, plan.connections().max(1)) as usize;
-    let gate = Gate::new(threads, &counters.origin);
+    let threads = plan.worker_threads() as usize;
+    let gate = Gate::new(threads, &counters.origin, plan.origin_at);
     let results: Vec<io::Result<WorkerEnd>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let ids: Vec<u32> = (t as u32..plan.connections()).step_by(threads).collect();
+                let ids: Vec<u32> = (plan.conn_ids.start + t as u32..plan.conn_ids.end)
+                    .step_by(threads)
+                    .collect();
                 let shared = Shared {
                     plan,
                     gate: &gate,
@@ -198,10 +247,18 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
             .collect()
     });
     let origin = counters.origin.get().copied().unwrap_or_else(Instant::now);
-    // The wall clock at `origin`, which lies in the past.
-    let started_at =
-        SystemTime::now() - Instant::now().saturating_duration_since(origin) + plan.warmup;
+    // The wall clock at an instant in the past.
+    let (wall, now) = (SystemTime::now(), Instant::now());
+    let wall_at = |t: Instant| wall - now.saturating_duration_since(t);
     let measure_start = origin + plan.warmup;
+    let started_at = wall_at(measure_start);
+    // Read when the last worker woke, if the measured phase had begun by
+    // then (no warm-up): mapping an instant to the wall clock at the end
+    // of the run would be off by however the two clocks drifted apart.
+    let running_at = match gate.last_woke() {
+        Some((woke, wall)) if woke >= measure_start => wall,
+        _ => started_at,
+    };
     let mut per_thread = Vec::with_capacity(threads);
     let mut end = measure_start;
     let mut interrupted = None;
@@ -219,7 +276,7 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
             a += b;
             a
         })
-        .unwrap_or_else(|| Stats::new(plan.clients));
+        .unwrap_or_else(|| Stats::new(plan.own_clients()));
     let measured = match (plan.stop, interrupted) {
         // A fatal TLS failure ends the run early: it lasted until then.
         (Stop::Duration(d), None) if !plan.stopped() => d,
@@ -229,29 +286,54 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
         stats,
         measured,
         started_at,
+        running_at,
         interrupted,
         workers,
     })
 }
 
 /// Where the workers meet before the run starts; the last to arrive sets
-/// the origin for all. A thread that could not be started forfeits its
-/// place, so that nobody waits for it.
+/// the origin for all: now, or the planned origin (`--start-at`) if that
+/// is later. A thread that could not be started forfeits its place, so
+/// that nobody waits for it.
 struct Gate<'a> {
     /// Workers still to arrive, and the origin once all have.
     state: Mutex<(usize, Option<Instant>)>,
     all_here: Condvar,
     /// Where the progress bar reads the origin.
     publish: &'a OnceLock<Instant>,
+    planned: Option<Instant>,
+    /// When the last worker woke from its wait for the origin, and the
+    /// wall clock then.
+    woke: Mutex<Option<(Instant, SystemTime)>>,
 }
 
 impl<'a> Gate<'a> {
-    fn new(workers: usize, publish: &'a OnceLock<Instant>) -> Gate<'a> {
+    fn new(workers: usize, publish: &'a OnceLock<Instant>, planned: Option<Instant>) -> Gate<'a> {
         Gate {
             state: Mutex::new((workers, None)),
             all_here: Condvar::new(),
             publish,
+            planned,
+            woke: Mutex::new(None),
         }
+    }
+
+    /// Waits for every worker, then until the origin; returns it. A
+    /// signal ends the wait early (the worker's loop then sees it first).
+    fn arrive_and_wait(&self) -> Instant {
+        let origin = self.arrive();
+        wait_until(origin);
+        let now = (Instant::now(), SystemTime::now());
+        let mut woke = self.woke.lock().unwrap_or_else(|e| e.into_inner());
+        if woke.map_or(true, |w| w.0 < now.0) {
+            *woke = Some(now);
+        }
+        origin
+    }
+
+    fn last_woke(&self) -> Option<(Instant, SystemTime)> {
+        *self.woke.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits for every worker; returns the run's origin.
@@ -274,10 +356,32 @@ impl<'a> Gate<'a> {
     fn leave(&self, state: &mut (usize, Option<Instant>)) {
         state.0 = state.0.saturating_sub(1);
         if state.0 == 0 && state.1.is_none() {
-            let origin = Instant::now();
+            let origin = self
+                .planned
+                .map_or_else(Instant::now, |p| p.max(Instant::now()));
             state.1 = Some(origin);
             let _ = self.publish.set(origin);
             self.all_here.notify_all();
+        }
+    }
+}
+
+/// Sleeps until `at`, to within a few microseconds: the thread sleeps
+/// until shortly before (in steps of at most [`POLL_CAP`], to see a
+/// signal), then yields until the instant, since a sleep's wake-up is late
+/// by the timer slack (50 µs by default) and more on a busy machine.
+fn wait_until(at: Instant) {
+    const SPIN: Duration = Duration::from_millis(2);
+    loop {
+        let now = Instant::now();
+        if now >= at || signals::received().is_some() {
+            return;
+        }
+        let left = at - now;
+        if left > SPIN {
+            std::thread::sleep((left - SPIN).min(POLL_CAP));
+        } else {
+            std::thread::yield_now();
         }
     }
 }
@@ -373,7 +477,7 @@ struct Prepared<'a> {
 fn worker(shared: Shared<'_>, ids: Vec<u32>) -> io::Result<WorkerEnd> {
     let prepared = prepare(&shared, &ids);
     // Always arrive, even after a failure, so that the others can start.
-    let origin = shared.gate.arrive();
+    let origin = shared.gate.arrive_and_wait();
     let Prepared {
         mut poll,
         mut events,
@@ -504,7 +608,7 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
         .map(|(idx, &id)| {
             let host = plan.host_of(id);
             let h = &plan.hosts[host];
-            let mut c = Conn::new(idx, id, id / plan.conns_per_client, now);
+            let mut c = Conn::new(idx, id, plan.client_of(id), now);
             c.set_host(
                 host,
                 h.targets[0],
@@ -547,8 +651,8 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
 /// A worker's books, empty, with its share of `-n`'s tickets.
 fn books<'a>(shared: &Shared<'a>) -> Books<'a> {
     let plan = shared.plan;
-    let threads = plan.threads.clamp(1, plan.connections().max(1)) as u64;
-    let mut stats = Stats::new(plan.clients);
+    let threads = u64::from(plan.worker_threads());
+    let mut stats = Stats::new(plan.own_clients());
     stats.stages = vec![StageStats::default(); plan.stage_ends.len()];
     if plan.per_target {
         stats.targets = vec![TargetStats::default(); plan.requests.len()];

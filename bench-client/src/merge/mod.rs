@@ -16,15 +16,15 @@ use crate::hdr;
 use crate::report::load::load_all;
 use crate::result::{
     ClientCount, Generator, GeneratorWorker, Host, Http2Info, Latency, Pacing, PhaseLatency,
-    Phases, RunResult, ServerTotals, Source, StageResult, TargetResult, TimelineEntry, TlsInfo,
-    SCHEMA_VERSION,
+    Phases, RunResult, ServerTotals, Source, StageResult, StartInfo, TargetResult, TimelineEntry,
+    TlsInfo, SCHEMA_VERSION,
 };
 
 /// Exit status: 0 merged; 2 the inputs cannot be merged; 3 the output
 /// could not be written.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
+    after_help = "Shards (--shard I/N): merge checks that it has each shard of one run exactly once (one run id, every index 0..N) and keeps the whole run's config; it reports the spread of the shards' actual starts (start.spread_ms) and warns past 50 ms: bench-client merge shard-*.json -o merged.json\n\nExit status: 0 merged; 2 the inputs cannot be merged (unreadable file, different load shapes, runs that were not measured at the same time, other HTTP/2 settings, the same run twice, shards missing, repeated or of another run); 3 the output could not be written.\n\nExample: bench-client merge gen-a.json gen-b.json -o all.json --label two-hosts"
 )]
 pub struct MergeArgs {
     /// Result files of runs made at the same time (two or more).
@@ -37,7 +37,8 @@ pub struct MergeArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// Merge even when the load shapes differ, the runs' measured
-    /// intervals do not overlap, or their HTTP/2 settings differ.
+    /// intervals do not overlap, their HTTP/2 settings differ, or shards
+    /// are missing, repeated or of different runs.
     #[arg(long)]
     pub force: bool,
 }
@@ -79,6 +80,7 @@ pub fn execute(args: &MergeArgs) -> anyhow::Result<RunResult> {
         check_same_shape(&named)?;
         check_overlap(&named)?;
         check_http2_settings(&named)?;
+        check_shards(&named)?;
     }
     let mut merged = merge(&named)?;
     if args.label.is_some() {
@@ -156,6 +158,87 @@ pub fn check_http2_settings(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Shards are merged only as a whole run: every input a shard, all of one
+/// run id and count, each index exactly once. Anything else would be
+/// part of a run, or two runs, presented as one.
+pub fn check_shards(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
+    let shards: Vec<_> = runs
+        .iter()
+        .filter_map(|(p, r)| r.shard.as_ref().map(|s| (*p, s)))
+        .collect();
+    let Some((first_path, first)) = shards.first() else {
+        return Ok(());
+    };
+    if let Some((path, _)) = runs.iter().find(|(_, r)| r.shard.is_none()) {
+        anyhow::bail!(
+            "{} is not a shard but {} is (shard {}/{} of run {}): a sharded run is merged from \
+             its shards alone (pass --force to merge them anyway)",
+            path.display(),
+            first_path.display(),
+            first.index,
+            first.count,
+            first.run_id
+        );
+    }
+    for (path, s) in &shards[1..] {
+        if s.run_id != first.run_id || s.count != first.count {
+            anyhow::bail!(
+                "{} is shard {}/{} of run {} but {} is shard {}/{} of run {}: the shards of one \
+                 run share its id and count (pass --force to merge them anyway)",
+                path.display(),
+                s.index,
+                s.count,
+                s.run_id,
+                first_path.display(),
+                first.index,
+                first.count,
+                first.run_id
+            );
+        }
+    }
+    let mut seen: Vec<Vec<&Path>> = vec![Vec::new(); first.count as usize];
+    for (path, s) in &shards {
+        if let Some(at) = seen.get_mut(s.index as usize) {
+            at.push(path);
+        }
+    }
+    let missing: Vec<String> = (0..first.count)
+        .filter(|&i| seen[i as usize].is_empty())
+        .map(|i| i.to_string())
+        .collect();
+    let repeated: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, ps)| ps.len() > 1)
+        .map(|(i, ps)| {
+            let files: Vec<String> = ps.iter().map(|p| p.display().to_string()).collect();
+            format!("shard {i} ({})", files.join(", "))
+        })
+        .collect();
+    if !missing.is_empty() || !repeated.is_empty() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "shard{} {} of {} missing",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", "),
+                first.count
+            ));
+        }
+        if !repeated.is_empty() {
+            problems.push(format!("given twice: {}", repeated.join("; ")));
+        }
+        anyhow::bail!(
+            "run {} has {} shards, each to be merged exactly once: {} (pass --force to merge \
+             them anyway)",
+            first.run_id,
+            first.count,
+            problems.join("; ")
+        );
+    }
+    Ok(())
+}
+
 fn parse_start(path: &Path, run: &RunResult) -> anyhow::Result<SystemTime> {
     humantime::parse_rfc3339_weak(&run.started_at).with_context(|| {
         format!(
@@ -219,7 +302,10 @@ pub fn jain(clients: &[ClientCount]) -> f64 {
 fn refuse_repeats(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
     for (i, (pa, a)) in runs.iter().enumerate() {
         for (pb, b) in &runs[i + 1..] {
+            // Shards on one host may start in the same millisecond with
+            // the same counts; their index tells them apart.
             let same = a.started_at == b.started_at
+                && a.shard == b.shard
                 && a.host.hostname == b.host.hostname
                 && a.summary.requests == b.summary.requests
                 && a.summary.errors == b.summary.errors;
@@ -239,7 +325,8 @@ fn refuse_repeats(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
 
 /// The merged result of `runs` (each with the file it came from, for
 /// errors). The merged config describes the combined load: clients,
-/// connections, threads, `-n` and `--rate` are summed.
+/// connections, threads, `-n` and `--rate` are summed; shards' configs
+/// already describe the whole run, so only their threads are.
 pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     let (_, first) = *runs.first().context("nothing to merge")?;
     refuse_repeats(runs)?;
@@ -314,12 +401,29 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
         .map(|(t_s, es)| merge_timeline_entries(t_s, &es))
         .collect();
 
+    let sharded = runs.iter().all(|(_, r)| r.shard.is_some());
     let mut clients: Vec<ClientCount> = Vec::new();
-    for (_, r) in runs {
-        for c in &r.clients {
-            let mut c = c.clone();
-            c.id = clients.len() as u32;
-            clients.push(c);
+    if sharded {
+        // Run-wide ids: a client whose connections two shards share is
+        // one client, its parts added.
+        let mut by_id: BTreeMap<u32, ClientCount> = BTreeMap::new();
+        for c in runs.iter().flat_map(|(_, r)| &r.clients) {
+            by_id
+                .entry(c.id)
+                .and_modify(|m| {
+                    m.requests += c.requests;
+                    m.errors += c.errors;
+                })
+                .or_insert_with(|| c.clone());
+        }
+        clients.extend(by_id.into_values());
+    } else {
+        for (_, r) in runs {
+            for c in &r.clients {
+                let mut c = c.clone();
+                c.id = clients.len() as u32;
+                clients.push(c);
+            }
         }
     }
 
@@ -332,6 +436,7 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
                 started_at: r.started_at.clone(),
                 label: r.label.clone(),
                 requests: r.summary.requests,
+                shard: r.shard.clone(),
             });
         } else {
             sources.extend(r.sources.iter().cloned());
@@ -339,11 +444,13 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     }
 
     let mut config = first.config.clone();
-    config.max_clients = runs.iter().map(|(_, r)| r.config.max_clients).sum();
-    config.connections = runs.iter().map(|(_, r)| r.config.connections).sum();
     config.threads = runs.iter().map(|(_, r)| r.config.threads).sum();
-    config.requests = sum_opt(runs.iter().map(|(_, r)| r.config.requests));
-    config.rate = sum_opt(runs.iter().map(|(_, r)| r.config.rate));
+    if !sharded {
+        config.max_clients = runs.iter().map(|(_, r)| r.config.max_clients).sum();
+        config.connections = runs.iter().map(|(_, r)| r.config.connections).sum();
+        config.requests = sum_opt(runs.iter().map(|(_, r)| r.config.requests));
+        config.rate = sum_opt(runs.iter().map(|(_, r)| r.config.rate));
+    }
     config.duration_s = Some(window_s).filter(|_| first.config.duration_s.is_some());
     // Each host draws its own schedule: one seed names the merged run only
     // when every input used it.
@@ -399,9 +506,71 @@ pub fn merge(runs: &[(&Path, &RunResult)]) -> anyhow::Result<RunResult> {
     merged.phases = merged_phases(runs)?;
     merged.tls = merged_tls(runs.iter().map(|(_, r)| *r));
     merged.http2 = merged_http2(runs.iter().map(|(_, r)| *r));
+    // The merged run is the whole run: the shards are in `sources`.
+    merged.shard = None;
+    merged.start = merged_start(runs)?;
     merged.warnings = crate::report::diagnosis::diagnose(&merged);
     merged.verdict = Some(crate::report::diagnosis::verdict(&merged.warnings));
     Ok(merged)
+}
+
+/// The inputs' `--start-at` blocks, when every input has one: the earliest
+/// intended and actual start, the latest lateness, the spread of the actual
+/// starts, and the worst clock.
+fn merged_start(runs: &[(&Path, &RunResult)]) -> anyhow::Result<Option<StartInfo>> {
+    let Some(all) = runs
+        .iter()
+        .map(|(p, r)| r.start.as_ref().map(|s| (*p, s)))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let time = |p: &Path, what: &str, t: &str| {
+        humantime::parse_rfc3339_weak(t).with_context(|| {
+            format!(
+                "{}: start.{what} {t:?} is not an RFC 3339 time",
+                p.display()
+            )
+        })
+    };
+    let mut actual = Vec::with_capacity(all.len());
+    let mut intended = Vec::with_capacity(all.len());
+    for (p, s) in &all {
+        actual.push(time(p, "actual", &s.actual)?);
+        intended.push(time(p, "intended", &s.intended)?);
+    }
+    let (first, last) = (
+        *actual.iter().min().expect("non-empty"),
+        *actual.iter().max().expect("non-empty"),
+    );
+    let worst = |f: fn(&crate::clock::ClockInfo) -> Option<i64>| {
+        all.iter()
+            .map(|(_, s)| f(&s.clock))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.into_iter().max())
+    };
+    let clock = crate::clock::ClockInfo {
+        synchronized: all.iter().all(|(_, s)| s.clock.synchronized),
+        est_error_us: worst(|c| c.est_error_us),
+        max_error_us: worst(|c| c.max_error_us),
+        status: all
+            .iter()
+            .map(|(_, s)| &s.clock.status)
+            .find(|st| st.as_str() != "TIME_OK")
+            .unwrap_or(&all[0].1.clock.status)
+            .clone(),
+    };
+    let at = |t: SystemTime| humantime::format_rfc3339_micros(t).to_string();
+    Ok(Some(StartInfo {
+        intended: at(*intended.iter().min().expect("non-empty")),
+        actual: at(first),
+        late_ms: all
+            .iter()
+            .map(|(_, s)| s.late_ms)
+            .fold(f64::NEG_INFINITY, f64::max),
+        clock,
+        spread_ms: Some(crate::start::late_ms(first, last)),
+    }))
 }
 
 /// The phase histograms added exactly, when every input has them (a phase
@@ -807,6 +976,186 @@ mod tests {
         let h = merge(&runs3).unwrap().http2.unwrap();
         assert_eq!(h.stream_window, 65_535);
         assert_eq!((h.requested.as_str(), h.fell_back), ("auto", true));
+    }
+
+    /// Shard `index` of `count` of run `run_id`: the whole run's config
+    /// (6 connections, 1,500 req/s), its own figures (its share of 3,000
+    /// requests over 2 s), started at `start_ms` past a whole second.
+    fn shard(index: u32, count: u32, run_id: &str, start_ms: u32) -> RunResult {
+        let mut r = crate::report::testing::open_loop_result();
+        r.sources.clear();
+        r.config.max_clients = 6;
+        r.config.max_conns = 1;
+        r.config.connections = 6;
+        r.config.rate = Some(1_500.0);
+        r.config.requests = Some(3_000);
+        let own = crate::shard::share(3_000, index, count);
+        r.summary.requests = own.end - own.start;
+        r.summary.duration_s = 2.0;
+        r.summary.requests_per_sec = r.summary.requests as f64 / 2.0;
+        r.summary.target_rate = Some(1_500.0 / f64::from(count));
+        r.summary.achieved_rate = r.summary.target_rate;
+        r.started_at = format!("2026-11-29T19:00:03.{start_ms:03}Z");
+        r.clients = vec![client(2 * index, 10), client(2 * index + 1, 20)];
+        r.shard = Some(crate::result::ShardInfo {
+            index,
+            count,
+            run_id: run_id.into(),
+        });
+        r.start = Some(StartInfo {
+            intended: "2026-11-29T19:00:03.000000Z".into(),
+            actual: format!("2026-11-29T19:00:03.{start_ms:03}000Z"),
+            late_ms: f64::from(start_ms),
+            clock: crate::clock::ClockInfo {
+                synchronized: true,
+                est_error_us: Some(100 * i64::from(index + 1)),
+                max_error_us: Some(1_000),
+                status: "TIME_OK".into(),
+            },
+            spread_ms: None,
+        });
+        r
+    }
+
+    fn named(runs: &[(String, RunResult)]) -> Vec<(&Path, &RunResult)> {
+        runs.iter()
+            .map(|(p, r)| (Path::new(p.as_str()), r))
+            .collect()
+    }
+
+    fn shards(list: &[(u32, &str, u32)], count: u32) -> Vec<(String, RunResult)> {
+        list.iter()
+            .map(|&(i, id, ms)| (format!("shard-{i}.json"), shard(i, count, id, ms)))
+            .collect()
+    }
+
+    /// Three shards of one run, on one host, started in the same
+    /// millisecond with equal counts: not "the same run twice". Merged,
+    /// they are the whole run: its config (not three times it), clients by
+    /// run-wide id, the rate over the union of the intervals, which agrees
+    /// with the sum of the shards' rates when their starts are aligned.
+    #[test]
+    fn shards_of_one_run_merge_into_the_whole_run() {
+        let runs = shards(&[(0, "r", 0), (1, "r", 0), (2, "r", 0)], 3);
+        let runs = named(&runs);
+        check_shards(&runs).unwrap();
+        check_same_shape(&runs).unwrap();
+        let m = merge(&runs).unwrap();
+        assert_eq!(m.summary.requests, 3_000);
+        assert_eq!(
+            (m.config.connections, m.config.requests, m.config.rate),
+            (6, Some(3_000), Some(1_500.0))
+        );
+        assert_eq!(m.summary.target_rate, Some(1_500.0));
+        let sum: f64 = runs.iter().map(|(_, r)| r.summary.requests_per_sec).sum();
+        let merged = m.summary.requests_per_sec;
+        assert!((merged - sum).abs() / sum < 0.02, "{merged} vs {sum}");
+        let ids: Vec<u32> = m.clients.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5]);
+        assert!(m.shard.is_none());
+        let shards: Vec<u32> = m
+            .sources
+            .iter()
+            .map(|s| s.shard.as_ref().unwrap().index)
+            .collect();
+        assert_eq!(shards, [0, 1, 2]);
+        let start = m.start.unwrap();
+        assert_eq!(start.spread_ms, Some(0.0));
+        assert_eq!(start.clock.est_error_us, Some(300), "the worst");
+        assert!(!m.warnings.iter().any(|w| w.message.contains("apart")));
+    }
+
+    /// A client whose connections two shards share is one client.
+    #[test]
+    fn a_client_split_between_shards_is_added_up() {
+        let mut runs = shards(&[(0, "r", 0), (1, "r", 0)], 2);
+        runs[1].1.clients = vec![client(1, 5), client(2, 7)];
+        let m = merge(&named(&runs)).unwrap();
+        let c: Vec<(u32, u64)> = m.clients.iter().map(|c| (c.id, c.requests)).collect();
+        assert_eq!(c, [(0, 10), (1, 25), (2, 7)]);
+    }
+
+    /// Starts 80 ms apart: the spread is reported and warned about (it
+    /// makes the run no less valid: the figures are the server's).
+    #[test]
+    fn a_start_spread_past_50_ms_is_warned_about() {
+        let runs = shards(&[(0, "r", 0), (1, "r", 80), (2, "r", 20)], 3);
+        let m = merge(&named(&runs)).unwrap();
+        let start = m.start.as_ref().unwrap();
+        assert_eq!(start.spread_ms, Some(80.0));
+        assert_eq!(start.actual, "2026-11-29T19:00:03.000000Z");
+        assert_eq!(start.late_ms, 80.0);
+        let w = m
+            .warnings
+            .iter()
+            .find(|w| {
+                matches!(
+                    w.kind,
+                    crate::report::diagnosis::WarningKind::StartSpread { .. }
+                )
+            })
+            .expect("a start_spread warning");
+        assert!(w
+            .message
+            .starts_with("the merged runs began their measured phases 80.0 ms apart"));
+        assert!(!w.kind.invalidates(), "the figures are still the server's");
+    }
+
+    /// A missing shard, one given twice, another run's, a shard with a
+    /// run that is not one: each refused, naming it; `--force` merges.
+    #[test]
+    fn shards_missing_repeated_or_foreign_are_refused() {
+        let e =
+            |runs: Vec<(String, RunResult)>| check_shards(&named(&runs)).unwrap_err().to_string();
+        assert_eq!(
+            e(shards(&[(0, "r", 0), (2, "r", 0)], 3)),
+            "run r has 3 shards, each to be merged exactly once: shard 1 of 3 missing (pass \
+             --force to merge them anyway)"
+        );
+        let mut twice = shards(&[(0, "r", 0), (1, "r", 0), (1, "r", 3)], 3);
+        twice[2].0 = "again.json".into();
+        assert_eq!(
+            e(twice),
+            "run r has 3 shards, each to be merged exactly once: shard 2 of 3 missing; given \
+             twice: shard 1 (shard-1.json, again.json) (pass --force to merge them anyway)"
+        );
+        assert_eq!(
+            e(shards(&[(0, "r", 0), (1, "other", 0), (2, "r", 0)], 3)),
+            "shard-1.json is shard 1/3 of run other but shard-0.json is shard 0/3 of run r: the \
+             shards of one run share its id and count (pass --force to merge them anyway)"
+        );
+        let mut mixed = shards(&[(0, "r", 0)], 1);
+        let mut plain = crate::report::testing::open_loop_result();
+        plain.host.hostname = "b".into();
+        mixed.push(("plain.json".into(), plain));
+        assert!(e(mixed).starts_with("plain.json is not a shard but shard-0.json is"));
+        // The same file twice is still the same run twice.
+        let one = shards(&[(0, "r", 0)], 2).remove(0);
+        let same = vec![one.clone(), ("copy.json".into(), one.1)];
+        assert!(merge(&named(&same))
+            .unwrap_err()
+            .to_string()
+            .contains("hold the same run"));
+        // Forced, a partial run merges.
+        let dir = tempfile::tempdir().unwrap();
+        let partial = shards(&[(0, "r", 0), (2, "r", 0)], 3);
+        let mut inputs = Vec::new();
+        for (name, r) in &partial {
+            let p = dir.path().join(name);
+            crate::report::json::save(r, &p).unwrap();
+            inputs.push(p);
+        }
+        let args = |force| MergeArgs {
+            inputs: inputs.clone(),
+            output: dir.path().join("m.json"),
+            label: None,
+            force,
+        };
+        assert!(execute(&args(false))
+            .unwrap_err()
+            .to_string()
+            .contains("shard 1 of 3 missing"));
+        assert_eq!(execute(&args(true)).unwrap().summary.requests, 2_000);
     }
 
     #[test]

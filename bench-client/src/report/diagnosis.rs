@@ -40,9 +40,26 @@ pub const SCHEDULE_P99_MAX_US: u64 = 1_000;
 /// fewer, the p99 is the maximum, one hiccup of a busy machine.
 pub const SCHEDULE_MIN_SENDS: u64 = 100;
 
+/// `merge` warns when its inputs' actual starts lie further apart than
+/// this (ms): a second of the timeline then holds visibly less than the
+/// whole load at each end.
+pub const START_SPREAD_MS: f64 = 50.0;
+
 /// The server is called the limit when the target rate reaches this share
 /// of what the connections could carry (Little's law).
 const SERVER_LIMIT_SHARE: f64 = 0.9;
+
+/// The connections the run's own figures come from: a shard's part of
+/// `config.connections` (which describes the whole run), or all of them.
+fn own_connections(r: &RunResult) -> u32 {
+    match &r.shard {
+        Some(s) => {
+            let part = crate::shard::share(u64::from(r.config.connections), s.index, s.count);
+            (part.end - part.start) as u32
+        }
+        None => r.config.connections,
+    }
+}
 
 /// One warning: its kind with the figures behind it, and the sentence that
 /// says it (the same sentence the text summary prints after `WARNING: `).
@@ -181,6 +198,10 @@ pub enum WarningKind {
         server_max_streams: u64,
         connections: u32,
     },
+    /// A merged `--start-at` run whose inputs began their measured phases
+    /// more than [`START_SPREAD_MS`] apart: their clocks, or their starts,
+    /// did not agree, and the first and last seconds carry part of the load.
+    StartSpread { spread_ms: f64, limit_ms: f64 },
 }
 
 impl WarningKind {
@@ -381,6 +402,15 @@ impl fmt::Display for WarningKind {
                 u64::from(*connections) * u64::from(*streams_in_flight),
                 u64::from(*connections) * u64::from(*streams)
             ),
+            WarningKind::StartSpread {
+                spread_ms,
+                limit_ms,
+            } => write!(
+                f,
+                "the merged runs began their measured phases {spread_ms:.1} ms apart (more than \
+                 {limit_ms:.0} ms): their clocks or their starts did not agree (see each \
+                 input's start.clock), so the first and last seconds carry part of the load"
+            ),
         }
     }
 }
@@ -414,6 +444,14 @@ pub fn diagnose(r: &RunResult) -> Vec<Warning> {
     kinds.extend(rate(r));
     kinds.extend(stage_rates(r));
     kinds.extend(streams_capped(r));
+    if let Some(spread_ms) = r.start.as_ref().and_then(|s| s.spread_ms) {
+        if spread_ms > START_SPREAD_MS {
+            kinds.push(WarningKind::StartSpread {
+                spread_ms,
+                limit_ms: START_SPREAD_MS,
+            });
+        }
+    }
     let starved = r.clients.iter().filter(|c| c.requests == 0).count() as u64;
     if r.clients.len() >= 2 && starved > 0 && s.requests > 0 {
         kinds.push(WarningKind::StarvedClients {
@@ -527,7 +565,7 @@ fn streams_capped(r: &RunResult) -> Option<WarningKind> {
         streams,
         streams_in_flight: h2.streams_in_flight,
         server_max_streams,
-        connections: r.config.connections,
+        connections: own_connections(r),
     })
 }
 
@@ -566,7 +604,7 @@ fn rate(r: &RunResult) -> Option<WarningKind> {
         return Some(WarningKind::RateNotHeld {
             target_rate: target,
             achieved_rate: s.achieved_rate.unwrap_or(0.0),
-            connections: r.config.connections,
+            connections: own_connections(r),
             mean_service_time_us: service_us,
             capacity_rate: capacity,
             limit,
@@ -594,7 +632,7 @@ fn pool_capacity(r: &RunResult) -> (f64, Option<f64>) {
         Some(h) if r.config.is_http2() => h.streams_in_flight,
         _ => r.config.streams_per_connection(),
     };
-    let in_flight = f64::from(r.config.connections) * f64::from(per_connection);
+    let in_flight = f64::from(own_connections(r)) * f64::from(per_connection);
     let capacity = (service_us > 0.0)
         .then(|| in_flight * 1e6 / service_us)
         .filter(|c| c.is_finite());
@@ -629,7 +667,7 @@ fn stage_rates(r: &RunResult) -> Vec<WarningKind> {
                 end_s: st.end_s,
                 target_rate: target,
                 achieved_rate: achieved,
-                connections: r.config.connections,
+                connections: own_connections(r),
                 capacity_rate: capacity,
                 limit,
             })

@@ -148,6 +148,8 @@ pub(crate) mod testing {
             phases: None,
             tls: None,
             http2: None,
+            shard: None,
+            start: None,
         }
     }
 
@@ -176,6 +178,7 @@ pub(crate) mod testing {
             started_at: r.started_at.clone(),
             label: None,
             requests: 1_000,
+            shard: None,
         }];
         r
     }

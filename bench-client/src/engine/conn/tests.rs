@@ -43,6 +43,7 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         per_target: false,
         clients: 1,
         conns_per_client: 1,
+        conn_ids: 0..1,
         threads: 1,
         stop,
         warmup: Duration::ZERO,
@@ -54,6 +55,7 @@ fn plan(addr: SocketAddr, request: &[u8], stop: Stop) -> Plan {
         arrivals: None,
         connection_curve: None,
         stage_ends: Vec::new(),
+        origin_at: None,
     }
 }
 

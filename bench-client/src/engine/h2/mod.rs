@@ -107,7 +107,7 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
             let host = plan.host_of(id);
             let h = &plan.hosts[host];
             let picker = h.picker.as_ref().map(|p| p.picker(id - h.first_conn));
-            let mut c = H2Conn::new(id, id / plan.conns_per_client, host, picker);
+            let mut c = H2Conn::new(id, plan.client_of(id), host, picker);
             if let Some(arrivals) = &plan.arrivals {
                 c.pacer().set_arrivals(arrivals.connection(id));
             }
@@ -139,7 +139,7 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
         }
     }
     // Always arrive, even after a failure, so that the others can start.
-    let origin = shared.gate.arrive();
+    let origin = shared.gate.arrive_and_wait();
     let rt = rt?;
     books.borrow_mut().start_at(origin);
     let (measure_start, closed_end) = {
