@@ -211,7 +211,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(idx: usize, id: u32, client: u32, now: Instant) -> Conn {
+    pub fn new(idx: usize, client: u32, pacer: Pacer, now: Instant) -> Conn {
         Conn {
             idx,
             client,
@@ -233,7 +233,7 @@ impl Conn {
             connect_started: now,
             ttfb_from: now,
             first_byte: None,
-            pacer: Pacer::new(id),
+            pacer,
             counted_second: usize::MAX,
             host: 0,
             target: 0,
@@ -254,10 +254,6 @@ impl Conn {
         self.target = target;
         self.framer.set_head_request(head);
         self.picker = picker.map(Box::new);
-    }
-
-    pub fn pacer(&mut self) -> &mut Pacer {
-        &mut self.pacer
     }
 
     pub fn gen(&self) -> u32 {

@@ -177,6 +177,30 @@ impl Plan {
     pub fn is_open(&self) -> bool {
         self.rate.is_some() || self.arrivals.is_some()
     }
+
+    /// Connection `id`'s place in the schedule, whichever protocol
+    /// carries it: its due times on a curve, its open intervals on stages.
+    pub(crate) fn pacer(&self, id: u32) -> schedule::Pacer {
+        let mut pacer = schedule::Pacer::new(id);
+        if let Some(arrivals) = &self.arrivals {
+            pacer.set_arrivals(arrivals.connection(id));
+        }
+        if let Some(curve) = &self.connection_curve {
+            pacer.set_intervals(curve.connection_intervals(
+                id,
+                self.clients,
+                self.conns_per_client,
+            ));
+        }
+        pacer
+    }
+
+    /// With `--targets`, how connection `id` picks its targets among its
+    /// host's.
+    pub(crate) fn picker(&self, id: u32) -> Option<crate::shape::targets::TargetPicker> {
+        let h = &self.hosts[self.host_of(id)];
+        h.picker.as_ref().map(|p| p.picker(id - h.first_conn))
+    }
 }
 
 /// What a run measured.
@@ -608,23 +632,13 @@ fn prepare<'a>(shared: &Shared<'a>, ids: &[u32]) -> io::Result<Prepared<'a>> {
         .map(|(idx, &id)| {
             let host = plan.host_of(id);
             let h = &plan.hosts[host];
-            let mut c = Conn::new(idx, id, plan.client_of(id), now);
+            let mut c = Conn::new(idx, plan.client_of(id), plan.pacer(id), now);
             c.set_host(
                 host,
                 h.targets[0],
                 plan.requests[h.targets[0]].head,
-                h.picker.as_ref().map(|p| p.picker(id - h.first_conn)),
+                plan.picker(id),
             );
-            if let Some(arrivals) = &plan.arrivals {
-                c.pacer().set_arrivals(arrivals.connection(id));
-            }
-            if let Some(curve) = &plan.connection_curve {
-                c.pacer().set_intervals(curve.connection_intervals(
-                    id,
-                    plan.clients,
-                    plan.conns_per_client,
-                ));
-            }
             c
         })
         .collect();

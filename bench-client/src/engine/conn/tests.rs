@@ -99,7 +99,7 @@ impl Harness {
         Harness {
             poll,
             events: Events::with_capacity(16),
-            conn: Conn::new(0, 0, 0, now),
+            conn: Conn::new(0, 0, plan.pacer(0), now),
             ctx,
             resuming: Vec::new(),
         }

@@ -59,20 +59,16 @@ pub struct H2Conn {
 }
 
 impl H2Conn {
-    pub fn new(id: u32, client: u32, host: usize, picker: Option<TargetPicker>) -> H2Conn {
+    pub fn new(client: u32, host: usize, pacer: Pacer, picker: Option<TargetPicker>) -> H2Conn {
         H2Conn {
             client,
             host,
-            pacer: Pacer::new(id),
+            pacer,
             picker,
             counted: usize::MAX,
             early: None,
             connect_failures: 0,
         }
-    }
-
-    pub fn pacer(&mut self) -> &mut Pacer {
-        &mut self.pacer
     }
 
     /// Open loop: connects before the run starts, so that the schedule's

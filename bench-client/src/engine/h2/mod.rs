@@ -104,21 +104,12 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
     let mut conns: Vec<H2Conn> = ids
         .iter()
         .map(|&id| {
-            let host = plan.host_of(id);
-            let h = &plan.hosts[host];
-            let picker = h.picker.as_ref().map(|p| p.picker(id - h.first_conn));
-            let mut c = H2Conn::new(id, plan.client_of(id), host, picker);
-            if let Some(arrivals) = &plan.arrivals {
-                c.pacer().set_arrivals(arrivals.connection(id));
-            }
-            if let Some(curve) = &plan.connection_curve {
-                c.pacer().set_intervals(curve.connection_intervals(
-                    id,
-                    plan.clients,
-                    plan.conns_per_client,
-                ));
-            }
-            c
+            H2Conn::new(
+                plan.client_of(id),
+                plan.host_of(id),
+                plan.pacer(id),
+                plan.picker(id),
+            )
         })
         .collect();
     let rt = runtime();
