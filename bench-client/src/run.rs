@@ -28,7 +28,7 @@ use crate::shape::stage::Target as StageTarget;
 use crate::shape::targets::TargetPlan;
 use crate::stats::{StageStats, Stats, TimelineTarget};
 use crate::supervisor::SpawnedServer;
-use crate::{hdr, host, http, report, signals};
+use crate::{hdr, host, http, live, report, signals};
 
 /// File descriptors kept free beside the connections (epoll, timerfds,
 /// stdio, the server's pipes, the result file).
@@ -69,6 +69,9 @@ pub struct Measured {
 /// the signal handlers.
 pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     raise_fd_limit(config)?;
+    // Bound first: an address that cannot be used ends the run before
+    // anything starts.
+    let metrics = config.metrics_addr.map(live::Listener::bind).transpose()?;
     let checks = config.checks();
     for notice in &config.notices {
         eprintln!("note: {notice}");
@@ -222,7 +225,13 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         short_slice: config.short_slice,
         http2: http2.clone(),
     };
-    let counters = Arc::new(Counters::new(plan.threads as usize));
+    let counters = Arc::new(Counters::new(plan.threads as usize, metrics.is_some()));
+    // A shard's labels (`shard`, `run_id`) go here; a run on its own has none.
+    let labels = Vec::new();
+    let exporter = metrics
+        .map(|m| m.serve(Arc::clone(&counters), live::TargetRate::of(&plan), labels))
+        .transpose()
+        .context("cannot start the --metrics-addr thread")?;
     let progress = Progress::start(
         Arc::clone(&counters),
         config.warmup,
@@ -231,6 +240,9 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     );
     let outcome = engine::run(&plan, &counters);
     progress.finish();
+    if let Some(e) = exporter {
+        e.finish();
+    }
     let outcome = outcome.context("the load engine failed")?;
 
     let server = match (server, config.server) {
