@@ -116,7 +116,7 @@ import json, sys
 try:
     from prometheus_client.openmetrics.parser import text_string_to_metric_families
 except ImportError:
-    sys.exit("Python's prometheus_client is missing: python3 -m pip install prometheus-client")
+    sys.exit(3)
 out = {}
 for f in text_string_to_metric_families(sys.stdin.read()):
     out[f.name] = {"type": f.type, "samples": [[s.name, s.labels, s.value] for s in f.samples]}
@@ -136,6 +136,11 @@ print(json.dumps(out))
         .write_all(text.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(3),
+        "Python's prometheus_client is missing; install it: python3 -m pip install prometheus-client"
+    );
     assert!(
         out.status.success(),
         "the OpenMetrics parser refused the text: {}\n{text}",
