@@ -306,6 +306,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "CPUS", requires = "server")]
     pub server_cpus: Option<String>,
 
+    /// Serve live metrics (OpenMetrics text at GET /metrics) on this address while the run
+    /// goes, e.g. 0.0.0.0:9464, or 127.0.0.1:0 for any free port; the address is printed to
+    /// stderr as `metrics on http://IP:PORT/metrics`.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+
     /// Write the JSON result here, or to stdout with `-o -` (the text summary then goes to
     /// stderr) [default: a new file in --results-dir named after the UTC start time and the
     /// label or server, e.g. 20261125T192000Z-selector.json].

@@ -493,6 +493,8 @@ pub struct Config {
     pub tls: TlsOptions,
     /// `--resolve`: connect here instead of resolving the URL's host.
     pub resolve: Option<std::net::SocketAddr>,
+    /// `--metrics-addr`: where the live metrics are served.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub output: Output,
     pub label: Option<String>,
     pub quiet: bool,
@@ -794,6 +796,11 @@ impl Config {
             server_tls: args.tls.tls,
             tls,
             resolve,
+            metrics_addr: args
+                .metrics_addr
+                .as_deref()
+                .map(parse_metrics_addr)
+                .transpose()?,
             output,
             label: args.label.clone(),
             quiet: args.quiet,
@@ -1060,6 +1067,16 @@ fn tls_options(run: &RunArgs, url: &HttpUrl) -> Result<TlsOptions, ConfigError> 
         client_cert,
         version,
         resume,
+    })
+}
+
+/// `--metrics-addr IP:PORT`: an IP address, not a name, so that what is
+/// bound is what was asked for.
+fn parse_metrics_addr(text: &str) -> Result<std::net::SocketAddr, ConfigError> {
+    text.parse().map_err(|_| ConfigError::Invalid {
+        flag: "--metrics-addr",
+        value: text.to_string(),
+        expected: "IP:PORT, e.g. 0.0.0.0:9464, [::]:9464, or 127.0.0.1:0 for any free port",
     })
 }
 
@@ -1905,6 +1922,24 @@ mod tests {
             assert!(
                 e.starts_with(&format!(
                     "invalid value '{bad}' for --resolve: expected HOST:PORT:ADDR"
+                )),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn metrics_addr_is_an_ip_and_port() {
+        let c = config(&["--metrics-addr", "127.0.0.1:0"]).unwrap();
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));
+        let c = config(&["--metrics-addr", "[::]:9464"]).unwrap();
+        assert_eq!(c.metrics_addr, Some("[::]:9464".parse().unwrap()));
+        assert_eq!(config(&[]).unwrap().metrics_addr, None);
+        for bad in ["9464", "localhost:9464", "0.0.0.0", "0.0.0.0:99999"] {
+            let e = config(&["--metrics-addr", bad]).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "invalid value '{bad}' for --metrics-addr: expected IP:PORT"
                 )),
                 "{e}"
             );

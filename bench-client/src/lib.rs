@@ -16,6 +16,7 @@ pub mod findmax;
 pub mod hdr;
 pub mod host;
 pub mod http;
+pub mod live;
 pub mod merge;
 pub mod metric;
 pub mod plot;

@@ -29,7 +29,7 @@ use crate::shape::stage::Target as StageTarget;
 use crate::shape::targets::TargetPlan;
 use crate::stats::{StageStats, Stats, TimelineTarget};
 use crate::supervisor::SpawnedServer;
-use crate::{hdr, host, http, report, signals};
+use crate::{hdr, host, http, live, report, signals};
 
 /// File descriptors kept free beside the connections (epoll, timerfds,
 /// stdio, the server's pipes, the result file).
@@ -70,6 +70,9 @@ pub struct Measured {
 /// the signal handlers.
 pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     raise_fd_limit(config)?;
+    // Bound first: an address that cannot be used ends the run before
+    // anything starts.
+    let metrics = config.metrics_addr.map(live::Listener::bind).transpose()?;
     let checks = config.checks();
     for notice in &config.notices {
         eprintln!("note: {notice}");
@@ -246,7 +249,20 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         http2: http2.clone(),
         origin_at: start.as_ref().map(|s| s.origin),
     };
-    let counters = Arc::new(Counters::new(plan.threads as usize));
+    let counters = Arc::new(Counters::new(plan.threads as usize, metrics.is_some()));
+    // Every sample of a shard says which shard of which run it is, so
+    // that Prometheus can add the shards up and tell runs apart.
+    let labels = match &config.shard {
+        Some(s) => vec![
+            ("shard".to_string(), s.index.to_string()),
+            ("run_id".to_string(), config.run_id.clone()),
+        ],
+        None => Vec::new(),
+    };
+    let exporter = metrics
+        .map(|m| m.serve(Arc::clone(&counters), live::TargetRate::of(&plan), labels))
+        .transpose()
+        .context("cannot start the --metrics-addr thread")?;
     let progress = Progress::start(
         Arc::clone(&counters),
         config.warmup,
@@ -255,6 +271,9 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
     );
     let outcome = engine::run(&plan, &counters);
     progress.finish();
+    if let Some(e) = exporter {
+        e.finish();
+    }
     let outcome = outcome.context("the load engine failed")?;
 
     let server = match (server, config.server) {

@@ -7,6 +7,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::counters::LiveRecorder;
 use super::{Plan, Schedule, Slot, Tickets};
 use crate::stats::{Cause, Failure, Stats};
 
@@ -39,6 +40,8 @@ pub(crate) struct Books<'a> {
     /// complete after `-d` ran out are counted in it.
     last_second: usize,
     slot: &'a Slot,
+    /// `--metrics-addr`: the worker's live metrics.
+    pub live: Option<LiveRecorder<'a>>,
 }
 
 impl<'a> Books<'a> {
@@ -60,6 +63,7 @@ impl<'a> Books<'a> {
                 crate::config::Stop::Requests(_) => usize::MAX,
             },
             slot,
+            live: None,
         }
     }
 
@@ -149,6 +153,9 @@ impl<'a> Books<'a> {
         if (measured && !self.tickets.take()) || self.too_late(now, intended) {
             return None;
         }
+        if let Some(live) = &mut self.live {
+            live.begin();
+        }
         Some(measured)
     }
 
@@ -196,6 +203,9 @@ impl<'a> Books<'a> {
         ttfb: Option<(Instant, Instant)>,
         counted: &mut usize,
     ) -> bool {
+        if let Some(live) = &mut self.live {
+            live.end();
+        }
         if !(a.measured && self.counts(now)) {
             return false;
         }
@@ -215,6 +225,9 @@ impl<'a> Books<'a> {
             crate::hdr::record(&mut self.stats.ttfb, us);
         }
         self.publish();
+        if let Some(live) = &mut self.live {
+            live.latency(latency);
+        }
         true
     }
 
@@ -228,6 +241,9 @@ impl<'a> Books<'a> {
         cause: Cause,
         counted: &mut usize,
     ) -> bool {
+        if let Some(live) = &mut self.live {
+            live.end();
+        }
         if !(a.measured && self.counts(now)) {
             return false;
         }
@@ -242,6 +258,12 @@ impl<'a> Books<'a> {
         }
         self.count_in(counted, t);
         self.publish();
+        if let Some(live) = &mut self.live {
+            live.errors(kind, self.stats.errors_by_kind[kind.index()]);
+            if let Some((latency, _)) = timed_out {
+                live.latency(latency);
+            }
+        }
         true
     }
 
@@ -265,7 +287,8 @@ impl<'a> Books<'a> {
         }
     }
 
-    /// Lets the progress thread see this worker's totals.
+    /// Lets the progress bar and the live metrics see this worker's
+    /// totals; the live latencies and error kinds are stored after them.
     #[inline]
     pub fn publish(&self) {
         self.slot

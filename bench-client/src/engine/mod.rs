@@ -38,7 +38,7 @@ use crate::signals;
 use crate::stats::{StageStats, Stats, TargetStats};
 use books::Books;
 use conn::Conn;
-pub use counters::{Counters, Slot};
+pub use counters::{Counters, LiveSlot, Slot, Snapshot, LATENCY_BOUNDS, LATENCY_BUCKETS};
 pub use load::WorkerLoad;
 pub use schedule::Schedule;
 
@@ -246,6 +246,7 @@ pub fn run(plan: &Plan, counters: &Counters) -> io::Result<Outcome> {
                     gate: &gate,
                     tickets: matches!(plan.stop, Stop::Requests(_)).then_some(&tickets),
                     slot: counters.slot(t),
+                    live: counters.live(t),
                 };
                 let spawned = std::thread::Builder::new()
                     .name(format!("bench-worker-{t}"))
@@ -418,6 +419,7 @@ struct Shared<'a> {
     gate: &'a Gate<'a>,
     tickets: Option<&'a AtomicU64>,
     slot: &'a Slot,
+    live: Option<&'a LiveSlot>,
 }
 
 struct WorkerEnd {
@@ -676,7 +678,9 @@ fn books<'a>(shared: &Shared<'a>) -> Books<'a> {
         local: 0,
         divisor: threads * 16,
     };
-    Books::new(plan, stats, tickets, shared.slot)
+    let mut books = Books::new(plan, stats, tickets, shared.slot);
+    books.live = shared.live.map(counters::LiveRecorder::new);
+    books
 }
 
 /// Connects every connection ahead of the schedule and waits for the

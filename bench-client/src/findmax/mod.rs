@@ -335,6 +335,7 @@ impl Plan {
             no_short_slice: false,
             server: a.server,
             server_cpus: a.server_cpus.clone(),
+            metrics_addr: None,
             tls: a.tls.clone(),
             output: Some(out.to_path_buf()),
             results_dir: PathBuf::from("results"),

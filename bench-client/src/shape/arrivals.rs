@@ -123,6 +123,11 @@ impl ArrivalPlan {
             done: false,
         }
     }
+
+    /// The rate curve every connection follows.
+    pub fn curve(&self) -> &Arc<RateCurve> {
+        &self.curve
+    }
 }
 
 #[derive(Debug, Clone)]

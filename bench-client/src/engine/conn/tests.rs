@@ -15,8 +15,9 @@ use super::socket::READS_PER_TURN;
 use super::*;
 use crate::config::Stop;
 use crate::engine::books::Books;
+use crate::engine::counters::LiveRecorder;
 use crate::engine::schedule::Timers;
-use crate::engine::Slot;
+use crate::engine::{Counters, Slot};
 use crate::engine::{HostPlan, Plan, RequestBytes, Tickets, READ_BUFFER_BYTES, TIMER};
 use crate::stats::Stats;
 
@@ -317,6 +318,38 @@ fn a_request_is_sent_again_only_once() {
         3,
         "request 2 was sent twice, not more"
     );
+}
+
+/// The live metrics see every attempt begin and end once, whatever way it
+/// ended (a response, a retry on a fresh connection, a failure): nothing
+/// is left in flight, and the histogram holds the one latency recorded.
+#[test]
+fn live_metrics_see_each_attempt_begin_and_end_once() {
+    // As above: one response, then a request whose retry fails too.
+    let (addr, server) = server(2, move |i, mut sock| {
+        if i == 0 {
+            assert!(read_head(&mut sock));
+            sock.write_all(OK).unwrap();
+        }
+        let _ = read_head(&mut sock);
+    });
+    let counters: &'static Counters = Box::leak(Box::new(Counters::new(1, true)));
+    let mut h = Harness::new(plan(addr, GET, Stop::Requests(0)), 2, Instant::now());
+    h.ctx.books.live = Some(LiveRecorder::new(counters.live(0).unwrap()));
+    h.start();
+    assert_eq!(counters.snapshot().in_flight, 1, "the first request is out");
+    let deadline = Instant::now() + HANG;
+    while h.ctx.active > 0 {
+        assert!(Instant::now() < deadline, "the connection hung");
+        h.turn();
+    }
+    server.join().unwrap();
+    let live = counters.snapshot();
+    assert_eq!(live.in_flight, 0);
+    assert_eq!(live.latency.iter().sum::<u64>(), 1);
+    let mut kinds = [0; Failure::ALL.len()];
+    kinds[Failure::Read.index()] = 1;
+    assert_eq!(live.errors_by_kind, kinds);
 }
 
 /// A connection reads at most [`READS_PER_TURN`] buffers per event, then
