@@ -31,6 +31,7 @@ pub mod start;
 pub mod stats;
 pub mod supervisor;
 pub mod tls;
+pub mod watcher;
 
 use std::ffi::OsString;
 use std::io::Write as _;

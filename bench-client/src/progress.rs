@@ -8,52 +8,38 @@
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::config::Stop;
 use crate::engine::Counters;
+use crate::watcher::Watcher;
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
 /// The running progress bar; [`finish`](Self::finish) clears it.
 pub struct Progress {
-    done: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    watcher: Option<Watcher>,
 }
 
 impl Progress {
     /// Starts the bar unless `quiet` or stderr is not a terminal.
     pub fn start(counters: Arc<Counters>, warmup: Duration, stop: Stop, quiet: bool) -> Progress {
-        let done = Arc::new(AtomicBool::new(false));
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress { done, thread: None };
+            return Progress { watcher: None };
         }
-        let flag = Arc::clone(&done);
-        let thread = std::thread::Builder::new()
-            .name("bench-progress".into())
-            .spawn(move || draw(&counters, warmup, stop, &flag))
-            .ok();
-        Progress { done, thread }
+        let watcher = Watcher::spawn("bench-progress", move |done| {
+            draw(&counters, warmup, stop, done)
+        })
+        .ok();
+        Progress { watcher }
     }
 
-    pub fn finish(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    pub fn finish(self) {
+        if let Some(w) = self.watcher {
+            w.finish();
         }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -5,54 +5,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use reference_servers::wire::listening::ListeningLine;
-use reference_servers::wire::totals::TotalsLine;
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// `bench-client serve selector`, its address, and its totals once
-/// stopped with SIGTERM.
-fn serve_with_totals() -> (ChildGuard, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "selector", "--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the server");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = lines
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the server printed its listening line");
-    let addr = ListeningLine::parse(&first)
-        .unwrap_or_else(|e| panic!("unexpected first line {first:?}: {e}"))
-        .addr;
-    (ChildGuard(child), format!("http://{addr}/"), lines)
-}
-
-fn totals(mut server: ChildGuard, lines: std::sync::mpsc::Receiver<String>) -> TotalsLine {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server.pid()),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("signal the server");
-    server.wait_bounded(Duration::from_secs(10));
-    let line = lines
-        .recv_timeout(Duration::from_secs(5))
-        .expect("the server printed its totals");
-    TotalsLine::parse(&line).unwrap_or_else(|| panic!("not a totals line: {line:?}"))
-}
 
 fn merge(args: &[&str], dir: &std::path::Path) -> Finished {
     let mut all = vec!["merge"];
@@ -67,7 +24,8 @@ fn merge(args: &[&str], dir: &std::path::Path) -> Finished {
 /// takes them with --force.
 #[test]
 fn three_shards_start_together_and_merge_into_the_whole_run() {
-    let (server, url, lines) = serve_with_totals();
+    let server = CountedServer::start("selector", &[]);
+    let url = server.url("/");
     let dir = tempdir();
     let start_at = SystemTime::now() + Duration::from_secs(2);
     let start_text = humantime::format_rfc3339_millis(start_at).to_string();
@@ -113,7 +71,7 @@ fn three_shards_start_together_and_merge_into_the_whole_run() {
             "{out}"
         );
     }
-    let server_totals = totals(server, lines);
+    let server_totals = server.totals();
 
     let shards: Vec<_> = outs.iter().map(|p| load(p)).collect();
     for (i, r) in shards.iter().enumerate() {

@@ -19,7 +19,6 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
@@ -28,6 +27,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use crate::engine::{Counters, Plan};
 use crate::exit::UsageError;
 use crate::shape::curve::RateCurve;
+use crate::watcher::Watcher;
 
 /// The media type of OpenMetrics 1.0 text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -124,49 +124,28 @@ impl Listener {
         target: TargetRate,
         labels: Vec<(String, String)>,
     ) -> io::Result<Exporter> {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&done);
-        let thread = std::thread::Builder::new()
-            .name("bench-metrics".into())
-            .spawn(move || {
-                let mut server = Server {
-                    counters: &counters,
-                    target,
-                    labels,
-                    rate: Rate::default(),
-                };
-                server.run(&self.inner, &flag)
-            })?;
-        Ok(Exporter {
-            done,
-            thread: Some(thread),
-        })
+        let watcher = Watcher::spawn("bench-metrics", move |done| {
+            let mut server = Server {
+                counters: &counters,
+                target,
+                labels,
+                rate: Rate::default(),
+            };
+            server.run(&self.inner, done)
+        })?;
+        Ok(Exporter { watcher })
     }
 }
 
 /// The serving thread; [`finish`](Self::finish) (or dropping it) stops it
 /// and closes the port.
 pub struct Exporter {
-    done: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    watcher: Watcher,
 }
 
 impl Exporter {
-    pub fn finish(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        self.stop();
+    pub fn finish(self) {
+        self.watcher.finish();
     }
 }
 
