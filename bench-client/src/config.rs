@@ -904,6 +904,11 @@ impl Config {
     /// Where this process stops: `-d` as given, or its shard's part of `-n`.
     pub fn own_stop(&self) -> Stop {
         match (&self.shard, self.stop) {
+            // A uniform open loop: the shard's connections' own counts, so
+            // that the shards send the one-machine schedule.
+            (Some(s), Stop::Requests(n)) if self.is_open() && self.arrival_curve().is_none() => {
+                Stop::Requests(s.requests_by_connection(n, self.connections()))
+            }
             (Some(s), Stop::Requests(n)) => Stop::Requests(s.requests(n)),
             (_, stop) => stop,
         }
@@ -1530,7 +1535,12 @@ mod tests {
         .unwrap();
         assert_eq!((c.connections(), c.stop), (10, Stop::Requests(9001)));
         assert_eq!(c.own_connections(), 0..3);
-        assert_eq!(c.own_stop(), Stop::Requests(2251));
+        // A uniform open loop: its 3 connections' one-machine counts (901
+        // + 900 + 900); a closed loop: a quarter of -n (2251).
+        assert_eq!(c.own_stop(), Stop::Requests(2701));
+        let closed =
+            config(&["--shard", "0/4", "--run-id", "r", "-c", "10", "-n", "9001"]).unwrap();
+        assert_eq!(closed.own_stop(), Stop::Requests(2251));
         assert!((c.own_share() - 0.3).abs() < 1e-12);
         assert_eq!(c.effective_threads(), 3, "at most one per own connection");
         let rc = c.run_config("http://h/");

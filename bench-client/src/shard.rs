@@ -96,6 +96,19 @@ impl Shard {
         let r = share(total, self.index, self.count);
         r.end - r.start
     }
+
+    /// This shard's count of `-n`'s `total` requests in a uniform open
+    /// loop over `connections`: on one machine the first `total` due slots
+    /// (`c + k·C`) are sent, so connection `c` sends `⌊total/C⌋`, plus one
+    /// if `c < total mod C`; a shard takes exactly its connections' counts,
+    /// so that together the shards send the one-machine schedule.
+    pub fn requests_by_connection(&self, total: u64, connections: u32) -> u64 {
+        let own = self.connections(connections);
+        let c = u64::from(connections.max(1));
+        let (each, extra) = (total / c, total % c);
+        let (a, b) = (u64::from(own.start), u64::from(own.end));
+        (b - a) * each + extra.min(b).saturating_sub(a)
+    }
 }
 
 /// `--run-id` or its environment variable, checked: what labels and file
@@ -199,5 +212,35 @@ mod tests {
         assert_eq!(a.len(), 16);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    /// In a uniform open loop the shards' counts are their connections'
+    /// one-machine counts, and add up to the whole.
+    #[test]
+    fn open_loop_counts_follow_the_connections() {
+        for (total, conns, count) in [(15u64, 10u32, 2u32), (9001, 6, 3), (7, 10, 3), (100, 7, 7)] {
+            let per_conn =
+                |c: u64| total / u64::from(conns) + u64::from(c < total % u64::from(conns));
+            let mut sum = 0;
+            for index in 0..count {
+                let s = Shard { index, count };
+                let own = s.connections(conns);
+                let expected: u64 = (u64::from(own.start)..u64::from(own.end))
+                    .map(per_conn)
+                    .sum();
+                assert_eq!(
+                    s.requests_by_connection(total, conns),
+                    expected,
+                    "{total} {conns} {index}/{count}"
+                );
+                sum += expected;
+            }
+            assert_eq!(sum, total);
+        }
+        // -c 10 -n 15 over 2 shards: connections 0-4 send 2 each, 5-9 one.
+        let halves: Vec<u64> = (0..2)
+            .map(|i| Shard { index: i, count: 2 }.requests_by_connection(15, 10))
+            .collect();
+        assert_eq!(halves, [10, 5]);
     }
 }

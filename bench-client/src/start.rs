@@ -70,6 +70,11 @@ fn parse_rfc3339(t: &str) -> Option<SystemTime> {
     if let Some(utc) = t.strip_suffix(['Z', 'z']) {
         return humantime::parse_rfc3339(&format!("{utc}Z")).ok();
     }
+    // A pasted `−` (U+2212) or any non-ASCII byte is simply not RFC 3339,
+    // and must not split a character.
+    if !t.is_ascii() {
+        return None;
+    }
     let (local, offset) = t.split_at(t.len().checked_sub(6)?);
     let sign = match offset.as_bytes()[0] {
         b'+' => 1i64,
@@ -178,6 +183,10 @@ mod tests {
             "+",
             "+5x",
             "",
+            // A minus sign pasted from a document (U+2212), which must not
+            // split a character.
+            "2026-11-29T15:30:00\u{2212}03:30",
+            "2026-11-29T19:00:00\u{e9}",
         ] {
             let e = parse(bad, now).unwrap_err();
             assert!(

@@ -229,8 +229,23 @@ impl H2Conn {
                 }
                 _ = sleep_until_opt(due), if due.is_some() => {
                     let d = due.take().unwrap_or(now);
-                    next = self.begin(env, Instant::now(), d, true);
-                    done = next.is_none();
+                    let fresh = self.begin(env, Instant::now(), d, true);
+                    done = fresh.is_none();
+                    // A refused request may have taken `next` meanwhile: the
+                    // due one waits behind it rather than replacing it.
+                    match (next, fresh) {
+                        (None, f) => next = f,
+                        (Some(_), Some(f)) => resend.push_back(f),
+                        (Some(_), None) => {}
+                    }
+                }
+                // A request that waits for the connection to take a new
+                // stream (a server that allows none) has its deadline too.
+                _ = sleep_until_opt(next.filter(|_| blocked).map(|p| p.attempt.sent + plan.timeout)), if blocked => {
+                    if let Some(p) = next.take() {
+                        self.fail(env, &p, Failure::Timeout, Cause::None);
+                    }
+                    retire(&mut session, &mut retired);
                 }
                 _ = sleep_until_opt(pause), if pause.is_some() => {
                     pause = None;
@@ -346,20 +361,23 @@ impl H2Conn {
                     &mut self.counted,
                 );
             }
-            Ending::Refused if p.sends < MAX_SENDS => {
+            Ending::Refused { goaway } if p.sends < MAX_SENDS => {
                 let mut books = env.books.borrow_mut();
-                if p.attempt.measured && books.counts(now) {
+                let counts = p.attempt.measured && books.counts(now);
+                if counts {
                     books.stats.resent += 1;
                 }
-                if !*goaway_seen {
-                    // The refusal is how a graceful GOAWAY shows on the
-                    // streams it refused.
+                if goaway && !*goaway_seen {
+                    // The refusal is how a GOAWAY shows on the streams it
+                    // refused.
                     *goaway_seen = true;
-                    books.stats.goaways += 1;
+                    if counts {
+                        books.stats.goaways += 1;
+                    }
                 }
                 resend.push_back(p);
             }
-            Ending::Refused => {
+            Ending::Refused { .. } => {
                 self.fail(env, &p, Failure::Http2, Cause::Protocol("REFUSED_STREAM"))
             }
             Ending::Failed(kind, cause) => self.fail(env, &p, kind, cause),

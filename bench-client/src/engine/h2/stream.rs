@@ -22,7 +22,8 @@ pub enum Ending {
     },
     /// The server did not process it (above a GOAWAY's last stream id, or
     /// reset with REFUSED_STREAM): it may be sent again elsewhere.
-    Refused,
+    /// `goaway`: a GOAWAY said so (not a reset).
+    Refused { goaway: bool },
     /// It failed.
     Failed(Failure, Cause),
     /// No response within `--timeout`; dropping the stream resets it
@@ -72,23 +73,21 @@ pub async fn exchange(
 
 fn ending_of(e: &h2::Error) -> Ending {
     if refused(e) {
-        Ending::Refused
+        Ending::Refused {
+            goaway: e.is_go_away(),
+        }
     } else {
         let (kind, cause) = classify(e);
         Ending::Failed(kind, cause)
     }
 }
 
-/// Whether the server promised it did not process the stream: a graceful
-/// GOAWAY (NO_ERROR) that the stream was above, or REFUSED_STREAM (RFC 9113
-/// 8.7). Streams at or below a GOAWAY's last id finish on the old
-/// connection, so only refused ones see a graceful GOAWAY's error.
+/// Whether the server promised it did not process the stream: a GOAWAY
+/// that the stream was above (RFC 9113 6.8: whatever its error code; `h2`
+/// gives the GOAWAY's own error only to those streams), or REFUSED_STREAM
+/// (8.7).
 fn refused(e: &h2::Error) -> bool {
-    match e.reason() {
-        Some(Reason::REFUSED_STREAM) => true,
-        Some(Reason::NO_ERROR) => e.is_go_away() && e.is_remote(),
-        _ => false,
-    }
+    e.reason() == Some(Reason::REFUSED_STREAM) || (e.is_go_away() && e.is_remote())
 }
 
 /// An `h2` error in the run's failure kinds: the socket's errors as over
