@@ -130,12 +130,16 @@ for ((i = 0; i < K; i++)); do
     pids+=($!)
 done
 
-# Mid-run: a second after the start, scrape every shard once, from the
-# server's namespace (the bridge reaches every generator).
-sleep "$(( start_epoch - $(date +%s) + 1 ))"
+# Mid-run: halfway through the run, scrape every shard once (all at once),
+# from the server's namespace (the bridge reaches every generator).
+sleep "$(python3 -c "import time; print(max(0.0, $start_epoch + $REQUESTS / $RATE / 2 - time.time()))")"
+scrapes=()
 for ((i = 0; i < K; i++)); do
-    ip netns exec "$SRV" curl -sS --max-time 5 "http://$NET.$((10 + i)):9464/metrics" >"metrics-$i.txt" \
-        || die "cannot scrape shard $i's /metrics at $NET.$((10 + i)):9464"
+    ip netns exec "$SRV" curl -sS --max-time 5 "http://$NET.$((10 + i)):9464/metrics" >"metrics-$i.txt" &
+    scrapes+=($!)
+done
+for ((i = 0; i < K; i++)); do
+    wait "${scrapes[i]}" || die "cannot scrape shard $i's /metrics at $NET.$((10 + i)):9464"
 done
 
 failed=0
@@ -147,7 +151,10 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || true
 "$BC" merge shard-*.json -o merged.json >merge.out 2>merge.err || die "merge failed: $(cat merge.err)"
 
-python3 - "$K" >checks.txt <<'EOF'
+# `|| status=1`: set -e must not end the script before the checks' output
+# is shown.
+status=0
+python3 - "$K" >checks.txt <<'EOF' || status=1
 import json, sys
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from hdrh.histogram import HdrHistogram
@@ -195,7 +202,6 @@ for p in problems:
     print(f"FAILED: {p}")
 sys.exit(1 if problems else 0)
 EOF
-status=$?
 cat checks.txt
 ((status == 0)) || die "checks failed (see $OUT_DIR/checks.txt)"
 output_publish 'shard-*' 'metrics-*' 'merge*' 'server.*' checks.txt

@@ -221,10 +221,9 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             to_stdout,
         )?;
     }
-    let start = config.start_at.map(|at| wait_for_start(config, at, print));
     let arrival_curve = config.arrival_curve();
     let shard_index = config.shard.as_ref().map_or(0, |s| s.index);
-    let plan = Plan {
+    let mut plan = Plan {
         hosts,
         requests,
         per_target: config.targets.is_some(),
@@ -247,7 +246,8 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         stage_ends: stage_spans(config).into_iter().map(|r| r.end).collect(),
         short_slice: config.short_slice,
         http2: http2.clone(),
-        origin_at: start.as_ref().map(|s| s.origin),
+        // Set once the wait for --start-at is over (below).
+        origin_at: None,
     };
     let counters = Arc::new(Counters::new(plan.threads as usize, metrics.is_some()));
     // Every sample of a shard says which shard of which run it is, so
@@ -263,6 +263,10 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         .map(|m| m.serve(Arc::clone(&counters), live::TargetRate::of(&plan), labels))
         .transpose()
         .context("cannot start the --metrics-addr thread")?;
+    // /metrics answers during the wait too (its counts are zero), so that a
+    // scraper sees the shard up before its start.
+    let start = config.start_at.map(|at| wait_for_start(config, at, print));
+    plan.origin_at = start.as_ref().map(|s| s.origin);
     let progress = Progress::start(
         Arc::clone(&counters),
         config.warmup,

@@ -144,7 +144,11 @@ render() {
         }
         END { exit bad }' "$1"
 }
-export T_NAME="$NAME" T_SHARDS="$SHARDS" T_START_AT="$START_AT" T_DEADLINE_S="$TIMEOUT" \
+# The Job's deadline counts from its creation: the wait for the start comes
+# first, then --timeout for the run itself.
+until_start=$(( $(date -u -d "$START_AT" +%s 2>/dev/null || date +%s) - $(date +%s) ))
+((until_start > 0)) || until_start=0
+export T_NAME="$NAME" T_SHARDS="$SHARDS" T_START_AT="$START_AT" T_DEADLINE_S="$((TIMEOUT + until_start))" \
     T_IMAGE="$IMAGE" T_CPU="$CPU" T_MEMORY="$MEMORY" T_OUTPUT="$OUTPUT" T_ARGS="$ARGS_YAML" \
     T_CLAIM="$CLAIM" T_READER_IMAGE="$READER_IMAGE"
 
