@@ -609,7 +609,18 @@ impl Config {
         };
         let seeded_targets =
             file_targets.is_some() && matches!(order, Some(TargetOrder::Random { .. }));
-        let (arrivals, seed) = parse_arrivals(args, open, seeded_targets)?;
+        // Shards must draw from one seed (mixed with each shard's index
+        // later), or `merge` could not tell them one run: without --seed,
+        // the run id they share gives it.
+        let shared_seed = (args.shard.is_some() || args.shards.is_some())
+            .then(|| {
+                args.run_id
+                    .clone()
+                    .or_else(|| std::env::var(shard::RUN_ID_ENV).ok())
+            })
+            .flatten()
+            .map(|id| shard::seed_of(id.trim()));
+        let (arrivals, seed) = parse_arrivals(args, open, seeded_targets, shared_seed)?;
         // A closed loop's stages need a connection per slot; unless the
         // user sized the pool, size it to the peak.
         let (max_clients, max_conns) = match stages.as_ref().and_then(ConnectionCurve::new) {
@@ -1224,10 +1235,13 @@ fn parse_stages(args: &RunArgs, warmup: Duration) -> Result<Option<Stages>, Conf
 /// `--arrivals` and `--seed`: uniform unless asked, and a seed drawn now
 /// when none is given, so that the result can name it and be repeated.
 /// `seeded_targets`: `--targets-order random` takes the seed too, in any loop.
+/// `shared_seed`: a sharded run's seed when none is given (the shards must
+/// share it).
 fn parse_arrivals(
     args: &RunArgs,
     open: bool,
     seeded_targets: bool,
+    shared_seed: Option<u64>,
 ) -> Result<(Arrivals, u64), ConfigError> {
     if !open {
         if args.arrivals.is_some() {
@@ -1248,7 +1262,7 @@ fn parse_arrivals(
                 })
             }
         },
-        None => random_seed(),
+        None => shared_seed.unwrap_or_else(random_seed),
     };
     match args.arrivals.as_deref().map(str::trim) {
         None | Some("uniform") => Ok((Arrivals::Uniform, seed)),
@@ -1524,6 +1538,32 @@ mod tests {
         assert!(e(&["--shards", "3", "--run-id", "r"], 6, n).contains("JOB_COMPLETION_INDEX"));
         assert!(e(&["--shard", "0/3", "--run-id", "a b"], 6, n).contains("for --run-id"));
         assert!(Cli::try_parse_from(["bench-client", "--shard", "0/2", "--shards", "2"]).is_err());
+    }
+
+    /// Shards given no --seed draw from the one their run id gives, so
+    /// that their configs (which merge compares) agree.
+    #[test]
+    fn shards_without_a_seed_share_one_from_the_run_id() {
+        let seed = |shard: &str, id: &str| {
+            config(&[
+                "--shard",
+                shard,
+                "--run-id",
+                id,
+                "-c",
+                "4",
+                "-R",
+                "100",
+                "--arrivals",
+                "poisson",
+            ])
+            .unwrap()
+            .run_config("x")
+            .seed
+        };
+        assert_eq!(seed("0/2", "run-a"), seed("1/2", "run-a"));
+        assert_ne!(seed("0/2", "run-a"), seed("0/2", "run-b"));
+        assert_eq!(seed("0/2", "run-a"), Some(crate::shard::seed_of("run-a")));
     }
 
     /// A shard's config is the whole run's; its own part is derived.

@@ -111,6 +111,16 @@ impl Shard {
     }
 }
 
+/// The seed of a sharded run given no `--seed`: one every shard derives
+/// alike from the run id they share (FNV-1a, then SplitMix64).
+pub fn seed_of(run_id: &str) -> u64 {
+    use rand::{RngCore as _, SeedableRng as _};
+    let fnv = run_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    rand_xoshiro::SplitMix64::seed_from_u64(fnv).next_u64()
+}
+
 /// `--run-id` or its environment variable, checked: what labels and file
 /// names can carry (letters, digits, `-`, `_`, `.`, at most 128).
 pub fn check_run_id(id: &str, from: &str) -> Result<String, String> {

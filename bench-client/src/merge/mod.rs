@@ -196,6 +196,30 @@ pub fn check_shards(runs: &[(&Path, &RunResult)]) -> anyhow::Result<()> {
             );
         }
     }
+    // One run id is not proof of one run (an id given by hand can be
+    // reused): the shards of one run share its whole config, threads
+    // aside (each shard's own), and its start.
+    let (_, first_run) = runs
+        .iter()
+        .find(|(_, r)| r.shard.is_some())
+        .expect("shards were found above");
+    let shape = |r: &RunResult| {
+        let mut c = serde_json::to_value(&r.config).unwrap_or_default();
+        if let Some(map) = c.as_object_mut() {
+            map.remove("threads");
+        }
+        (c, r.start.as_ref().map(|s| s.intended.clone()))
+    };
+    let whole = shape(first_run);
+    if let Some((path, _)) = runs.iter().find(|(_, r)| shape(r) != whole) {
+        anyhow::bail!(
+            "{} and {} share run id {} but not its options or its --start-at: shards of one run \
+             are started with the same command line (pass --force to merge them anyway)",
+            path.display(),
+            first_path.display(),
+            first.run_id
+        );
+    }
     let mut seen: Vec<Vec<&Path>> = vec![Vec::new(); first.count as usize];
     for (path, s) in &shards {
         if let Some(at) = seen.get_mut(s.index as usize) {
@@ -1123,6 +1147,24 @@ mod tests {
             e(shards(&[(0, "r", 0), (1, "other", 0), (2, "r", 0)], 3)),
             "shard-1.json is shard 1/3 of run other but shard-0.json is shard 0/3 of run r: the \
              shards of one run share its id and count (pass --force to merge them anyway)"
+        );
+        // One id reused by hand for two runs: other options, or another
+        // start, are not one run.
+        let mut reused = shards(&[(0, "r", 0), (1, "r", 0)], 2);
+        reused[1].1.config.seed = Some(9);
+        assert!(e(reused).starts_with(
+            "shard-1.json and shard-0.json share run id r but not its options or its --start-at"
+        ));
+        let mut later = shards(&[(0, "r", 0), (1, "r", 0)], 2);
+        if let Some(s) = later[1].1.start.as_mut() {
+            s.intended = "2026-11-29T19:10:03.000000Z".into();
+        }
+        assert!(e(later).contains("share run id r but not its options or its --start-at"));
+        let mut threads = shards(&[(0, "r", 0), (1, "r", 0)], 2);
+        threads[1].1.config.threads = 7;
+        assert!(
+            check_shards(&named(&threads)).is_ok(),
+            "threads are each shard's own"
         );
         let mut mixed = shards(&[(0, "r", 0)], 1);
         let mut plain = crate::report::testing::open_loop_result();
