@@ -95,12 +95,18 @@ fn refused(e: &h2::Error) -> bool {
 /// the protocol level as `http2`, each with its reason's name.
 pub fn classify(e: &h2::Error) -> (Failure, Cause) {
     if let Some(io) = e.get_io() {
-        let kind = crate::engine::conn::io_kind(io, Failure::Read);
-        let cause = match io.kind() {
-            std::io::ErrorKind::UnexpectedEof => Cause::Eof,
-            _ => Cause::from_io(io),
-        };
-        return (kind, cause);
+        // h2 tells its streams of the peer's FIN with a BrokenPipe of its
+        // own making (no OS error behind it): the server closed before the
+        // response was complete, a read failure as over HTTP/1.1.
+        let eof = io.kind() == std::io::ErrorKind::UnexpectedEof
+            || (io.kind() == std::io::ErrorKind::BrokenPipe && io.raw_os_error().is_none());
+        if eof {
+            return (Failure::Read, Cause::Eof);
+        }
+        return (
+            crate::engine::conn::io_kind(io, Failure::Read),
+            Cause::from_io(io),
+        );
     }
     let cause = Cause::Protocol(e.reason().map_or("h2_error", reason_name));
     if e.is_reset() && e.is_remote() {
