@@ -324,20 +324,12 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
             }
             .to_string(),
         );
-        let streams_in_flight = match probed {
-            Probe::Http2 {
-                server_max_streams: Some(max),
-            } => (config.streams as u64).min(*max).max(1) as u32,
-            _ => config.streams,
-        };
+        let server_max_streams = probed.server_max_streams();
         result.http2 = Some(Http2Info {
             requested: mode.name().to_string(),
             fell_back: http2.is_none(),
-            server_max_streams: outcome.stats.server_max_streams.or(match probed {
-                Probe::Http2 { server_max_streams } => *server_max_streams,
-                Probe::Http1(_) => None,
-            }),
-            streams_in_flight,
+            server_max_streams,
+            streams_in_flight: engine::h2::streams_in_flight(config.streams, server_max_streams),
             stream_window: engine::h2::STREAM_WINDOW,
             connection_window: engine::h2::CONNECTION_WINDOW,
             goaways: outcome.stats.goaways,
@@ -666,10 +658,7 @@ fn http2_plan(
     let plan = engine::h2::Http2Plan {
         streams: config.streams,
         requests: requests.to_vec(),
-        server_max_streams: match probe {
-            Probe::Http2 { server_max_streams } => server_max_streams,
-            Probe::Http1(_) => None,
-        },
+        server_max_streams: probe.server_max_streams(),
     };
     Ok((hosts, Some(Arc::new(plan)), Some(probe)))
 }

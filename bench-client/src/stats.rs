@@ -426,9 +426,6 @@ pub struct Stats {
     /// because the server refused them unprocessed.
     pub goaways: u64,
     pub resent: u64,
-    /// HTTP/2: the server's SETTINGS_MAX_CONCURRENT_STREAMS, the smallest
-    /// seen (`None`: none seen, or unlimited).
-    pub server_max_streams: Option<u64>,
     /// Open loop: requests sent more than 1 ms after they were due.
     pub late_sends: u64,
     /// Of `late_sends`: the connection was still busy with an earlier
@@ -469,7 +466,6 @@ impl Stats {
             handshakes_resumed: 0,
             goaways: 0,
             resent: 0,
-            server_max_streams: None,
             tls_version: None,
             tls_cipher: None,
             late_sends: 0,
@@ -682,10 +678,6 @@ impl AddAssign for Stats {
         self.tls_cipher = self.tls_cipher.or(o.tls_cipher);
         self.goaways += o.goaways;
         self.resent += o.resent;
-        self.server_max_streams = match (self.server_max_streams, o.server_max_streams) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         self.late_sends += o.late_sends;
         self.late_busy += o.late_busy;
         self.sent += o.sent;

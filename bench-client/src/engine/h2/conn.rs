@@ -18,11 +18,10 @@ use std::time::Instant;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
-use tokio::time::sleep_until;
 
 use super::session::{self, Driver, Phases, Session, SetupFailure};
 use super::stream::{self, Ending};
-use super::Env;
+use super::{sleep_until_opt, Env};
 use crate::engine::books::{Attempt, Books};
 use crate::engine::schedule::{Pacer, Turn};
 use crate::shape::targets::TargetPicker;
@@ -452,13 +451,6 @@ async fn poll_setup(
 ) -> Result<(Session, Phases), SetupFailure> {
     match setup.as_mut() {
         Some(f) => f.as_mut().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => sleep_until(tokio::time::Instant::from_std(at)).await,
         None => std::future::pending().await,
     }
 }

@@ -53,10 +53,16 @@ impl Http2Plan {
     /// Streams a new connection may open before the server's SETTINGS
     /// say how many it takes.
     pub fn first_streams(&self) -> u32 {
-        match self.server_max_streams {
-            Some(max) => (self.streams as u64).min(max).max(1) as u32,
-            None => self.streams,
-        }
+        streams_in_flight(self.streams, self.server_max_streams)
+    }
+}
+
+/// Streams in flight per connection: `--streams`, capped by the server's
+/// limit (at least one).
+pub fn streams_in_flight(asked: u32, server_max: Option<u64>) -> u32 {
+    match server_max {
+        Some(max) => u64::from(asked).min(max).max(1) as u32,
+        None => asked,
     }
 }
 
@@ -149,7 +155,6 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
         let mut set: FuturesUnordered<_> = conns.iter_mut().map(|c| c.run(&env)).collect();
         let mut tick = tokio::time::interval(POLL_CAP);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let closed_end = closed_end.map(tokio::time::Instant::from_std);
         let start = tokio::time::Instant::from_std(measure_start);
         let mut started = false;
         loop {
@@ -199,9 +204,11 @@ pub(super) fn worker(shared: Shared<'_>, h2: &Http2Plan, ids: Vec<u32>) -> io::R
     })
 }
 
-async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+/// Sleeps until `at`; `None` never wakes (a `select!` branch with
+/// nothing to wait for).
+async fn sleep_until_opt(at: Option<Instant>) {
     match at {
-        Some(at) => tokio::time::sleep_until(at).await,
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
         None => std::future::pending().await,
     }
 }
@@ -213,6 +220,16 @@ pub enum Probe {
     Http2 { server_max_streams: Option<u64> },
     /// HTTP/1.1: how it said so.
     Http1(&'static str),
+}
+
+impl Probe {
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS, when it set one.
+    pub fn server_max_streams(&self) -> Option<u64> {
+        match *self {
+            Probe::Http2 { server_max_streams } => server_max_streams,
+            Probe::Http1(_) => None,
+        }
+    }
 }
 
 /// Bytes of the server's first answer kept to tell HTTP/1.1 from HTTP/2.
