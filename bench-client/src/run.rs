@@ -153,37 +153,33 @@ pub fn measure(config: &Config, print: bool) -> anyhow::Result<Measured> {
         ),
         _ => url_text.clone(),
     };
-    let (hosts, requests) = match &config.targets {
-        None => {
-            let request = http::build_request(&http::RequestSpec {
-                method: &config.method,
-                path: &url.path,
-                host: &url.authority(),
-                headers: &config.headers,
-                body: &config.body,
-                connection_close: config.connection_per_request,
-            });
-            let host = HostPlan {
-                addr,
-                tls: tls.clone(),
-                first_conn: 0,
-                conns: config.connections(),
-                targets: vec![0],
-                picker: None,
-            };
-            let request = RequestBytes {
-                bytes: request,
-                head: config.method == "HEAD",
-            };
-            (vec![host], vec![request])
-        }
-        Some(targets) => target_plan(config, targets, &tls_options, &fatal, addr, tls.as_ref())?,
+    let hosts = match &config.targets {
+        None => vec![HostPlan {
+            addr,
+            tls: tls.clone(),
+            first_conn: 0,
+            conns: config.connections(),
+            targets: vec![0],
+            picker: None,
+        }],
+        Some(targets) => target_hosts(config, targets, &tls_options, &fatal, addr, tls.as_ref())?,
     };
+    let requests = each_request(config, &url, |spec, _| RequestBytes {
+        bytes: http::build_request(spec),
+        head: spec.method == "HEAD",
+    });
     // HTTP/1.1 (asked for, or `--http2=auto` fell back): the hosts keep
     // the ALPN of http/1.1.
     let (hosts, http2, probed) = match config.http2 {
         None => (hosts, None, None),
-        Some(mode) => http2_plan(config, hosts, &requests_for_h2(config, &url)?, mode)?,
+        Some(mode) => {
+            let h2_requests = each_request(config, &url, |spec, u| {
+                http::build_h2_request(spec, u.https).map_err(|e| UsageError(anyhow!(e)))
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+            http2_plan(config, hosts, &h2_requests, mode)?
+        }
     };
     // The header once the protocol is known: an HTTP/2 probe that finds
     // HTTP/1.1 ends the run before any load, or falls back.
@@ -518,18 +514,17 @@ fn own_slots(config: &Config, slots: u32) -> u32 {
         .count() as u32
 }
 
-/// A `--targets` run's hosts (each resolved and checked, with its own TLS
-/// name) and requests (one per target, built once). `first` is the
-/// address already found for the run's URL, the first target's host, and
-/// `first_tls` its TLS.
-fn target_plan(
+/// A `--targets` run's hosts, each resolved and checked, with its own TLS
+/// name. `first` is the address already found for the run's URL, the first
+/// target's host, and `first_tls` its TLS.
+fn target_hosts(
     config: &Config,
     targets: &Targets,
     tls_options: &crate::tls::TlsOptions,
     fatal: &Arc<std::sync::OnceLock<crate::tls::Fatal>>,
     first: SocketAddr,
     first_tls: Option<&crate::tls::ClientTls>,
-) -> anyhow::Result<(Vec<HostPlan>, Vec<RequestBytes>)> {
+) -> anyhow::Result<Vec<HostPlan>> {
     let shares = targets.connections_per_host(config.connections());
     let mut hosts = Vec::with_capacity(targets.hosts.len());
     let mut first_conn = 0;
@@ -564,53 +559,35 @@ fn target_plan(
         });
         first_conn += conns;
     }
-    let requests = targets
-        .list
-        .iter()
-        .enumerate()
-        .map(|(i, t)| RequestBytes {
-            bytes: http::build_request(&http::RequestSpec {
-                method: &t.method,
-                path: &t.url.path,
-                host: &t.url.authority(),
-                headers: &targets.headers[i],
-                body: &targets.bodies[i],
-                connection_close: config.connection_per_request,
-            }),
-            head: t.method == "HEAD",
-        })
-        .collect();
-    Ok((hosts, requests))
+    Ok(hosts)
 }
 
-/// Each target's request in HTTP/2's form, in `Plan::requests`' order.
-fn requests_for_h2(config: &Config, url: &HttpUrl) -> anyhow::Result<Vec<http::H2Request>> {
-    let build = |method: &str, u: &HttpUrl, headers: &[String], body: &[u8]| {
-        http::build_h2_request(
-            &http::RequestSpec {
-                method,
-                path: &u.path,
-                host: &u.authority(),
-                headers,
-                body,
-                connection_close: false,
-            },
-            u.https,
-        )
-        .map_err(|e| UsageError(anyhow!(e)).into())
+/// The run's requests in `Plan::requests`' order (the URL's, or each
+/// target's), each made by `build` from its spec and its URL: one place
+/// says what goes into a request, whichever protocol writes it.
+fn each_request<T>(
+    config: &Config,
+    url: &HttpUrl,
+    build: impl Fn(&http::RequestSpec<'_>, &HttpUrl) -> T,
+) -> Vec<T> {
+    let one = |method: &str, u: &HttpUrl, headers: &[String], body: &[u8]| {
+        let spec = http::RequestSpec {
+            method,
+            path: &u.path,
+            host: &u.authority(),
+            headers,
+            body,
+            connection_close: config.connection_per_request,
+        };
+        build(&spec, u)
     };
     match &config.targets {
-        None => Ok(vec![build(
-            &config.method,
-            url,
-            &config.headers,
-            &config.body,
-        )?]),
+        None => vec![one(&config.method, url, &config.headers, &config.body)],
         Some(t) => t
             .list
             .iter()
             .enumerate()
-            .map(|(i, target)| build(&target.method, &target.url, &t.headers[i], &t.bodies[i]))
+            .map(|(i, target)| one(&target.method, &target.url, &t.headers[i], &t.bodies[i]))
             .collect(),
     }
 }
