@@ -10,72 +10,26 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use reference_servers::http::fill_byte;
-use reference_servers::wire::listening::{ListeningLine, Scheme};
-use reference_servers::wire::totals::TotalsLine;
-
-const IO_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running h2-server; dropping it stops the process.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    cert: Option<PathBuf>,
-    stdout: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
+type Server = common::Server;
+
+/// What these tests ask of an h2-server beyond the shared helper.
+trait H2Server {
+    fn start(args: &[&str]) -> Self;
+    fn url(&self, path: &str) -> String;
+    fn curl(&self, args: &[&str], paths: &[&str]) -> Output;
 }
 
-impl Server {
+impl H2Server for Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_h2-server"))
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start h2-server");
-        let out = child.stdout.take().unwrap();
-        let (tx, stdout) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err_pipe = child.stderr.take().unwrap();
-        let sink = Arc::clone(&stderr);
-        thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err_pipe.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
-        });
-        let first = stdout
-            .recv_timeout(Duration::from_secs(10))
-            .expect("a listening line");
-        let line = ListeningLine::parse(&first).expect("a listening line");
-        let cert = (line.scheme == Scheme::Https)
-            .then(|| PathBuf::from(line.field("cert").expect("cert=PATH")));
-        Server {
-            child,
-            addr: line.addr,
-            cert,
-            stdout,
-            stderr,
-        }
+        Server::spawn(env!("CARGO_BIN_EXE_h2-server"), "h2-server", args)
     }
 
     fn url(&self, path: &str) -> String {
@@ -97,40 +51,6 @@ impl Server {
             command.arg(self.url(path));
         }
         command.output().expect("run curl")
-    }
-
-    /// SIGTERM, a clean exit, and the totals line.
-    fn stop(mut self) -> TotalsLine {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
-        let end = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < end, "h2-server did not stop");
-            thread::sleep(Duration::from_millis(20));
-        };
-        thread::sleep(Duration::from_millis(50));
-        let stderr = self.stderr.lock().unwrap().clone();
-        assert!(status.success(), "{status}; stderr: {stderr}");
-        let line = self
-            .stdout
-            .recv_timeout(Duration::from_secs(5))
-            .expect("a totals line");
-        TotalsLine::parse(&line).unwrap_or_else(|| panic!("not totals: {line}"))
-    }
-
-    fn tcp(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr).expect("connect");
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        common::stop(&mut self.child, Duration::from_secs(8));
     }
 }
 

@@ -5,24 +5,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-use reference_servers::wire::listening::{ListeningLine, Scheme};
 use reference_servers::wire::totals::TotalsLine;
 use rustls::client::Resumption;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-const IO_TIMEOUT: Duration = Duration::from_secs(20);
 const MODELS: [&str; 3] = ["sync", "selector", "fork"];
 
 fn binary(model: &str) -> &'static str {
@@ -36,92 +31,33 @@ fn binary(model: &str) -> &'static str {
 
 /// A running https server; dropping it stops the process.
 struct Server {
-    model: &'static str,
-    child: Child,
+    inner: common::Server,
     addr: SocketAddr,
     cert: PathBuf,
-    stdout: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
     fn start(model: &'static str, args: &[&str]) -> Server {
-        let mut child = Command::new(binary(model))
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let out = child.stdout.take().unwrap();
-        let (tx, stdout) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err_pipe = child.stderr.take().unwrap();
-        let sink = Arc::clone(&stderr);
-        thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err_pipe.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
-        });
-        let first = stdout
-            .recv_timeout(Duration::from_secs(10))
-            .expect("a listening line");
-        let line = ListeningLine::parse(&first).expect("a listening line");
-        assert_eq!(line.scheme, Scheme::Https, "{first}");
-        let cert = PathBuf::from(line.field("cert").expect("cert=PATH"));
+        let inner = common::Server::spawn(binary(model), model, args);
+        let cert = inner.cert.clone().expect("an https listening line");
         Server {
-            model,
-            child,
-            addr: line.addr,
+            addr: inner.addr,
+            inner,
             cert,
-            stdout,
-            stderr,
         }
     }
 
     /// SIGTERM, a clean exit, and the totals line.
-    fn stop(mut self) -> TotalsLine {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
-        let end = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < end, "{} did not stop", self.model);
-            thread::sleep(Duration::from_millis(20));
-        };
-        // The reader thread may still be collecting the last words.
-        thread::sleep(Duration::from_millis(50));
-        let stderr = self.stderr.lock().unwrap().clone();
-        assert!(
-            status.success(),
-            "{}: {status}; stderr: {stderr}",
-            self.model
-        );
-        let line = self
-            .stdout
-            .recv_timeout(Duration::from_secs(5))
-            .expect("a totals line");
-        TotalsLine::parse(&line).unwrap_or_else(|| panic!("not totals: {line}"))
+    fn stop(self) -> TotalsLine {
+        self.inner.stop()
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.inner.stderr()
     }
 
     fn tcp(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr).expect("connect");
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream
+        self.inner.tcp()
     }
 
     /// One request over a new TLS connection with `config`; the response,
@@ -136,12 +72,6 @@ impl Server {
         tls.read_to_end(&mut data)
             .expect("read to close_notify (a clean TLS close)");
         String::from_utf8_lossy(&data).into_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        common::stop(&mut self.child, Duration::from_secs(8));
     }
 }
 
