@@ -412,11 +412,8 @@ fn retire(session: &mut Option<Session>, retired: &mut FuturesUnordered<Pin<Box<
 /// Streams in flight a connection may have: `--streams`, capped by the
 /// server's SETTINGS_MAX_CONCURRENT_STREAMS once it is known.
 fn capacity(env: &Env<'_, '_>, session: Option<&Session>) -> usize {
-    let asked = env.h2.streams as usize;
-    match session {
-        Some(s) => asked.min(s.send.current_max_send_streams()).max(1),
-        None => asked,
-    }
+    let server_max = session.map(|s| s.send.current_max_send_streams() as u64);
+    super::streams_in_flight(env.h2.streams, server_max) as usize
 }
 
 enum SessionEvent {
